@@ -1,0 +1,50 @@
+# The two commands a new user needs: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 3000
+
+.PHONY: run test bench install lint typecheck openapi check-openapi build clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (found %s)" % sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the whole service locally: embedded AWS (moto) on loopback, demo data, API on http://127.0.0.1:$(PORT)
+run: $(STAMP)
+	$(BIN)/points-local --port $(PORT)
+
+## Every check, offline: lint, types, OpenAPI drift, unit, integration, template and end-to-end tests
+test: $(STAMP) lint typecheck check-openapi
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy layers/points_core/python/points_core src functions
+
+## Regenerate docs/openapi.json from the code
+openapi: $(STAMP)
+	$(BIN)/python -m points_local.openapi --write docs/openapi.json
+
+check-openapi: $(STAMP)
+	$(BIN)/python -m points_local.openapi --check docs/openapi.json
+
+## Benchmark: DynamoDB round trips and capacity, cold init, warm latency, local-stack throughput
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+build: $(STAMP)
+	$(BIN)/sam build
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
