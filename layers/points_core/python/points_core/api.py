@@ -1,0 +1,113 @@
+"""What every HTTP function shares: the resolver, the one mapping of errors to HTTP, the caller from the
+authorizer context, JSON responses, and the Lambda entry-point decorator stack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from points_core.codes import Item, RequestStatus, Status
+from points_core.envelope import dumps, v11
+from points_core.models import Caller
+from points_core.observability import logger, metrics, tracer
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+SUPPORTED_FORMATS = ("json",)
+
+
+class InvalidInput(Exception):
+    """The request cannot be understood at all (request-level 400)."""
+
+
+class Unauthenticated(Exception):
+    """The request reached a function without an authorizer context (it did not come through the gateway)."""
+
+
+def require_json_format(format_param: str | None) -> None:
+    """`format=json` is the default; the XML rendering is not offered yet, and says so."""
+    if (
+        format_param is not None
+        and format_param.strip()
+        and format_param.strip().lower() not in SUPPORTED_FORMATS
+    ):
+        raise InvalidInput(f"format={format_param.strip()} is not supported, use format=json")
+
+
+def truthy(value: str | None) -> bool:
+    """Capillary booleans: only `true` (any case) or `1` is true; anything else, including junk, is false."""
+    return value is not None and value.strip().lower() in ("true", "1")
+
+
+def json_response(
+    payload: Any, status_code: int = HTTPStatus.OK, headers: dict[str, str] | None = None
+) -> Response[str]:
+    return Response(
+        status_code=status_code, content_type=JSON_CONTENT_TYPE, body=dumps(payload), headers=headers
+    )
+
+
+def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGatewayRestResolver:
+    """A resolver whose errors all answer in the Capillary envelope. `failure_payload` renders the endpoint's
+    own item shape for an unexpected failure, so even a 500 looks like the endpoint's normal response."""
+    app = APIGatewayRestResolver(
+        enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR
+    )
+
+    def bad_request(reason: str) -> Response[str]:
+        status = Status(RequestStatus.INVALID_INPUT.code, f"{RequestStatus.INVALID_INPUT.message}: {reason}")
+        return json_response(v11(status, success=False), HTTPStatus.BAD_REQUEST)
+
+    @app.exception_handler(InvalidInput)
+    def invalid_input(error: InvalidInput) -> Response[str]:
+        return bad_request(str(error))
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response[str]:
+        fields = sorted(
+            {".".join(str(part) for part in detail.get("loc", ())[1:]) for detail in error.errors()}
+        )
+        return bad_request("invalid " + ", ".join(field for field in fields if field) or "invalid request")
+
+    @app.exception_handler(Unauthenticated)
+    def unauthenticated(_: Unauthenticated) -> Response[str]:
+        return json_response(v11(RequestStatus.UNAUTHORIZED, success=False), HTTPStatus.UNAUTHORIZED)
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response[str]:
+        logger.exception("unexpected failure", extra={"error_type": type(error).__name__})
+        metrics.add_metric(name="UnexpectedFailures", unit="Count", value=1)
+        return json_response(failure_payload(Item.PROCESSING_FAILED), HTTPStatus.INTERNAL_SERVER_ERROR)
+
+    @app.not_found
+    def not_found(_: Exception) -> Response[str]:
+        return json_response(v11(RequestStatus.INCORRECT_RESOURCE, success=False), HTTPStatus.NOT_FOUND)
+
+    return app
+
+
+def caller(app: APIGatewayRestResolver) -> Caller:
+    context = app.current_event.request_context.authorizer.raw_event or {}
+    try:
+        return Caller.model_validate({name: context.get(name) for name in ("org_id", "till_id", "store_id")})
+    except ValidationError:
+        raise Unauthenticated from None
+
+
+def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The decorator stack of every HTTP entry point: correlation id from the API Gateway request, metrics
+    flushed per invocation, a trace segment without the response (it holds customer data)."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @metrics.log_metrics
+    @tracer.capture_lambda_handler(capture_response=False)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler

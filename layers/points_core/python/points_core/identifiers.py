@@ -1,0 +1,87 @@
+"""Customer identifiers: which one a request names, and their canonical form.
+
+Mobile numbers are digits only with the country code: a number of at most 10 digits (after a single
+national trunk `0` is dropped) is national and gets the org's default country code; a number written
+with `+` or `00` is international as written; any other number of 11 to 15 digits is taken to carry its
+country code already. So `9777785205`, `09777785205`, `+91 97777 85205` and `919777785205` are the same
+customer in an org whose country code is 91.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+NATIONAL_NUMBER_MAX_DIGITS = 10
+E164_MAX_DIGITS = 15
+MOBILE_MIN_DIGITS = 7
+FREE_TEXT_MAX_LENGTH = 128
+
+_MOBILE_DECORATION = re.compile(r"[\s().\-/]")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+class IdentifierType(StrEnum):
+    """In the order of precedence used when a request names several."""
+
+    ID = "id"
+    MOBILE = "mobile"
+    EMAIL = "email"
+    EXTERNAL_ID = "external_id"
+    CARD_NUMBER = "card_number"
+    CARD_EXTERNAL_ID = "card_external_id"
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    type: IdentifierType
+    value: str
+
+
+class MalformedIdentifier(ValueError):
+    """The request names no usable identifier, or names one that cannot be valid (802)."""
+
+
+def normalize_mobile(raw: str, country_code: str) -> str:
+    text = _MOBILE_DECORATION.sub("", raw.strip())
+    international = text.startswith(("+", "00"))
+    digits = text.removeprefix("+").removeprefix("00") if international else text
+    if not digits.isdigit():
+        raise MalformedIdentifier("a mobile number has digits only")
+    if not international:
+        national = digits.removeprefix("0") if len(digits) <= NATIONAL_NUMBER_MAX_DIGITS + 1 else digits
+        if len(national) <= NATIONAL_NUMBER_MAX_DIGITS:
+            digits = country_code + national
+    if not MOBILE_MIN_DIGITS <= len(digits) <= E164_MAX_DIGITS or digits.startswith("0"):
+        raise MalformedIdentifier("not a valid mobile number")
+    return digits
+
+
+def normalize(identifier_type: IdentifierType, raw: str, country_code: str) -> str:
+    value = raw.strip()
+    if identifier_type is IdentifierType.MOBILE:
+        return normalize_mobile(value, country_code)
+    if identifier_type is IdentifierType.EMAIL:
+        if len(value) > 254 or not _EMAIL.match(value):
+            raise MalformedIdentifier("not a valid email address")
+        return value.lower()
+    if identifier_type is IdentifierType.ID:
+        if not value.isdigit() or len(value) > 19 or int(value) == 0:
+            raise MalformedIdentifier("a customer id is a positive integer")
+        return str(int(value))
+    if len(value) > FREE_TEXT_MAX_LENGTH or any(ord(char) < 32 for char in value):
+        raise MalformedIdentifier(f"not a valid {identifier_type.value}")
+    return value
+
+
+def pick_identifier(values: dict[str, str | None], country_code: str) -> Identifier:
+    """The first non-empty identifier by precedence, normalized.
+
+    POS clients often send every identifier key, with empty strings for the unknown ones: empty is absent.
+    """
+    for identifier_type in IdentifierType:
+        raw = values.get(identifier_type.value)
+        if raw is not None and raw.strip():
+            return Identifier(identifier_type, normalize(identifier_type, raw, country_code))
+    raise MalformedIdentifier("no customer identifier given")

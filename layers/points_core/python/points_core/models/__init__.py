@@ -1,0 +1,30 @@
+"""Domain models: org configuration, customers, wallets and their point allocations."""
+
+from points_core.models.caller import Caller
+from points_core.models.config import (
+    OrgConfig,
+    OtpSettings,
+    Program,
+    RedemptionRules,
+    Store,
+    TillLogin,
+)
+from points_core.models.customer import MAX_LIVE_ALLOCATIONS, Allocation, CustomerProfile, Enrolment, Wallet
+from points_core.models.ledger import AwardEntry, EntryKind
+
+__all__ = [
+    "MAX_LIVE_ALLOCATIONS",
+    "Allocation",
+    "AwardEntry",
+    "Caller",
+    "CustomerProfile",
+    "Enrolment",
+    "EntryKind",
+    "OrgConfig",
+    "OtpSettings",
+    "Program",
+    "RedemptionRules",
+    "Store",
+    "TillLogin",
+    "Wallet",
+]

@@ -1,0 +1,131 @@
+"""An org's configuration: programs and their redemption rules, stores, OTP settings, policies."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+
+DEFAULT_BLOCKING_FRAUD_STATUSES = frozenset({"Marked", "Confirmed", "Reconfirmed"})
+FRAUD_STATUSES = frozenset({"Marked", "Confirmed", "Reconfirmed", "Not_Fraud", "Internal"})
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RedemptionRules(_Model):
+    """One redemption strategy. Absent limits do not apply."""
+
+    min_points: NonNegativeDecimal = Decimal(0)
+    max_points_per_redemption: PositiveDecimal | None = None
+    multiples_of: PositiveDecimal | None = None
+    min_lifetime_points: NonNegativeDecimal = Decimal(0)
+    min_lifetime_purchases: NonNegativeDecimal = Decimal(0)
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> RedemptionRules:
+        if self.max_points_per_redemption is not None and self.min_points > self.max_points_per_redemption:
+            raise ValueError("min_points is above max_points_per_redemption")
+        return self
+
+
+class Program(_Model):
+    program_id: Annotated[int, Field(gt=0)]
+    name: str = ""
+    points_currency_ratio: PositiveDecimal = Field(
+        description="Value of one point in the org's base currency"
+    )
+    rules: RedemptionRules = RedemptionRules()
+    tier_rules: dict[str, RedemptionRules] = Field(
+        default_factory=dict, description="Rules per tier name; a customer without a listed tier gets `rules`"
+    )
+
+    def rules_for(self, tier: str | None) -> RedemptionRules:
+        if tier is not None and tier in self.tier_rules:
+            return self.tier_rules[tier]
+        return self.rules
+
+
+class Store(_Model):
+    store_id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: str = ""
+    program_id: int | None = Field(default=None, description="The program a till of this store redeems from")
+
+
+class OtpSettings(_Model):
+    length: Annotated[int, Field(ge=6, le=10)] = 6
+    alphabet: Literal["numeric", "alphanumeric"] = "numeric"
+    validity_minutes: Annotated[int, Field(ge=1, le=1440)] = 10
+    channels: Literal["sms", "email", "both"] = "sms"
+    max_sends: Annotated[int, Field(ge=1, le=1000)] = 5
+    window_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 5
+    message: str = (
+        "{code} is your validation code to redeem {points} points. It is valid for {minutes} minutes."
+    )
+
+
+class OrgConfig(_Model):
+    org_id: Annotated[int, Field(gt=0)]
+    name: str = ""
+    timezone: str = "UTC"
+    country_code: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}$")] = Field(
+        description="Default country calling code, prefixed to national mobile numbers"
+    )
+    base_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "INR"
+    currency_decimals: Annotated[int, Field(ge=0, le=4)] = 2
+    local_currency_ratio: PositiveDecimal = Field(
+        default=Decimal(1), description="Local currency units per base currency unit"
+    )
+    blocking_fraud_statuses: frozenset[str] = DEFAULT_BLOCKING_FRAUD_STATUSES
+    default_program_id: int | None = None
+    programs: tuple[Program, ...] = ()
+    stores: tuple[Store, ...] = ()
+    otp: OtpSettings = OtpSettings()
+    backdating_days: Annotated[int, Field(ge=0, le=366)] = 7
+    reversal_enabled: bool = True
+    allow_skip_validation: bool = False
+
+    @field_validator("blocking_fraud_statuses")
+    @classmethod
+    def _known_fraud_statuses(cls, value: frozenset[str]) -> frozenset[str]:
+        unknown = value - FRAUD_STATUSES
+        if unknown:
+            raise ValueError(f"unknown fraud statuses {sorted(unknown)}; known: {sorted(FRAUD_STATUSES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> OrgConfig:
+        program_ids = [program.program_id for program in self.programs]
+        if len(set(program_ids)) != len(program_ids):
+            raise ValueError("program_id values must be unique")
+        store_ids = [store.store_id for store in self.stores]
+        if len(set(store_ids)) != len(store_ids):
+            raise ValueError("store_id values must be unique")
+        known = set(program_ids)
+        if self.default_program_id is not None and self.default_program_id not in known:
+            raise ValueError(f"default_program_id {self.default_program_id} is not one of the programs")
+        for store in self.stores:
+            if store.program_id is not None and store.program_id not in known:
+                raise ValueError(f"store {store.store_id} maps to unknown program {store.program_id}")
+        return self
+
+    def program(self, program_id: int) -> Program | None:
+        return next((program for program in self.programs if program.program_id == program_id), None)
+
+    def store(self, store_id: str) -> Store | None:
+        return next((store for store in self.stores if store.store_id == store_id), None)
+
+
+class TillLogin(_Model):
+    """A till's credentials and where it belongs. `password_hash` is never the password or its MD5."""
+
+    username: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")]
+    org_id: Annotated[int, Field(gt=0)]
+    store_id: str
+    password_hash: str

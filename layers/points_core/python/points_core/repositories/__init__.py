@@ -1,0 +1,33 @@
+"""All DynamoDB access. Repositories are built once per container, on first use."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from points_core.aws import dynamodb_client
+from points_core.repositories.config import ConfigRepository
+from points_core.repositories.customers import CustomerRepository, CustomerUpsert, WalletConflict
+from points_core.settings import get_settings
+
+__all__ = [
+    "ConfigRepository",
+    "CustomerRepository",
+    "CustomerUpsert",
+    "WalletConflict",
+    "config_repository",
+    "customer_repository",
+]
+
+
+@cache
+def config_repository() -> ConfigRepository:
+    settings = get_settings()
+    return ConfigRepository(
+        dynamodb_client(), settings.config_table, cache_seconds=settings.config_cache_seconds
+    )
+
+
+@cache
+def customer_repository() -> CustomerRepository:
+    settings = get_settings()
+    return CustomerRepository(dynamodb_client(), settings.customers_table, settings.ledger_table)

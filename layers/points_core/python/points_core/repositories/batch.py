@@ -1,0 +1,57 @@
+"""BatchGetItem / BatchWriteItem in chunks, retrying unprocessed items with jittered backoff."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+MAX_UNPROCESSED_RETRIES = 8
+
+
+class UnprocessedItemsError(RuntimeError):
+    """DynamoDB kept refusing part of a batch (sustained throttling)."""
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(1.0, 0.025 * 2**attempt)))  # noqa: S311 - jitter, not security
+
+
+def batch_get(
+    client: Any, table: str, keys: Sequence[dict[str, Any]], *, consistent: bool = False
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(keys, BATCH_GET_LIMIT):
+        request: dict[str, Any] = {table: {"Keys": list(chunk), "ConsistentRead": consistent}}
+        for attempt in range(MAX_UNPROCESSED_RETRIES + 1):
+            response = client.batch_get_item(RequestItems=request)
+            found.extend(response.get("Responses", {}).get(table, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            if attempt == MAX_UNPROCESSED_RETRIES:
+                raise UnprocessedItemsError(f"{table}: keys left unprocessed after retries")
+            _backoff(attempt)
+    return found
+
+
+def batch_write(client: Any, table: str, requests: Sequence[dict[str, Any]]) -> None:
+    """`requests` are `{"PutRequest": {...}}` / `{"DeleteRequest": {...}}` entries for `table`."""
+    for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
+        pending: dict[str, Any] = {table: list(chunk)}
+        for attempt in range(MAX_UNPROCESSED_RETRIES + 1):
+            response = client.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                break
+            if attempt == MAX_UNPROCESSED_RETRIES:
+                raise UnprocessedItemsError(f"{table}: writes left unprocessed after retries")
+            _backoff(attempt)

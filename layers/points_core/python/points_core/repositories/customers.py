@@ -1,0 +1,170 @@
+"""Customers, their identifiers and wallets (the Customers table), and award entries (the Ledger table)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from points_core.identifiers import Identifier, IdentifierType
+from points_core.models import AwardEntry, CustomerProfile, Wallet
+from points_core.repositories import keys
+from points_core.repositories.batch import batch_get, batch_write
+from points_core.repositories.codec import from_item, to_item
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _load(model: type[ModelT], item: dict[str, Any]) -> ModelT:
+    values = from_item(item)
+    return model.model_validate({name: values[name] for name in model.model_fields if name in values})
+
+
+class WalletConflict(Exception):
+    """The wallet changed since it was read, or an award entry already exists: read again and retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerUpsert:
+    profile: CustomerProfile
+    claim: tuple[Identifier, ...]
+    """Identifiers to point at this customer."""
+    release: tuple[Identifier, ...] = ()
+    """Identifiers this customer no longer has."""
+
+
+class CustomerRepository:
+    def __init__(self, client: Any, customers_table: str, ledger_table: str) -> None:
+        self._client = client
+        self._customers = customers_table
+        self._ledger = ledger_table
+
+    # Reads on the request path: at most two round trips.
+
+    def resolve(self, org_id: int, identifier: Identifier) -> str | None:
+        """The customer id an identifier belongs to (no round trip for `id`)."""
+        if identifier.type is IdentifierType.ID:
+            return identifier.value
+        response = self._client.get_item(
+            TableName=self._customers,
+            Key=keys.identifier(org_id, identifier),
+            ProjectionExpression="customer_id",
+        )
+        item = response.get("Item")
+        return item["customer_id"]["S"] if item else None
+
+    def profile_and_wallet(
+        self, org_id: int, customer_id: str, program_id: int | None
+    ) -> tuple[CustomerProfile | None, Wallet | None]:
+        wanted = [keys.profile(org_id, customer_id)]
+        if program_id is not None:
+            wanted.append(keys.wallet(org_id, customer_id, program_id))
+        profile: CustomerProfile | None = None
+        wallet: Wallet | None = None
+        for item in batch_get(self._client, self._customers, wanted):
+            if item["sk"]["S"] == "PROFILE":
+                profile = _load(CustomerProfile, item)
+            else:
+                wallet = _load(Wallet, item)
+        return profile, wallet
+
+    # Writes of the operator tool.
+
+    def profiles(self, org_id: int, customer_ids: Iterable[str]) -> dict[str, CustomerProfile]:
+        wanted = [keys.profile(org_id, customer_id) for customer_id in dict.fromkeys(customer_ids)]
+        found = (_load(CustomerProfile, item) for item in batch_get(self._client, self._customers, wanted))
+        return {profile.customer_id: profile for profile in found}
+
+    def identifier_owners(self, org_id: int, identifiers: Iterable[Identifier]) -> dict[Identifier, str]:
+        by_key = {
+            keys.identifier(org_id, identifier)["pk"]["S"]: identifier
+            for identifier in dict.fromkeys(identifiers)
+        }
+        wanted = [keys.key(pk, "IDENT") for pk in by_key]
+        return {
+            by_key[item["pk"]["S"]]: item["customer_id"]["S"]
+            for item in batch_get(self._client, self._customers, wanted)
+        }
+
+    def write_customers(self, org_id: int, upserts: Sequence[CustomerUpsert]) -> None:
+        requests: list[dict[str, Any]] = []
+        for upsert in upserts:
+            customer_id = upsert.profile.customer_id
+            requests.append(
+                {
+                    "PutRequest": {
+                        "Item": to_item(upsert.profile.model_dump(), keys.profile(org_id, customer_id))
+                    }
+                }
+            )
+            for identifier in upsert.claim:
+                item = to_item({"customer_id": customer_id}, keys.identifier(org_id, identifier))
+                requests.append({"PutRequest": {"Item": item}})
+            requests.extend(
+                {"DeleteRequest": {"Key": keys.identifier(org_id, identifier)}}
+                for identifier in upsert.release
+            )
+        batch_write(self._client, self._customers, requests)
+
+    def wallet(self, org_id: int, customer_id: str, program_id: int) -> Wallet | None:
+        response = self._client.get_item(
+            TableName=self._customers, Key=keys.wallet(org_id, customer_id, program_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _load(Wallet, item) if item else None
+
+    def recorded_awards(
+        self, org_id: int, customer_id: str, program_id: int, allocation_ids: Iterable[str]
+    ) -> set[str]:
+        wanted = [
+            keys.award_entry(org_id, customer_id, program_id, allocation_id)
+            for allocation_id in allocation_ids
+        ]
+        return {
+            item["allocation_id"]["S"]
+            for item in batch_get(self._client, self._ledger, wanted, consistent=True)
+        }
+
+    def save_awards(
+        self,
+        org_id: int,
+        customer_id: str,
+        previous_version: int | None,
+        wallet: Wallet,
+        entries: Sequence[AwardEntry],
+    ) -> None:
+        """The wallet and its new award entries in one transaction: the wallet only if its version is still
+        `previous_version` (None: it must not exist yet), each entry only if it is not recorded yet."""
+        wallet_key = keys.wallet(org_id, customer_id, wallet.program_id)
+        wallet_put: dict[str, Any] = {
+            "TableName": self._customers,
+            "Item": to_item(wallet.model_dump(), wallet_key),
+        }
+        if previous_version is None:
+            wallet_put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            wallet_put["ConditionExpression"] = "version = :version"
+            wallet_put["ExpressionAttributeValues"] = {":version": {"N": str(previous_version)}}
+        transaction: list[dict[str, Any]] = [{"Put": wallet_put}]
+        transaction.extend(
+            {
+                "Put": {
+                    "TableName": self._ledger,
+                    "Item": to_item(
+                        entry.model_dump(),
+                        keys.award_entry(org_id, customer_id, entry.program_id, entry.allocation_id),
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for entry in entries
+        )
+        try:
+            self._client.transact_write_items(TransactItems=transaction)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                raise WalletConflict(str(error)) from error
+            raise

@@ -1,0 +1,51 @@
+"""Every DynamoDB key of every table, in one place. Each starts with the org, except the till login, which
+a Basic-auth request reaches before any org is known."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from points_core.identifiers import Identifier
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def org_config(org_id: int) -> dict[str, Any]:
+    return key(f"ORG#{org_id}", "CONFIG")
+
+
+def org_till(org_id: int, username: str) -> dict[str, Any]:
+    return key(f"ORG#{org_id}", f"TILL#{username}")
+
+
+ORG_TILL_PREFIX = "TILL#"
+
+
+def org_partition(org_id: int) -> str:
+    return f"ORG#{org_id}"
+
+
+def till_login(username: str) -> dict[str, Any]:
+    return key(f"LOGIN#{username}", "TILL")
+
+
+def identifier(org_id: int, ident: Identifier) -> dict[str, Any]:
+    return key(f"ORG#{org_id}#IDENT#{ident.type.value}#{ident.value}", "IDENT")
+
+
+def customer_partition(org_id: int, customer_id: str) -> str:
+    return f"ORG#{org_id}#CUST#{customer_id}"
+
+
+def profile(org_id: int, customer_id: str) -> dict[str, Any]:
+    return key(customer_partition(org_id, customer_id), "PROFILE")
+
+
+def wallet(org_id: int, customer_id: str, program_id: int) -> dict[str, Any]:
+    return key(customer_partition(org_id, customer_id), f"WALLET#{program_id}")
+
+
+def award_entry(org_id: int, customer_id: str, program_id: int, allocation_id: str) -> dict[str, Any]:
+    return key(customer_partition(org_id, customer_id), f"P#{program_id}#AWARD#{allocation_id}")

@@ -1,0 +1,58 @@
+"""Basic-auth of a till for the API Gateway REQUEST authorizer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from points_core.models import Caller
+from points_core.repositories import ConfigRepository, config_repository
+from points_core.security import verify_password
+
+
+class Unauthenticated(Exception):
+    """Missing, malformed or wrong credentials. The reason is for metrics, never for the caller."""
+
+
+def _credentials(authorization: str | None) -> tuple[str, str]:
+    scheme, _, encoded = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        raise Unauthenticated("not basic auth")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthenticated("undecodable credentials") from None
+    username, separator, password = decoded.partition(":")
+    if not separator or not username or not password:
+        raise Unauthenticated("incomplete credentials")
+    return username, password
+
+
+def authenticate(authorization: str | None, repository: ConfigRepository | None = None) -> Caller:
+    username, password_md5 = _credentials(authorization)
+    login = (repository or config_repository()).till_login(username)
+    # verify_password runs the same slow hash for an unknown username, so timing tells nothing.
+    if not verify_password(password_md5, login.password_hash if login else None) or login is None:
+        raise Unauthenticated("wrong credentials")
+    return Caller(org_id=login.org_id, till_id=login.username, store_id=login.store_id)
+
+
+def api_wide_resource(method_arn: str) -> str:
+    """`arn:…:api-id/stage/GET/v1.1/points/x` → `arn:…:api-id/stage/*/*`. API Gateway caches the policy per
+    Authorization header, so it must cover every route of the API, not just the first one called."""
+    api_arn, _, path = method_arn.partition("/")
+    stage = path.split("/", 1)[0]
+    return f"{api_arn}/{stage}/*/*"
+
+
+def allow_policy(caller: Caller, method_arn: str) -> dict[str, object]:
+    return {
+        "principalId": caller.till_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": api_wide_resource(method_arn)}
+            ],
+        },
+        "context": {"org_id": str(caller.org_id), "till_id": caller.till_id, "store_id": caller.store_id},
+    }
