@@ -1,4 +1,4 @@
-"""Helpers shared by the template tests: parse template.yaml, run the SAM transform offline, walk references."""
+"""Helpers for the template tests: parse template.yaml, run the SAM transform offline, follow references."""
 
 from __future__ import annotations
 
@@ -57,8 +57,10 @@ def _intrinsic(loader: _CfnLoader, _suffix: str, node: yaml.Node) -> dict[str, A
             value = value.split(".", 1)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        raise yaml.constructor.ConstructorError(None, None, f"unexpected {tag} node", node.start_mark)
     return {key: value}
 
 
@@ -66,11 +68,13 @@ _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 (a SafeLoader subclass)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
 
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
-    return {lid: res for lid, res in template.get("Resources", {}).items() if res.get("Type") == resource_type}
+    return {
+        lid: res for lid, res in template.get("Resources", {}).items() if res.get("Type") == resource_type
+    }
 
 
 def sam_transform(template: dict[str, Any]) -> dict[str, Any]:

@@ -61,6 +61,7 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
     )
 
     def bad_request(reason: str) -> Response[str]:
+        metrics.add_metric(name="InvalidRequests", unit="Count", value=1)
         status = Status(RequestStatus.INVALID_INPUT.code, f"{RequestStatus.INVALID_INPUT.message}: {reason}")
         return json_response(v11(status, success=False), HTTPStatus.BAD_REQUEST)
 
@@ -77,6 +78,7 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
 
     @app.exception_handler(Unauthenticated)
     def unauthenticated(_: Unauthenticated) -> Response[str]:
+        metrics.add_metric(name="UnauthenticatedRequests", unit="Count", value=1)
         return json_response(v11(RequestStatus.UNAUTHORIZED, success=False), HTTPStatus.UNAUTHORIZED)
 
     @app.exception_handler(Exception)
@@ -87,6 +89,7 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
+        metrics.add_metric(name="InvalidRequests", unit="Count", value=1)
         return json_response(v11(RequestStatus.INCORRECT_RESOURCE, success=False), HTTPStatus.NOT_FOUND)
 
     return app

@@ -1,10 +1,10 @@
 """Customer identifiers: which one a request names, and their canonical form.
 
-Mobile numbers are digits only with the country code: a number of at most 10 digits (after a single
-national trunk `0` is dropped) is national and gets the org's default country code; a number written
-with `+` or `00` is international as written; any other number of 11 to 15 digits is taken to carry its
-country code already. So `9777785205`, `09777785205`, `+91 97777 85205` and `919777785205` are the same
-customer in an org whose country code is 91.
+Mobile numbers are digits only with the country code. A number written with `+` or `00` is international
+as written. Otherwise a number of the org's national length (10 by default; a single trunk `0` before it is
+dropped) gets the org's country code, and a longer one is taken to carry its country code already. So
+`9777785205`, `09777785205`, `+91 97777 85205` and `919777785205` are the same customer in an org whose
+country code is 91, and normalizing a normalized number changes nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-NATIONAL_NUMBER_MAX_DIGITS = 10
+DEFAULT_NATIONAL_DIGITS = 10
 E164_MAX_DIGITS = 15
 MOBILE_MIN_DIGITS = 7
 FREE_TEXT_MAX_LENGTH = 128
@@ -43,25 +43,33 @@ class MalformedIdentifier(ValueError):
     """The request names no usable identifier, or names one that cannot be valid (802)."""
 
 
-def normalize_mobile(raw: str, country_code: str) -> str:
+def normalize_mobile(raw: str, country_code: str, national_digits: int = DEFAULT_NATIONAL_DIGITS) -> str:
     text = _MOBILE_DECORATION.sub("", raw.strip())
     international = text.startswith(("+", "00"))
     digits = text.removeprefix("+").removeprefix("00") if international else text
     if not digits.isdigit():
         raise MalformedIdentifier("a mobile number has digits only")
     if not international:
-        national = digits.removeprefix("0") if len(digits) <= NATIONAL_NUMBER_MAX_DIGITS + 1 else digits
-        if len(national) <= NATIONAL_NUMBER_MAX_DIGITS:
-            digits = country_code + national
+        if len(digits) == national_digits + 1 and digits.startswith("0"):
+            digits = digits[1:]
+        if len(digits) == national_digits:
+            digits = country_code + digits
+        elif len(digits) < national_digits:
+            raise MalformedIdentifier("too short for a mobile number")
     if not MOBILE_MIN_DIGITS <= len(digits) <= E164_MAX_DIGITS or digits.startswith("0"):
         raise MalformedIdentifier("not a valid mobile number")
     return digits
 
 
-def normalize(identifier_type: IdentifierType, raw: str, country_code: str) -> str:
+def normalize(
+    identifier_type: IdentifierType,
+    raw: str,
+    country_code: str,
+    national_digits: int = DEFAULT_NATIONAL_DIGITS,
+) -> str:
     value = raw.strip()
     if identifier_type is IdentifierType.MOBILE:
-        return normalize_mobile(value, country_code)
+        return normalize_mobile(value, country_code, national_digits)
     if identifier_type is IdentifierType.EMAIL:
         if len(value) > 254 or not _EMAIL.match(value):
             raise MalformedIdentifier("not a valid email address")
@@ -75,7 +83,9 @@ def normalize(identifier_type: IdentifierType, raw: str, country_code: str) -> s
     return value
 
 
-def pick_identifier(values: dict[str, str | None], country_code: str) -> Identifier:
+def pick_identifier(
+    values: dict[str, str | None], country_code: str, national_digits: int = DEFAULT_NATIONAL_DIGITS
+) -> Identifier:
     """The first non-empty identifier by precedence, normalized.
 
     POS clients often send every identifier key, with empty strings for the unknown ones: empty is absent.
@@ -83,5 +93,5 @@ def pick_identifier(values: dict[str, str | None], country_code: str) -> Identif
     for identifier_type in IdentifierType:
         raw = values.get(identifier_type.value)
         if raw is not None and raw.strip():
-            return Identifier(identifier_type, normalize(identifier_type, raw, country_code))
+            return Identifier(identifier_type, normalize(identifier_type, raw, country_code, national_digits))
     raise MalformedIdentifier("no customer identifier given")

@@ -77,6 +77,9 @@ class OrgConfig(_Model):
     country_code: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}$")] = Field(
         description="Default country calling code, prefixed to national mobile numbers"
     )
+    mobile_national_digits: Annotated[int, Field(ge=6, le=12)] = Field(
+        default=10, description="Digits of a national mobile number, without country code or trunk 0"
+    )
     base_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "INR"
     currency_decimals: Annotated[int, Field(ge=0, le=4)] = 2
     local_currency_ratio: PositiveDecimal = Field(

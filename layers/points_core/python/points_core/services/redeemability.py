@@ -60,7 +60,7 @@ class _Lookup:
 
 def _lookup(org: OrgConfig, caller: Caller, query: RedeemableQuery, customers: CustomerRepository) -> _Lookup:
     try:
-        identifier = pick_identifier(query.identifiers, org.country_code)
+        identifier = pick_identifier(query.identifiers, org.country_code, org.mobile_national_digits)
     except MalformedIdentifier:
         identifier = None
     try:

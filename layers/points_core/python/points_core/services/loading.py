@@ -1,0 +1,209 @@
+"""Loading customers and points (the data import and member-care goodwill). Points are never issued through
+the API; these are the only ways in, and both are idempotent: running the same load twice changes nothing."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from points_core.identifiers import Identifier, IdentifierType
+from points_core.models import (
+    MAX_LIVE_ALLOCATIONS,
+    Allocation,
+    AwardEntry,
+    CustomerProfile,
+    EntryKind,
+    Wallet,
+)
+from points_core.repositories import CustomerRepository, CustomerUpsert, WalletConflict, customer_repository
+
+# One transaction holds the wallet plus at most 99 award entries (DynamoDB's limit is 100 items).
+AWARDS_PER_TRANSACTION = 99
+MAX_WALLET_ATTEMPTS = 6
+
+
+class WalletFull(Exception):
+    """The wallet would hold more live allocations than a wallet item can."""
+
+
+def profile_identifiers(profile: CustomerProfile) -> set[Identifier]:
+    """The lookup identifiers of a profile (its values are already normalized)."""
+    return {
+        Identifier(identifier_type, value)
+        for identifier_type in IdentifierType
+        if identifier_type is not IdentifierType.ID and (value := getattr(profile, identifier_type.value))
+    }
+
+
+@dataclass(slots=True)
+class CustomerLoad:
+    """What `load_customers` did with each customer id."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    """Profile and every identifier already stored as given: not written again."""
+    rejected: dict[str, str] = field(default_factory=dict)
+    """Customer id → reason; a rejected customer is not written at all."""
+
+
+def load_customers(
+    org_id: int, profiles: Sequence[CustomerProfile], customers: CustomerRepository | None = None
+) -> CustomerLoad:
+    """Create or update customers with their identifiers (customer ids must be unique in `profiles`)."""
+    repository = customers or customer_repository()
+    claimed = {profile.customer_id: profile_identifiers(profile) for profile in profiles}
+    owners = repository.identifier_owners(
+        org_id, {i for identifiers in claimed.values() for i in identifiers}
+    )
+    existing = repository.profiles(org_id, claimed)
+    result = CustomerLoad()
+    taken_in_batch: dict[Identifier, str] = {}
+    upserts: list[CustomerUpsert] = []
+    for profile in profiles:
+        customer_id = profile.customer_id
+        for identifier in sorted(claimed[customer_id], key=lambda i: i.type):
+            owner = owners.get(identifier) or taken_in_batch.get(identifier)
+            if owner is not None and owner != customer_id:
+                result.rejected[customer_id] = f"{identifier.type.value} already belongs to customer {owner}"
+                break
+        if customer_id in result.rejected:
+            continue
+        taken_in_batch.update(dict.fromkeys(claimed[customer_id], customer_id))
+        previous = existing.get(customer_id)
+        # An identifier item can be missing after an interrupted load (a batch write is not a transaction):
+        # only a customer whose identifiers all point at it already is left alone.
+        if previous == profile and all(owners.get(i) == customer_id for i in claimed[customer_id]):
+            result.unchanged.append(customer_id)
+            continue
+        (result.updated if previous else result.created).append(customer_id)
+        released = profile_identifiers(previous) - claimed[customer_id] if previous else set()
+        upserts.append(CustomerUpsert(profile, tuple(claimed[customer_id]), tuple(released)))
+    repository.write_customers(org_id, upserts)
+    return result
+
+
+def upsert_customers(
+    org_id: int, profiles: Sequence[CustomerProfile], customers: CustomerRepository | None = None
+) -> dict[str, str]:
+    """Create or update customers with their identifiers. Returns the rejected customer ids with the reason;
+    a rejected customer is not written at all."""
+    return load_customers(org_id, profiles, customers).rejected
+
+
+@dataclass(frozen=True, slots=True)
+class Award:
+    allocation_id: str
+    points: Decimal
+    awarded_at: datetime
+    expires_at: datetime | None = None
+    kind: EntryKind = EntryKind.AWARD
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class AwardResult:
+    created: list[str] = field(default_factory=list)
+    already_recorded: list[str] = field(default_factory=list)
+
+
+def _with_awards(
+    wallet: Wallet | None, program_id: int, awards: Sequence[Award], tier: str | None, now: datetime
+) -> Wallet:
+    """The wallet after the awards: live allocations only (expired or spent ones are pruned; the ledger keeps
+    their history), lifetime points grown by every award, expired on arrival or not."""
+    kept = [allocation for allocation in (wallet.allocations if wallet else ()) if allocation.is_live(now)]
+    added = [
+        Allocation(
+            allocation_id=award.allocation_id,
+            points=award.points,
+            remaining=award.points,
+            awarded_at=award.awarded_at,
+            expires_at=award.expires_at,
+        )
+        for award in awards
+    ]
+    allocations = kept + [allocation for allocation in added if allocation.is_live(now)]
+    if len(allocations) > MAX_LIVE_ALLOCATIONS:
+        raise WalletFull(f"a wallet holds at most {MAX_LIVE_ALLOCATIONS} live allocations")
+    return Wallet(
+        program_id=program_id,
+        version=(wallet.version + 1) if wallet else 1,
+        tier=tier if tier is not None else (wallet.tier if wallet else None),
+        lifetime_points=(wallet.lifetime_points if wallet else Decimal(0)) + sum(a.points for a in awards),
+        allocations=tuple(allocations),
+    )
+
+
+def _award_chunk(
+    repository: CustomerRepository,
+    org_id: int,
+    customer_id: str,
+    program_id: int,
+    awards: Sequence[Award],
+    tier: str | None,
+    now: datetime,
+) -> AwardResult:
+    for attempt in range(MAX_WALLET_ATTEMPTS):
+        wallet = repository.wallet(org_id, customer_id, program_id)
+        recorded = repository.recorded_awards(
+            org_id, customer_id, program_id, [a.allocation_id for a in awards]
+        )
+        new = [award for award in awards if award.allocation_id not in recorded]
+        tier_changes = tier is not None and (wallet is None or wallet.tier != tier)
+        if not new and not tier_changes:
+            return AwardResult(already_recorded=sorted(recorded))
+        updated = _with_awards(wallet, program_id, new, tier, now)
+        entries = [
+            AwardEntry(
+                kind=award.kind,
+                program_id=program_id,
+                allocation_id=award.allocation_id,
+                points=award.points,
+                awarded_at=award.awarded_at,
+                expires_at=award.expires_at,
+                reason=award.reason,
+                recorded_at=now,
+            )
+            for award in new
+        ]
+        try:
+            repository.save_awards(org_id, customer_id, wallet.version if wallet else None, updated, entries)
+        except WalletConflict:
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not security
+            continue
+        return AwardResult(created=[a.allocation_id for a in new], already_recorded=sorted(recorded))
+    raise WalletConflict(f"wallet of customer {customer_id} kept changing; nothing was written")
+
+
+def award_points(
+    org_id: int,
+    customer_id: str,
+    program_id: int,
+    awards: Sequence[Award],
+    now: datetime,
+    *,
+    tier: str | None = None,
+    customers: CustomerRepository | None = None,
+) -> AwardResult:
+    """Add allocations to a wallet, each recorded once in the ledger by its allocation id."""
+    repository = customers or customer_repository()
+    unique = list({award.allocation_id: award for award in awards}.values())
+    result = AwardResult()
+    for start in range(0, max(len(unique), 1), AWARDS_PER_TRANSACTION):
+        chunk = _award_chunk(
+            repository,
+            org_id,
+            customer_id,
+            program_id,
+            unique[start : start + AWARDS_PER_TRANSACTION],
+            tier,
+            now,
+        )
+        result.created.extend(chunk.created)
+        result.already_recorded.extend(chunk.already_recorded)
+    return result

@@ -1,0 +1,116 @@
+"""The AWS side of the tool: one boto3 session from the global options, and the layer's repositories over
+the tables they name. Nothing is resolved or called before a command asks for it, so `apply-config` needs no
+customer tables and a validation error needs no AWS at all."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from points_admin.errors import CommandError
+from points_core.repositories import ConfigRepository, CustomerRepository
+
+# Longer than the functions' timeouts: an operator on a slow link would rather wait than start over.
+_CLIENT_CONFIG = Config(
+    connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 5}, tcp_keepalive=True
+)
+
+
+class Table(StrEnum):
+    CONFIG = "config"
+    CUSTOMERS = "customers"
+    LEDGER = "ledger"
+
+    @property
+    def option(self) -> str:
+        return f"--{self.value}-table"
+
+    @property
+    def environment(self) -> str:
+        """The variable template.yaml's Globals give the functions, so a shell set up for one serves both."""
+        return f"{self.value.upper()}_TABLE"
+
+    @property
+    def stack_output(self) -> str:
+        return f"{self.value.capitalize()}TableName"
+
+
+@dataclass(frozen=True, slots=True)
+class AwsOptions:
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    stack_name: str | None = None
+    tables: dict[Table, str] | None = None
+    """Table names given on the command line; they win over the stack's outputs and the environment."""
+
+
+class Backend:
+    def __init__(self, options: AwsOptions) -> None:
+        self._options = options
+
+    @cached_property
+    def _session(self) -> boto3.session.Session:
+        try:
+            return boto3.session.Session(profile_name=self._options.profile, region_name=self._options.region)
+        except BotoCoreError as error:
+            raise CommandError(str(error)) from error
+
+    def _client(self, service: str) -> Any:
+        try:
+            return self._session.client(
+                service, endpoint_url=self._options.endpoint_url, config=_CLIENT_CONFIG
+            )
+        except BotoCoreError as error:
+            raise CommandError(f"{error} (--region, AWS_REGION or the profile's region)") from error
+
+    @cached_property
+    def _dynamodb(self) -> Any:
+        return self._client("dynamodb")
+
+    @cached_property
+    def _stack_outputs(self) -> dict[str, str]:
+        name = self._options.stack_name
+        if name is None:
+            return {}
+        try:
+            stacks = self._client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+        except ClientError as error:
+            raise CommandError(f"stack {name}: {error.response['Error']['Message']}") from error
+        return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+
+    def table(self, table: Table) -> str:
+        """The table's name, checked to exist so that a wrong name fails before any work is done."""
+        name = (self._options.tables or {}).get(table)
+        if name is None and self._options.stack_name is not None:
+            name = self._stack_outputs.get(table.stack_output)
+            if name is None:
+                raise CommandError(f"stack {self._options.stack_name} has no output {table.stack_output}")
+        name = name or os.environ.get(table.environment)
+        if not name:
+            raise CommandError(
+                f"no {table.value} table: give {table.option}, set {table.environment} or use --stack-name"
+            )
+        try:
+            self._dynamodb.describe_table(TableName=name)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                raise CommandError(f"{table.value} table {name} does not exist") from error
+            raise
+        return name
+
+    @cached_property
+    def config(self) -> ConfigRepository:
+        # No caching: every command reads the configuration once, and apply-config must see its own write.
+        return ConfigRepository(self._dynamodb, self.table(Table.CONFIG), cache_seconds=0)
+
+    @cached_property
+    def customers(self) -> CustomerRepository:
+        return CustomerRepository(self._dynamodb, self.table(Table.CUSTOMERS), self.table(Table.LEDGER))

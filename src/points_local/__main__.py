@@ -1,0 +1,89 @@
+"""`points-local`: run the whole service on loopback until Ctrl-C (what `make run` starts)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from points_local.stack import LocalStack
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="points-local",
+        description="Run the service locally without Docker: embedded AWS (moto), the template's tables, "
+        "topics and functions, demo data, and the API on loopback.",
+    )
+    parser.add_argument("--port", type=int, default=3000, help="API port (default 3000; 0 picks a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="API address, loopback only (default 127.0.0.1)")
+    parser.add_argument("--template", default="template.yaml", help="SAM template (default template.yaml)")
+    parser.add_argument("--moto-port", type=int, default=0, help="embedded AWS port (default: a free one)")
+    parser.add_argument("--region", default="eu-west-1", help="AWS region (default eu-west-1)")
+    parser.add_argument(
+        "--workers-per-function", type=int, default=4, help="most worker processes per function (default 4)"
+    )
+    parser.add_argument(
+        "--demo-dir", default="demo", help="demo data folder, relative to the template (default demo)"
+    )
+    parser.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    return parser.parse_args(argv)
+
+
+def banner(stack: LocalStack) -> str:
+    """What is running and where."""
+    lines = [f"points-local: API {stack.api_url} (stage {stack.api.stage})"]
+    for route in stack.api.routes:
+        guard = f" [authorizer {route.authorizer}]" if route.authorizer else ""
+        lines.append(f"  {route.method:<6} {route.path} -> {route.function_id}{guard}")
+    lines.append(f"points-local: AWS (moto) {stack.aws_endpoint_url}, region {stack.region}")
+    lines.append(f"  tables: {', '.join(stack.tables) or '-'}")
+    lines.append(f"  topics: {', '.join(stack.topics) or '-'}")
+    if stack.demo_loaded:
+        lines.append("points-local: demo data loaded")
+        lines.extend(f"  points-admin {step}" for step in stack.demo_loaded)
+    else:
+        lines.append("points-local: no demo data loaded")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _arguments(argv)
+    stop = threading.Event()
+    # Installed before anything starts: a Ctrl-C during startup stops the stack right after it is up.
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stop.set())
+    # The local stack's own messages (one line per request) at INFO; libraries only when something is wrong.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("points_local").setLevel(logging.INFO)
+    # Imported here, not at the top: worker processes re-import this module when started from the
+    # console script, and must not pay for moto and boto3 in their cold start.
+    from points_local.stack import DemoLoadError, LocalStack  # noqa: PLC0415
+
+    try:
+        with LocalStack(
+            arguments.template,
+            host=arguments.host,
+            port=arguments.port,
+            moto_port=arguments.moto_port,
+            region=arguments.region,
+            load_demo=not arguments.no_demo,
+            demo_dir=arguments.demo_dir,
+            workers_per_function=arguments.workers_per_function,
+        ) as stack:
+            print(banner(stack), flush=True)
+            stop.wait()
+            print("points-local: stopping", flush=True)
+    except (DemoLoadError, OSError, ValueError) as error:
+        print(f"points-local: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""The whole service on loopback: embedded AWS (moto), the template's resources, its functions and its API.
+
+with LocalStack("template.yaml", port=0, load_demo=False) as stack:
+    urllib.request.urlopen(stack.api_url + "/v1.1/points/isredeemable?...")
+    stack.invoke("IsRedeemableFunction", event)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import socket
+import threading
+import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from points_local.functions import FunctionHost, FunctionPool, InvocationResult
+from points_local.gateway import Gateway, GatewayServer, rest_api_id
+from points_local.resources import create_tables, create_topics
+from points_local.template import (
+    ACCOUNT_ID,
+    API_TYPE,
+    DEFAULT_REGION,
+    FUNCTION_TYPE,
+    ApiSpec,
+    FunctionSpec,
+    Resolver,
+    environment_variables,
+    function_properties,
+    functions,
+    global_properties,
+    load_template,
+    resources_of_type,
+    rest_api,
+)
+from points_local.worker import WorkerConfig
+
+logger = logging.getLogger("points_local")
+
+# The operator tool's commands that load the demo org, each with its file in the demo folder.
+DEMO_STEPS: Final = (
+    ("apply-config", "org.yaml"),
+    ("import-customers", "customers.csv"),
+    ("import-allocations", "allocations.csv"),
+)
+# moto accepts any credentials; these only keep boto3 from looking for real ones.
+_DUMMY_CREDENTIALS: Final = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+class DemoLoadError(RuntimeError):
+    """The demo data could not be loaded."""
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except socket.gaierror:
+        return False
+    return all(ipaddress.ip_address(str(address)).is_loopback for address in addresses)
+
+
+@contextmanager
+def patched_environ(values: Mapping[str, str], *, removed_prefixes: tuple[str, ...] = ()) -> Iterator[None]:
+    """Set `values` (and drop variables starting with `removed_prefixes`) in os.environ, then restore it."""
+    removed = {name for name in os.environ if removed_prefixes and name.startswith(removed_prefixes)}
+    names = set(values) | removed
+    saved = {name: os.environ.get(name) for name in names}
+    for name in removed:
+        del os.environ[name]
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def load_demo(demo_dir: Path) -> list[str]:
+    """Load the demo org through the operator tool, in-process; the commands run, in order."""
+    for _, file_name in DEMO_STEPS:
+        if not (demo_dir / file_name).is_file():
+            raise DemoLoadError(
+                f"demo file {demo_dir / file_name} not found (use --demo-dir, or --no-demo to skip the demo)"
+            )
+    try:
+        # Imported only here: the local stack runs without the operator tool when no demo is loaded.
+        from points_admin.cli import main as admin  # noqa: PLC0415
+    except ImportError as error:
+        raise DemoLoadError(
+            f"the operator tool points_admin.cli cannot be imported ({error}); use --no-demo"
+        ) from error
+    loaded = []
+    for command, file_name in DEMO_STEPS:
+        argv = [command, str(demo_dir / file_name)]
+        try:
+            code = admin(argv)
+        except SystemExit as exit_:
+            code = exit_.code
+        if code not in (0, None):
+            raise DemoLoadError(f"points-admin {' '.join(argv)} exited with {code}: the demo is not loaded")
+        loaded.append(" ".join(argv))
+    return loaded
+
+
+class LocalStack:
+    """Everything `make run` starts, in background threads and worker processes, stopped on exit.
+
+    One stack per process at a time: moto's state and os.environ (where the AWS endpoint is set for
+    every boto3 client of the process) are process-wide.
+    """
+
+    _running = threading.Lock()
+
+    def __init__(
+        self,
+        template_path: str | Path = "template.yaml",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        moto_port: int = 0,
+        region: str = DEFAULT_REGION,
+        load_demo: bool = True,
+        demo_dir: str | Path = "demo",
+        workers_per_function: int = 4,
+        parameter_overrides: Mapping[str, str] | None = None,
+    ) -> None:
+        if not _is_loopback(host):
+            raise ValueError(f"{host} is not a loopback address: the local stack has no real authentication")
+        if workers_per_function < 1:
+            raise ValueError("workers_per_function must be at least 1")
+        self.template_path = Path(template_path).resolve()
+        self.project_root = self.template_path.parent
+        self.template = load_template(self.template_path)
+        self.host = host
+        self.region = region
+        self.demo_dir = self.project_root / demo_dir
+        self._port = port
+        self._moto_port = moto_port
+        self._load_demo = load_demo
+        self._workers_per_function = workers_per_function
+        self._parameters = dict(parameter_overrides or {})
+        # Read the whole template now: a template the local stack cannot run fails before anything starts.
+        parameters_only = Resolver(self.template, parameters=self._parameters, region=region)
+        self.api: ApiSpec = rest_api(self.template, parameters_only)
+        self.functions: dict[str, FunctionSpec] = functions(self.template, self.project_root, parameters_only)
+        self.api_url = ""
+        self.aws_endpoint_url = ""
+        self.tables: list[str] = []
+        self.topics: dict[str, str] = {}
+        self.demo_loaded: list[str] = []
+        self._environments: dict[str, dict[str, str]] = {}
+        self._host: FunctionHost | None = None
+        self._cleanup: ExitStack | None = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Self:
+        if not LocalStack._running.acquire(blocking=False):
+            raise RuntimeError("another LocalStack is already running in this process")
+        with ExitStack() as cleanup:
+            cleanup.callback(LocalStack._running.release)
+            self._start_aws(cleanup)
+            resolver = self._create_resources()
+            self._host = FunctionHost(self._pools(resolver))
+            cleanup.callback(self._host.stop)
+            if self._load_demo:
+                global_variables = environment_variables(
+                    global_properties(self.template, "Function"), resolver
+                )
+                # The tool finds the tables the way the functions do: through their environment variables.
+                with patched_environ(global_variables):
+                    self.demo_loaded = load_demo(self.demo_dir)
+            server = GatewayServer(
+                Gateway(self.api, self._host.invoke, region=self.region), self.host, self._port
+            )
+            cleanup.callback(server.stop)
+            server.start()
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            self.api_url = f"http://{host}:{server.port}"
+            self._cleanup = cleanup.pop_all()
+        return self
+
+    def stop(self) -> None:
+        """Stop HTTP, then the workers, then moto, and restore os.environ; safe to call twice."""
+        cleanup, self._cleanup = self._cleanup, None
+        if cleanup is not None:
+            cleanup.close()
+
+    def invoke(self, function_id: str, event: Mapping[str, Any]) -> InvocationResult:
+        """Invoke a function by logical id, as Lambda's Invoke API would (RequestResponse)."""
+        if self._host is None or self._cleanup is None:
+            raise RuntimeError("the local stack is not running")
+        return self._host.invoke(function_id, event)
+
+    def environment(self, function_id: str) -> dict[str, str]:
+        """The environment the function's workers run with."""
+        return dict(self._environments[function_id])
+
+    def _start_aws(self, cleanup: ExitStack) -> None:
+        # moto's server logs every request through werkzeug; the console is for the functions' logs.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self._moto_port, verbose=False)
+        moto.start()
+        cleanup.callback(moto.stop)
+        host, port = moto.get_host_and_port()
+        self.aws_endpoint_url = f"http://{host}:{port}"
+        # The server shares moto's in-process state: start from nothing, whatever ran in this process before.
+        reset = urllib.request.Request(f"{self.aws_endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
+        with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - the loopback http URL built above
+            pass
+        cleanup.enter_context(
+            patched_environ(
+                self._aws_environment(),
+                # Any of these would take boto3 elsewhere than the endpoint set here.
+                removed_prefixes=(
+                    "AWS_ENDPOINT_URL_",
+                    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+                    "AWS_PROFILE",
+                    "AWS_SECURITY_TOKEN",
+                    "AWS_SESSION_TOKEN",
+                ),
+            )
+        )
+
+    def _aws_environment(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.aws_endpoint_url,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            **_DUMMY_CREDENTIALS,
+        }
+
+    def _create_resources(self) -> Resolver:
+        """Create tables and topics; the resolver then knows every resource's local name."""
+        session = boto3.session.Session(region_name=self.region)
+        base = Resolver(self.template, parameters=self._parameters, region=self.region)
+        tables = create_tables(
+            session.client("dynamodb", endpoint_url=self.aws_endpoint_url), self.template, base
+        )
+        topics = create_topics(session.client("sns", endpoint_url=self.aws_endpoint_url), self.template)
+        refs: dict[str, Any] = {**tables.refs, **topics.refs}
+        attributes: dict[str, Mapping[str, Any]] = {**tables.attributes, **topics.attributes}
+        for function_id in resources_of_type(self.template, FUNCTION_TYPE):
+            refs[function_id] = function_id
+            attributes[function_id] = {"Arn": self._function_arn(function_id)}
+        for api_id in resources_of_type(self.template, API_TYPE):
+            refs[api_id] = rest_api_id(api_id)
+        self.tables = list(tables.refs)
+        self.topics = dict(topics.refs)
+        return Resolver(
+            self.template, refs=refs, attributes=attributes, parameters=self._parameters, region=self.region
+        )
+
+    def _function_arn(self, function_id: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{function_id}"
+
+    def _pools(self, resolver: Resolver) -> dict[str, FunctionPool]:
+        pools = {}
+        for function_id, spec in self.functions.items():
+            environment = self._lambda_environment(spec, resolver)
+            self._environments[function_id] = environment
+            config = WorkerConfig(
+                function_name=function_id,
+                handler=spec.handler,
+                code_dir=str(spec.code_dir),
+                layer_dirs=tuple(str(path) for path in spec.layer_dirs),
+                environment=environment,
+                invoked_function_arn=self._function_arn(function_id),
+            )
+            pools[function_id] = FunctionPool(config, spec.timeout_seconds, self._workers_per_function)
+        return pools
+
+    def _lambda_environment(self, spec: FunctionSpec, resolver: Resolver) -> dict[str, str]:
+        """The template's variables, then what Lambda itself sets (which a template cannot override)."""
+        name = spec.logical_id
+        return {
+            **environment_variables(function_properties(self.template, name), resolver),
+            **self._aws_environment(),
+            "AWS_LAMBDA_FUNCTION_NAME": name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "LAMBDA_TASK_ROOT": str(spec.code_dir),
+            "_HANDLER": spec.handler,
+            "TZ": ":UTC",
+            # There is no X-Ray daemon to send traces to.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }

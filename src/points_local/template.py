@@ -1,0 +1,540 @@
+"""Read a SAM template the way CloudFormation and SAM would, so the local stack derives everything from it.
+
+Nothing here talks to AWS: the loader turns short-form intrinsics into their long form, `Resolver` evaluates
+intrinsics against the values a local stack chose for each resource, and the spec helpers apply SAM's
+`Globals` and defaults to functions and APIs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+DEFAULT_REGION: Final = "eu-west-1"
+# moto's default account: ARNs built here must match the ones moto returns.
+ACCOUNT_ID: Final = "123456789012"
+
+TABLE_TYPE: Final = "AWS::DynamoDB::Table"
+TOPIC_TYPE: Final = "AWS::SNS::Topic"
+FUNCTION_TYPE: Final = "AWS::Serverless::Function"
+API_TYPE: Final = "AWS::Serverless::Api"
+LAYER_TYPE: Final = "AWS::Serverless::LayerVersion"
+# SAM's name for the API it creates when an Api event has no RestApiId.
+IMPLICIT_API_ID: Final = "ServerlessRestApi"
+
+# SAM defaults for properties a function may leave out.
+DEFAULT_TIMEOUT_SECONDS: Final = 3
+DEFAULT_MEMORY_MB: Final = 128
+# SAM's default for an authorizer's Identity.ReauthorizeEvery.
+DEFAULT_AUTHORIZER_TTL_SECONDS: Final = 300
+
+_INTRINSIC_TAGS: Final = frozenset(
+    {
+        "And",
+        "Base64",
+        "Cidr",
+        "Condition",
+        "Equals",
+        "FindInMap",
+        "GetAZs",
+        "GetAtt",
+        "If",
+        "ImportValue",
+        "Join",
+        "Not",
+        "Or",
+        "Ref",
+        "Select",
+        "Split",
+        "Sub",
+        "ToJsonString",
+        "Transform",
+    }
+)
+# Only these two keep their bare name in the long form; every other tag becomes `Fn::<Tag>`.
+_BARE_TAGS: Final = frozenset({"Ref", "Condition"})
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """SafeLoader extended with CloudFormation's `!Tag` short forms."""
+
+
+def _construct_intrinsic(loader: yaml.SafeLoader, tag: str, node: yaml.Node) -> dict[str, Any]:
+    if tag not in _INTRINSIC_TAGS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"unknown CloudFormation tag !{tag}", node.start_mark
+        )
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if tag == "GetAtt" and isinstance(value, str):
+        # `!GetAtt Res.Attr.Sub` means resource `Res`, attribute `Attr.Sub`.
+        logical_id, _, attribute = value.partition(".")
+        value = [logical_id, attribute]
+    return {tag if tag in _BARE_TAGS else f"Fn::{tag}": value}
+
+
+_TemplateLoader.add_multi_constructor("!", _construct_intrinsic)
+
+
+def load_template(path: str | Path) -> dict[str, Any]:
+    """Parse a CloudFormation/SAM template (YAML or JSON), short-form intrinsics included."""
+    with Path(path).open(encoding="utf-8") as stream:
+        template = yaml.load(stream, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+    if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
+        raise ValueError(f"{path}: not a CloudFormation template (no Resources section)")
+    return template
+
+
+def resources_of_type(template: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """Logical id → Properties of every resource of one type, in template order."""
+    return {
+        logical_id: dict(resource.get("Properties") or {})
+        for logical_id, resource in template["Resources"].items()
+        if resource.get("Type") == resource_type
+    }
+
+
+def tables(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every DynamoDB table: logical id → Properties (intrinsics unresolved)."""
+    return resources_of_type(template, TABLE_TYPE)
+
+
+def topics(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every SNS topic: logical id → Properties (intrinsics unresolved)."""
+    return resources_of_type(template, TOPIC_TYPE)
+
+
+def as_text(value: Any) -> str:
+    """A scalar as CloudFormation writes it into a string (environment variables, Sub, Join)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise ValueError(f"expected a scalar, got {value!r}")
+
+
+class _NoValue:
+    """`AWS::NoValue`: the key or list item that resolves to it disappears."""
+
+
+NO_VALUE: Final = _NoValue()
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """Evaluates intrinsic functions with the values a local stack gave its resources.
+
+    `refs` is what `!Ref <logical id>` returns for each resource (a table's name, a topic's ARN, …) and
+    `attributes` what `!GetAtt <logical id>.<attribute>` returns. Parameters resolve to `parameters`
+    (overrides) or else their Default.
+    """
+
+    template: Mapping[str, Any]
+    refs: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    region: str = DEFAULT_REGION
+    stack_name: str = "local"
+
+    def resolve(self, value: Any) -> Any:
+        """`value` with every intrinsic evaluated; `AWS::NoValue` entries removed."""
+        if isinstance(value, list):
+            items = (self.resolve(item) for item in value)
+            return [item for item in items if item is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref":
+                return self.ref(argument)
+            if key.startswith("Fn::"):
+                return self._function(key.removeprefix("Fn::"), argument)
+        items = ((key, self.resolve(item)) for key, item in value.items())
+        return {key: item for key, item in items if item is not NO_VALUE}
+
+    def ref(self, name: str) -> Any:
+        pseudo = {
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::NoValue": NO_VALUE,
+            "AWS::Partition": "aws",
+            "AWS::Region": self.region,
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.stack_name}/0",
+            "AWS::StackName": self.stack_name,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.refs:
+            return self.refs[name]
+        declared = self.template.get("Parameters") or {}
+        if name in declared:
+            return self._parameter(name, declared[name])
+        raise ValueError(f"!Ref {name}: neither a parameter nor a resource the local stack provides")
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        try:
+            return self.attributes[logical_id][attribute]
+        except KeyError:
+            raise ValueError(f"!GetAtt {logical_id}.{attribute}: no local value for it") from None
+
+    def condition(self, name: str) -> bool:
+        conditions = self.template.get("Conditions") or {}
+        if name not in conditions:
+            raise ValueError(f"condition {name} is not declared in Conditions")
+        return self._truth(conditions[name])
+
+    def _parameter(self, name: str, declaration: Mapping[str, Any]) -> Any:
+        if name in self.parameters:
+            value = self.parameters[name]
+        elif "Default" in declaration:
+            value = declaration["Default"]
+        else:
+            raise ValueError(f"parameter {name} has no Default: give it a value as a parameter override")
+        parameter_type = str(declaration.get("Type", "String"))
+        if parameter_type == "CommaDelimitedList" or parameter_type.startswith("List<"):
+            return [item.strip() for item in as_text(value).split(",")]
+        return as_text(value)
+
+    def _truth(self, expression: Any) -> bool:
+        """A condition expression (`Fn::Equals`, `Fn::And`, `Fn::Or`, `Fn::Not`, `Condition`)."""
+        if isinstance(expression, bool):
+            return expression
+        if isinstance(expression, dict) and len(expression) == 1:
+            ((key, argument),) = expression.items()
+            if key == "Condition":
+                return self.condition(argument)
+            if key == "Fn::Equals":
+                left, right = (self.resolve(side) for side in argument)
+                return bool(as_text(left) == as_text(right))
+            if key == "Fn::And":
+                return all(self._truth(item) for item in argument)
+            if key == "Fn::Or":
+                return any(self._truth(item) for item in argument)
+            if key == "Fn::Not":
+                return not self._truth(argument[0])
+        raise ValueError(f"not a condition: {expression!r}")
+
+    def _function(self, name: str, argument: Any) -> Any:
+        if name == "GetAtt":
+            logical_id, attribute = self.resolve(argument)
+            return self.get_att(logical_id, attribute)
+        if name == "Sub":
+            return self._sub(argument)
+        if name == "Join":
+            delimiter, items = argument
+            return as_text(delimiter).join(as_text(item) for item in self.resolve(items))
+        if name == "Select":
+            index, items = argument
+            return self.resolve(items)[int(self.resolve(index))]
+        if name == "Split":
+            delimiter, text = argument
+            return as_text(self.resolve(text)).split(delimiter)
+        if name == "If":
+            condition, when_true, when_false = argument
+            return self.resolve(when_true if self.condition(condition) else when_false)
+        if name in {"Equals", "And", "Or", "Not"}:
+            return self._truth({f"Fn::{name}": argument})
+        if name == "FindInMap":
+            map_name, top_key, second_key = (as_text(self.resolve(item)) for item in argument)
+            return self.template["Mappings"][map_name][top_key][second_key]
+        if name == "Base64":
+            return base64.b64encode(as_text(self.resolve(argument)).encode()).decode()
+        if name == "ToJsonString":
+            return json.dumps(self.resolve(argument), separators=(",", ":"))
+        raise ValueError(f"Fn::{name} cannot be evaluated locally")
+
+    def _sub(self, argument: Any) -> str:
+        if isinstance(argument, list):
+            text, variables = argument[0], self.resolve(argument[1])
+        else:
+            text, variables = argument, {}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return as_text(variables[name])
+            if "." in name and not name.startswith("AWS::"):
+                logical_id, _, attribute = name.partition(".")
+                return as_text(self.get_att(logical_id, attribute))
+            return as_text(self.ref(name))
+
+        return re.sub(r"\$\{([^}]*)\}", substitute, text)
+
+
+def merge_globals(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    """SAM's Globals rule: maps merge key by key, lists concatenate (globals first), scalars are replaced."""
+    merged = dict(defaults)
+    for key, value in own.items():
+        inherited = merged.get(key)
+        if isinstance(inherited, dict) and isinstance(value, dict):
+            merged[key] = merge_globals(inherited, value)
+        elif isinstance(inherited, list) and isinstance(value, list):
+            merged[key] = inherited + value
+        else:
+            merged[key] = value
+    return merged
+
+
+def global_properties(template: Mapping[str, Any], section: str) -> dict[str, Any]:
+    """The template's `Globals.<section>` (`Function`, `Api`, …)."""
+    return dict((template.get("Globals") or {}).get(section) or {})
+
+
+def function_properties(template: Mapping[str, Any], logical_id: str) -> dict[str, Any]:
+    """A function's Properties with `Globals.Function` applied."""
+    functions = resources_of_type(template, FUNCTION_TYPE)
+    if logical_id not in functions:
+        raise KeyError(f"{logical_id} is not an {FUNCTION_TYPE} in the template")
+    return merge_globals(global_properties(template, "Function"), functions[logical_id])
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What it takes to run one function like Lambda does."""
+
+    logical_id: str
+    code_dir: Path
+    handler: str
+    runtime: str
+    timeout_seconds: int
+    memory_mb: int
+    layer_dirs: tuple[Path, ...]
+
+
+def functions(
+    template: Mapping[str, Any], base_dir: Path, resolver: Resolver | None = None
+) -> dict[str, FunctionSpec]:
+    """Every function, with Globals applied and its local code and layer folders (relative to `base_dir`)."""
+    resolver = resolver or Resolver(template)
+    layers = resources_of_type(template, LAYER_TYPE)
+    specs = {}
+    for logical_id in resources_of_type(template, FUNCTION_TYPE):
+        properties = function_properties(template, logical_id)
+        code_uri = properties.get("CodeUri")
+        if not isinstance(code_uri, str) or properties.get("PackageType", "Zip") != "Zip":
+            raise ValueError(f"{logical_id}: only a local CodeUri folder (Zip package) can run locally")
+        layer_dirs = []
+        for layer in properties.get("Layers", []):
+            # A template layer is its ContentUri's python/ folder, as in /opt/python; layers from outside
+            # the template (the public Powertools layer) are expected to be installed in the virtualenv.
+            layer_id = layer.get("Ref") if isinstance(layer, dict) else None
+            if layer_id in layers:
+                layer_dirs.append(base_dir / str(layers[layer_id]["ContentUri"]) / "python")
+        specs[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            code_dir=base_dir / code_uri,
+            handler=str(properties["Handler"]),
+            runtime=str(properties.get("Runtime", "")),
+            timeout_seconds=int(resolver.resolve(properties.get("Timeout", DEFAULT_TIMEOUT_SECONDS))),
+            memory_mb=int(resolver.resolve(properties.get("MemorySize", DEFAULT_MEMORY_MB))),
+            layer_dirs=tuple(layer_dirs),
+        )
+    return specs
+
+
+def environment_variables(properties: Mapping[str, Any], resolver: Resolver) -> dict[str, str]:
+    """`Environment.Variables` of function properties, resolved to strings as Lambda sees them."""
+    variables = (properties.get("Environment") or {}).get("Variables") or {}
+    return {name: as_text(value) for name, value in resolver.resolve(variables).items()}
+
+
+def function_environment(
+    template: Mapping[str, Any],
+    logical_id: str,
+    physical_names: Mapping[str, Any],
+    *,
+    attributes: Mapping[str, Mapping[str, Any]] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    region: str = DEFAULT_REGION,
+) -> dict[str, str]:
+    """The function's environment variables (Globals merged) as Lambda would see them.
+
+    `physical_names` is what `!Ref` gives for each resource (table → name, topic → ARN); parameters
+    resolve to `parameters` or their Default.
+    """
+    resolver = Resolver(
+        template, refs=physical_names, attributes=attributes or {}, parameters=parameters or {}, region=region
+    )
+    return environment_variables(function_properties(template, logical_id), resolver)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One `Type: Api` event of a function."""
+
+    api_id: str
+    function_id: str
+    event_id: str
+    path: str
+    method: str  # upper case; "ANY" matches every method
+    authorizer: str | None  # a name in the API's Auth.Authorizers, None when the route is open
+
+
+def api_properties(template: Mapping[str, Any], api_id: str) -> dict[str, Any]:
+    """An API's Properties with `Globals.Api` applied (the implicit API has only the Globals)."""
+    own = resources_of_type(template, API_TYPE).get(api_id)
+    if own is None and api_id != IMPLICIT_API_ID:
+        raise KeyError(f"{api_id} is not an {API_TYPE} in the template")
+    return merge_globals(global_properties(template, "Api"), own or {})
+
+
+def api_routes(template: Mapping[str, Any]) -> list[Route]:
+    """Every Api event of every function, with the authorizer that guards it."""
+    routes = []
+    for function_id, properties in resources_of_type(template, FUNCTION_TYPE).items():
+        for event_id, event in (properties.get("Events") or {}).items():
+            if event.get("Type") != "Api":
+                continue
+            event_properties = event["Properties"]
+            rest_api = event_properties.get("RestApiId")
+            api_id = rest_api["Ref"] if isinstance(rest_api, dict) else str(rest_api or IMPLICIT_API_ID)
+            default_authorizer = (api_properties(template, api_id).get("Auth") or {}).get("DefaultAuthorizer")
+            authorizer = (event_properties.get("Auth") or {}).get("Authorizer", default_authorizer)
+            routes.append(
+                Route(
+                    api_id=api_id,
+                    function_id=function_id,
+                    event_id=event_id,
+                    path=str(event_properties["Path"]),
+                    method=str(event_properties["Method"]).upper(),
+                    authorizer=None if authorizer in (None, "NONE") else str(authorizer),
+                )
+            )
+    return routes
+
+
+@dataclass(frozen=True)
+class AuthorizerSpec:
+    """A Lambda REQUEST authorizer of an API."""
+
+    name: str
+    function_id: str
+    identity_headers: tuple[str, ...]
+    identity_query_strings: tuple[str, ...]
+    ttl_seconds: int
+
+
+def authorizers(
+    template: Mapping[str, Any], api_id: str, resolver: Resolver | None = None
+) -> dict[str, AuthorizerSpec]:
+    """The API's Lambda authorizers by name; only REQUEST authorizers are supported locally."""
+    resolver = resolver or Resolver(template)
+    specs = {}
+    for name, authorizer in (
+        (api_properties(template, api_id).get("Auth") or {}).get("Authorizers") or {}
+    ).items():
+        function_arn = authorizer.get("FunctionArn")
+        if not (isinstance(function_arn, dict) and "Fn::GetAtt" in function_arn):
+            raise ValueError(
+                f"authorizer {name}: only Lambda authorizers with FunctionArn: !GetAtt <Function>.Arn"
+            )
+        if authorizer.get("FunctionPayloadType", "TOKEN") != "REQUEST":
+            raise ValueError(f"authorizer {name}: only FunctionPayloadType REQUEST is supported locally")
+        identity = authorizer.get("Identity") or {}
+        specs[name] = AuthorizerSpec(
+            name=name,
+            function_id=str(function_arn["Fn::GetAtt"][0]),
+            identity_headers=tuple(identity.get("Headers") or ()),
+            identity_query_strings=tuple(identity.get("QueryStrings") or ()),
+            ttl_seconds=int(
+                resolver.resolve(identity.get("ReauthorizeEvery", DEFAULT_AUTHORIZER_TTL_SECONDS))
+            ),
+        )
+    return specs
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """A customised API Gateway response (status, literal headers, body templates by content type)."""
+
+    status_code: int | None
+    headers: Mapping[str, str]
+    templates: Mapping[str, str]
+
+
+def _literal_header(response_type: str, name: str, value: Any) -> str:
+    # API Gateway header values are mapping expressions: quoted text is a literal, anything else reads
+    # from the request, which the local gateway does not evaluate.
+    text = str(value)
+    if len(text) < 2 or not (text.startswith("'") and text.endswith("'")):
+        raise ValueError(
+            f"gateway response {response_type}: header {name} must be a quoted literal, got {text}"
+        )
+    return text[1:-1]
+
+
+def gateway_responses(
+    template: Mapping[str, Any], api_id: str | None = None, resolver: Resolver | None = None
+) -> dict[str, GatewayResponse]:
+    """The API's GatewayResponses by response type (the only API when `api_id` is None)."""
+    resolver = resolver or Resolver(template)
+    if api_id is None:
+        api_ids = sorted(
+            {route.api_id for route in api_routes(template)} | set(resources_of_type(template, API_TYPE))
+        )
+        if len(api_ids) != 1:
+            raise ValueError(f"the template has {len(api_ids)} APIs: say which one")
+        api_id = api_ids[0]
+    configured = resolver.resolve(api_properties(template, api_id).get("GatewayResponses") or {})
+    responses = {}
+    for response_type, response in configured.items():
+        headers = (response.get("ResponseParameters") or {}).get("Headers") or {}
+        status = response.get("StatusCode")
+        responses[response_type] = GatewayResponse(
+            status_code=None if status is None else int(status),
+            headers={name: _literal_header(response_type, name, value) for name, value in headers.items()},
+            templates=dict(response.get("ResponseTemplates") or {}),
+        )
+    return responses
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    """Everything the local gateway needs to know about one REST API."""
+
+    logical_id: str
+    stage: str
+    stage_variables: Mapping[str, str] | None
+    routes: tuple[Route, ...]
+    authorizers: Mapping[str, AuthorizerSpec]
+    gateway_responses: Mapping[str, GatewayResponse]
+
+
+def rest_api(template: Mapping[str, Any], resolver: Resolver | None = None) -> ApiSpec:
+    """The template's REST API; the local gateway serves one API on one port."""
+    resolver = resolver or Resolver(template)
+    routes = api_routes(template)
+    api_ids = sorted({route.api_id for route in routes})
+    if len(api_ids) != 1:
+        raise ValueError(f"the local gateway serves exactly one API with routes; the template has {api_ids}")
+    (api_id,) = api_ids
+    properties = api_properties(template, api_id)
+    api_authorizers = authorizers(template, api_id, resolver)
+    for route in routes:
+        if route.authorizer is not None and route.authorizer not in api_authorizers:
+            raise ValueError(
+                f"{route.function_id}.{route.event_id}: authorizer {route.authorizer} is not supported"
+            )
+    variables = resolver.resolve(properties.get("Variables"))
+    return ApiSpec(
+        logical_id=api_id,
+        stage=as_text(resolver.resolve(properties.get("StageName", "Prod"))),
+        stage_variables={name: as_text(value) for name, value in variables.items()} if variables else None,
+        routes=tuple(routes),
+        authorizers=api_authorizers,
+        gateway_responses=gateway_responses(template, api_id, resolver),
+    )

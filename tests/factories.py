@@ -1,0 +1,200 @@
+"""Test data: orgs, customers and wallets, and API Gateway events, built the way the service receives them."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlencode
+
+from points_core.models import (
+    Allocation,
+    Caller,
+    CustomerProfile,
+    OrgConfig,
+    Program,
+    RedemptionRules,
+    Store,
+    TillLogin,
+    Wallet,
+)
+from points_core.repositories import config_repository
+from points_core.security import client_password, hash_password
+from points_core.services.loading import Award, award_points, upsert_customers
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+ORG_ID = 100737
+PROGRAM_ID = 973
+STORE_ID = "501"
+TILL = "demo.till"
+TILL_PASSWORD = "demo-till-password"
+
+
+def program(program_id: int = PROGRAM_ID, ratio: str = "0.5", **rules: Any) -> Program:
+    return Program(
+        program_id=program_id,
+        name=f"Program {program_id}",
+        points_currency_ratio=Decimal(ratio),
+        rules=RedemptionRules(**rules),
+    )
+
+
+def org_config(
+    org_id: int = ORG_ID, programs: tuple[Program, ...] | None = None, **overrides: Any
+) -> OrgConfig:
+    values: dict[str, Any] = {
+        "org_id": org_id,
+        "name": f"Org {org_id}",
+        "timezone": "Asia/Kolkata",
+        "country_code": "91",
+        "programs": programs if programs is not None else (program(),),
+        "stores": (Store(store_id=STORE_ID, name="Store", program_id=PROGRAM_ID),)
+        if programs is None
+        else (),
+        "default_program_id": None,
+    }
+    values.update(overrides)
+    return OrgConfig(**values)
+
+
+def profile(customer_id: str = "1001", mobile: str = "919000000001", **overrides: Any) -> CustomerProfile:
+    values: dict[str, Any] = {
+        "customer_id": customer_id,
+        "mobile": mobile,
+        "email": f"customer{customer_id}@example.com",
+        "external_id": f"EXT-{customer_id}",
+    }
+    values.update(overrides)
+    return CustomerProfile(**values)
+
+
+def allocation(
+    points: str,
+    *,
+    expires_in_days: int | None = 365,
+    awarded_days_ago: int = 30,
+    allocation_id: str | None = None,
+) -> Allocation:
+    return Allocation(
+        allocation_id=allocation_id or uuid.uuid4().hex[:12],
+        points=Decimal(points),
+        remaining=Decimal(points),
+        awarded_at=NOW - timedelta(days=awarded_days_ago),
+        expires_at=None if expires_in_days is None else NOW + timedelta(days=expires_in_days),
+    )
+
+
+def wallet(*allocations: Allocation, lifetime_points: str | None = None, tier: str | None = None) -> Wallet:
+    lifetime = (
+        Decimal(lifetime_points)
+        if lifetime_points is not None
+        else sum((a.points for a in allocations), Decimal(0))
+    )
+    return Wallet(
+        program_id=PROGRAM_ID, version=1, tier=tier, lifetime_points=lifetime, allocations=allocations
+    )
+
+
+def caller(org_id: int = ORG_ID, store_id: str = STORE_ID, till_id: str = TILL) -> Caller:
+    return Caller(org_id=org_id, till_id=till_id, store_id=store_id)
+
+
+def seed_org(config: OrgConfig | None = None, tills: dict[str, str] | None = None) -> OrgConfig:
+    """Save an org and its tills (username → store) with the demo password."""
+    config = config or org_config()
+    repository = config_repository()
+    repository.save_org(config)
+    for username, store_id in (tills if tills is not None else {TILL: STORE_ID}).items():
+        login = TillLogin(
+            username=username,
+            org_id=config.org_id,
+            store_id=store_id,
+            password_hash=hash_password(client_password(TILL_PASSWORD)),
+        )
+        repository.save_till(login)
+    return config
+
+
+def seed_customer(
+    customer: CustomerProfile,
+    *allocations: Allocation,
+    org_id: int = ORG_ID,
+    program_id: int = PROGRAM_ID,
+    tier: str | None = None,
+) -> CustomerProfile:
+    assert upsert_customers(org_id, [customer]) == {}
+    if allocations or tier:
+        awards = [Award(a.allocation_id, a.points, a.awarded_at, a.expires_at) for a in allocations]
+        award_points(org_id, customer.customer_id, program_id, awards, NOW, tier=tier)
+    return customer
+
+
+def basic_auth(username: str = TILL, password: str = TILL_PASSWORD) -> str:
+    credentials = f"{username}:{client_password(password)}".encode()
+    return "Basic " + base64.b64encode(credentials).decode()
+
+
+def api_event(
+    method: str,
+    path: str,
+    query: dict[str, str] | None = None,
+    *,
+    body: str | None = None,
+    authorizer: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event as it reaches a function behind the till authorizer."""
+    context = (
+        authorizer
+        if authorizer is not None
+        else {"org_id": str(ORG_ID), "till_id": TILL, "store_id": STORE_ID}
+    )
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Accept": "application/json", **(headers or {})},
+        "multiValueHeaders": {},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "localapi",
+            "stage": "prod",
+            "requestId": request_id,
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": f"/prod{path}?{urlencode(query or {})}",
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {"principalId": context.get("till_id", ""), **context} if context else None,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "test-function"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:test-function"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+    log_group_name: str = "/aws/lambda/test-function"
+    log_stream_name: str = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def function_module(name: str) -> ModuleType:
+    """A function's `app` module, as template.yaml's CodeUri + Handler name it."""
+    return importlib.import_module(f"functions.{name}.app")
