@@ -12,13 +12,38 @@ from points_core import views
 from points_core.api import caller, create_app, json_response, lambda_entry, require_json_format, truthy
 from points_core.observability import metrics
 from points_core.services.redeemability import RedeemableQuery, check_redeemable
+from points_core.wire import ErrorEnvelope, IsRedeemableEnvelope
 
 app = create_app(failure_payload=views.is_redeemable_failure)
 
 OptionalText = str | None
 
 
-@app.get("/v1.1/points/isredeemable")
+@app.get(
+    "/v1.1/points/isredeemable",
+    summary="Check whether a customer can redeem points",
+    description=(
+        "Applies the org's redemption rules in order (customer, enrolment, fraud, program, points format, "
+        "multiples, minimum, maximum, balance of the selected program, lifetime points, lifetime purchases); "
+        "the first failing rule answers in `item_status` with HTTP 200 and `status.code` 500."
+    ),
+    tags=["points v1.1"],
+    responses={
+        200: {
+            "description": "Checked (see item_status)",
+            "content": {"application/json": {"model": IsRedeemableEnvelope}},
+        },
+        400: {"description": "Invalid input", "content": {"application/json": {"model": ErrorEnvelope}}},
+        401: {
+            "description": "Authentication failed",
+            "content": {"application/json": {"model": ErrorEnvelope}},
+        },
+        500: {
+            "description": "Unexpected failure (889)",
+            "content": {"application/json": {"model": IsRedeemableEnvelope}},
+        },
+    },
+)
 @app.get("/v1.1/points/isredeemable.json", include_in_schema=False)
 def is_redeemable(
     points: Annotated[OptionalText, Query(description="Points to check (at most 3 decimals)")] = None,

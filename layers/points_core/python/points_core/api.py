@@ -56,9 +56,7 @@ def json_response(
 def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGatewayRestResolver:
     """A resolver whose errors all answer in the Capillary envelope. `failure_payload` renders the endpoint's
     own item shape for an unexpected failure, so even a 500 looks like the endpoint's normal response."""
-    app = APIGatewayRestResolver(
-        enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR
-    )
+    app = APIGatewayRestResolver(enable_validation=True)
 
     def bad_request(reason: str) -> Response[str]:
         metrics.add_metric(name="InvalidRequests", unit="Count", value=1)

@@ -1,0 +1,104 @@
+"""docs/openapi.json, generated from the functions' own routes and models (`make openapi`); `--check` fails
+when the committed document no longer matches the code (run by `make test`)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBase, Server
+
+from points_local.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TITLE = "Loyalty points redemption API (Capillary Points v1.1 compatible)"
+VERSION = "1.1"
+DESCRIPTION = (
+    "Every route is behind HTTP Basic: the username is a till, the password the lowercase hex MD5 of the "
+    "till's password. Business outcomes answer HTTP 200 with the Capillary envelope; the specific code is in "
+    "`item_status`."
+)
+
+
+def _function_apps(template_path: Path) -> list[APIGatewayRestResolver]:
+    """The resolver of every function that template.yaml routes API events to, in template order."""
+    template = load_template(template_path)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    apps: list[APIGatewayRestResolver] = []
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        events = properties.get("Events", {}).values()
+        if resource["Type"] != "AWS::Serverless::Function" or not any(e["Type"] == "Api" for e in events):
+            continue
+        package = ".".join(Path(properties["CodeUri"]).parts)
+        module_name = properties["Handler"].rsplit(".", 1)[0]
+        apps.append(importlib.import_module(f"{package}.{module_name}").app)
+    return apps
+
+
+def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for app in _function_apps(template_path):
+        schema = json.loads(
+            app.get_openapi_json_schema(
+                title=TITLE,
+                version=VERSION,
+                description=DESCRIPTION,
+                servers=[Server(url="http://127.0.0.1:3000", description="make run")],
+                security_schemes={
+                    "tillBasicAuth": HTTPBase(scheme="basic", description="till : md5hex(password)")
+                },
+                security=[{"tillBasicAuth": []}],
+            )
+        )
+        if not document:
+            document = schema
+            continue
+        document["paths"].update(schema.get("paths", {}))
+        document.setdefault("components", {}).setdefault("schemas", {}).update(
+            schema.get("components", {}).get("schemas", {})
+        )
+    return _without_unreachable_validation_errors(document)
+
+
+def _without_unreachable_validation_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """Our resolvers answer a request validation error with the envelope's 400, never Powertools' 422."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+    text = json.dumps(document["paths"])
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        if f"#/components/schemas/{name}" not in text:
+            schemas.pop(name, None)
+    return document
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--write", type=Path, metavar="FILE")
+    action.add_argument("--check", type=Path, metavar="FILE")
+    args = parser.parse_args(argv)
+    text = render(build())
+    if args.write:
+        args.write.write_text(text)
+        return 0
+    if not args.check.exists() or args.check.read_text() != text:
+        print(f"{args.check} is out of date: run `make openapi` and commit it", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
