@@ -49,7 +49,7 @@ FUNCTION_ACCESS: dict[str, Access] = {
 }
 
 DYNAMODB_READ_ACTIONS = frozenset(
-    {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable"}
+    {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DescribeTable"}
 )
 DYNAMODB_WRITE_ACTIONS = frozenset(
     {
