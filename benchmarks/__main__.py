@@ -1,0 +1,268 @@
+"""`make bench`. Starts the local stack with the demo data, then measures, per endpoint scenario:
+
+1. DynamoDB round trips and read capacity per request (cold, then warm), by request variant;
+2. cold init of the function module against a bare `import boto3` plus one client, in fresh processes;
+3. warm handler time per request and its overhead (handler time minus time spent waiting on AWS);
+4. requests per second through the local stack's HTTP front door with concurrent clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from benchmarks.meter import Meter
+
+ROOT = Path(__file__).resolve().parent.parent
+TILL = "demo.till"
+TILL_PASSWORD_MD5 = "66ec77491ae1b96f2325d8fd3ea002d3"  # md5("demo-till-password")
+AUTHORIZER_CONTEXT = {"principalId": TILL, "org_id": "100737", "till_id": TILL, "store_id": "501"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    function_id: str
+    module: str
+    method: str
+    path: str
+    variants: dict[str, dict[str, str]]
+    """Request variants by name: query parameters over the demo data."""
+
+
+SCENARIOS = [
+    Scenario(
+        name="isredeemable",
+        function_id="IsRedeemableFunction",
+        module="functions.is_redeemable.app",
+        method="GET",
+        path="/v1.1/points/isredeemable",
+        variants={
+            "by mobile, redeemable": {"format": "json", "mobile": "919000000001", "points": "100"},
+            "by customer id": {"format": "json", "id": "1001", "points": "100"},
+            "by mobile, rejected (818)": {"format": "json", "mobile": "919000000006", "points": "100"},
+            "unknown customer (816)": {"format": "json", "mobile": "919999999999", "points": "100"},
+        },
+    ),
+]
+
+
+def proxy_event(scenario: Scenario, query: dict[str, str]) -> dict[str, Any]:
+    return {
+        "resource": scenario.path,
+        "path": scenario.path,
+        "httpMethod": scenario.method,
+        "headers": {"Accept": "application/json"},
+        "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {name: [value] for name, value in query.items()},
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": "bench",
+            "stage": "prod",
+            "resourcePath": scenario.path,
+            "httpMethod": scenario.method,
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": AUTHORIZER_CONTEXT,
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+class Context:
+    function_name = "bench"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:bench"
+    aws_request_id = "bench"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+@contextmanager
+def function_environment(environment: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(environment)
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
+    """Round trips, capacity and handler time, with the handler imported in this process."""
+    module = importlib.import_module(scenario.module)
+    from points_core.aws import dynamodb_client
+
+    meter = Meter().attach(dynamodb_client())
+    results: dict[str, Any] = {"variants": {}}
+    first = True
+    for variant, query in scenario.variants.items():
+        event = proxy_event(scenario, query)
+        meter.reset()
+        module.lambda_handler(event, Context())
+        cold = {"round_trips": sum(meter.calls.values()), "calls": dict(meter.calls)} if first else None
+        first = False
+        meter.reset()
+        module.lambda_handler(event, Context())
+        results["variants"][variant] = {
+            "warm_round_trips": sum(meter.calls.values()),
+            "warm_calls": dict(meter.calls),
+            "warm_read_units": meter.read_units,
+            **({"cold": cold} if cold else {}),
+        }
+    handler_ms: list[float] = []
+    overhead_ms: list[float] = []
+    events = [proxy_event(scenario, query) for query in scenario.variants.values()]
+    for index in range(requests):
+        meter.reset()
+        started = time.perf_counter()
+        module.lambda_handler(events[index % len(events)], Context())
+        elapsed = time.perf_counter() - started
+        handler_ms.append(elapsed * 1000)
+        overhead_ms.append((elapsed - meter.aws_seconds) * 1000)
+    results["warm_handler_ms"] = {"p50": percentile(handler_ms, 0.5), "p95": percentile(handler_ms, 0.95)}
+    results["warm_overhead_ms"] = {"p50": percentile(overhead_ms, 0.5), "p95": percentile(overhead_ms, 0.95)}
+    return results
+
+
+def _child_seconds(code: str, environment: dict[str, str]) -> float:
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **environment, "PYTHONPATH": str(ROOT)},
+    ).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def measure_cold_init(scenario: Scenario, environment: dict[str, str], runs: int) -> dict[str, float]:
+    timed = "import time; t = time.perf_counter(); {body}; print(time.perf_counter() - t)"
+    function = timed.format(body=f"import {scenario.module}")
+    baseline = timed.format(body="import boto3; boto3.client('dynamodb')")
+    function_s = statistics.median(_child_seconds(function, environment) for _ in range(runs))
+    baseline_s = statistics.median(_child_seconds(baseline, environment) for _ in range(runs))
+    return {
+        "function_module_ms": function_s * 1000,
+        "boto3_plus_client_ms": baseline_s * 1000,
+        "ratio": function_s / baseline_s,
+    }
+
+
+def measure_throughput(scenario: Scenario, api_url: str, clients: int, requests: int) -> dict[str, float]:
+    authorization = "Basic " + base64.b64encode(f"{TILL}:{TILL_PASSWORD_MD5}".encode()).decode()
+    urls = [f"{api_url}{scenario.path}?{urlencode(query)}" for query in scenario.variants.values()]
+
+    def call(index: int) -> float:
+        request = urllib.request.Request(urls[index % len(urls)], headers={"Authorization": authorization})
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+        return (time.perf_counter() - started) * 1000
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(call, range(clients * 2)))  # every worker process started and warm
+        started = time.perf_counter()
+        latencies = list(pool.map(call, range(requests)))
+        elapsed = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "requests": requests,
+        "requests_per_second": requests / elapsed,
+        "latency_p50_ms": percentile(latencies, 0.5),
+        "latency_p95_ms": percentile(latencies, 0.95),
+    }
+
+
+def report(name: str, results: dict[str, Any]) -> None:
+    print(f"\n== {name} ==")
+    for variant, figures in results["requests"]["variants"].items():
+        cold = figures.get("cold")
+        cold_text = f"   (cold: {cold['round_trips']} {cold['calls']})" if cold else ""
+        print(
+            f"  {variant:<26} warm round trips {figures['warm_round_trips']} {figures['warm_calls']}, "
+            f"read units {figures['warm_read_units']:.1f}{cold_text}"
+        )
+    handler, overhead = results["requests"]["warm_handler_ms"], results["requests"]["warm_overhead_ms"]
+    print(
+        f"  warm handler time     p50 {handler['p50']:.2f} ms, p95 {handler['p95']:.2f} ms (moto, loopback)"
+    )
+    print(f"  handler overhead      p50 {overhead['p50']:.2f} ms, p95 {overhead['p95']:.2f} ms (minus AWS)")
+    cold = results["cold_init"]
+    print(
+        f"  cold init             {cold['function_module_ms']:.0f} ms vs import boto3 + client "
+        f"{cold['boto3_plus_client_ms']:.0f} ms: ratio {cold['ratio']:.2f}"
+    )
+    http = results["throughput"]
+    print(
+        f"  local stack           {http['requests_per_second']:.0f} req/s, {http['clients']} clients, "
+        f"{http['requests']} requests: p50 {http['latency_p50_ms']:.0f} ms, "
+        f"p95 {http['latency_p95_ms']:.0f} ms"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=300, help="warm in-process requests per scenario")
+    parser.add_argument("--http-requests", type=int, default=600, help="requests through the local stack")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument("--cold-runs", type=int, default=7, help="fresh processes per cold-start figure")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+
+    from points_local.stack import LocalStack
+
+    all_results: dict[str, Any] = {}
+    quiet = {"LogLevel": "WARNING"}
+    with LocalStack(
+        ROOT / "template.yaml", workers_per_function=args.clients, parameter_overrides=quiet
+    ) as stack:
+        for scenario in SCENARIOS:
+            environment = stack.environment(scenario.function_id)
+            with function_environment(environment):
+                results = {
+                    "requests": measure_requests(scenario, args.requests),
+                    "cold_init": measure_cold_init(scenario, environment, args.cold_runs),
+                }
+            results["throughput"] = measure_throughput(
+                scenario, stack.api_url, args.clients, args.http_requests
+            )
+            report(scenario.name, results)
+            all_results[scenario.name] = results
+    if args.json:
+        args.json.write_text(json.dumps(all_results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
