@@ -11,8 +11,10 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from moto import mock_aws
+
+from points_local.resources import create_tables
+from points_local.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -37,22 +39,6 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[name] = value
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.pop("AWS_PROFILE", None)
-
-
-class _AnyTagLoader(yaml.SafeLoader):
-    """Reads template.yaml; intrinsic functions are irrelevant to the table definitions used here."""
-
-
-_AnyTagLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
-def template_tables() -> dict[str, dict[str, Any]]:
-    template = yaml.load(TEMPLATE.read_text(), Loader=_AnyTagLoader)
-    return {
-        name: resource["Properties"]
-        for name, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::DynamoDB::Table"
-    }
 
 
 # Environment variable of each table, as template.yaml's Globals set them.
@@ -97,22 +83,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     """moto in-process, every DynamoDB table of template.yaml created from its own definition."""
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        for name, properties in template_tables().items():
-            definition = {
-                key: properties[key]
-                for key in (
-                    "KeySchema",
-                    "AttributeDefinitions",
-                    "GlobalSecondaryIndexes",
-                    "LocalSecondaryIndexes",
-                )
-                if key in properties
-            }
-            client.create_table(TableName=name, BillingMode=properties["BillingMode"], **definition)
-            if "TimeToLiveSpecification" in properties:
-                client.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"]
-                )
+        create_tables(client, load_template(TEMPLATE))
         for table, variable in TABLE_ENVIRONMENT.items():
             monkeypatch.setenv(variable, table)
         clear_caches()

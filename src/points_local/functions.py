@@ -13,15 +13,14 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.context import SpawnProcess
 from typing import Any
 
-from points_local.worker import ERROR, INIT_ERROR, READY, RESULT, WorkerConfig, serve
+from points_local.worker import INIT_ERROR, READY, RESULT, WorkerConfig, serve
 
 # Lambda gives init 10 s of its own; past that it retries init inside the invoke's time.
 INIT_TIMEOUT_SECONDS = 10
-_STOP_GRACE_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,10 @@ class InvocationResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 class PoolStopped(RuntimeError):
@@ -71,24 +74,19 @@ class _Worker:
         """Kill the process but keep the connection: a thread waiting on it sees EOF, not a closed handle."""
         with self._lock:
             if not self._closed:
-                self._end_process(graceful=False)
+                self._kill()
 
-    def close(self, *, graceful: bool = False) -> None:
+    def close(self) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            self._end_process(graceful=graceful)
+            self._kill()
             self._process.close()
             self._connection.close()
 
-    def _end_process(self, *, graceful: bool) -> None:
-        if graceful:
-            try:
-                self._connection.send(None)
-                self._process.join(_STOP_GRACE_SECONDS)
-            except OSError:
-                pass  # the process is already gone
+    def _kill(self) -> None:
+        # Lambda does not ask a sandbox to leave either; logs are already out (line-buffered).
         if self._process.is_alive():
             self._process.kill()
         self._process.join()
@@ -116,52 +114,38 @@ class FunctionPool:
         if worker is None:
             started = time.perf_counter()
             worker, init_error = self._start_worker()
-            init_duration_ms = (time.perf_counter() - started) * 1000
+            init_duration_ms = _elapsed_ms(started)
             if worker is None:
                 return InvocationResult(request_id, error=init_error, init_duration_ms=init_duration_ms)
+        return replace(self._run(worker, request_id, event_json), init_duration_ms=init_duration_ms)
+
+    def _run(self, worker: _Worker, request_id: str, event_json: str) -> InvocationResult:
         started = time.perf_counter()
         deadline_ms = int(time.time() * 1000) + self.timeout_seconds * 1000
         try:
             worker.send((request_id, event_json, deadline_ms))
             message = worker.receive(self.timeout_seconds)
-        except (EOFError, OSError):
-            message = ("crashed", None)
-        duration_ms = (time.perf_counter() - started) * 1000
-        if message is None:
+        except (EOFError, OSError):  # the process died
+            duration_ms = _elapsed_ms(started)
+            self._discard(worker)
+            error = {
+                "errorType": "Runtime.ExitError",
+                "errorMessage": f"RequestId: {request_id} Error: Runtime exited",
+            }
+            return InvocationResult(request_id, error=error, duration_ms=duration_ms)
+        duration_ms = _elapsed_ms(started)
+        if message is None:  # as Lambda does, a sandbox that runs past its timeout is stopped
             self._discard(worker)
             error = {
                 "errorType": "Sandbox.Timedout",
                 "errorMessage": f"Task timed out after {self.timeout_seconds:.2f} seconds",
             }
-            return InvocationResult(
-                request_id,
-                error=error,
-                timed_out=True,
-                init_duration_ms=init_duration_ms,
-                duration_ms=duration_ms,
-            )
+            return InvocationResult(request_id, error=error, timed_out=True, duration_ms=duration_ms)
+        self._checkin(worker)
         kind, body = message
         if kind == RESULT:
-            self._checkin(worker)
-            return InvocationResult(
-                request_id,
-                payload=json.loads(body),
-                init_duration_ms=init_duration_ms,
-                duration_ms=duration_ms,
-            )
-        if kind == ERROR:
-            self._checkin(worker)
-            return InvocationResult(
-                request_id, error=body, init_duration_ms=init_duration_ms, duration_ms=duration_ms
-            )
-        self._discard(worker)
-        error = {
-            "errorType": "Runtime.ExitError",
-            "errorMessage": f"RequestId: {request_id} Error: Runtime exited",
-        }
-        return InvocationResult(
-            request_id, error=error, init_duration_ms=init_duration_ms, duration_ms=duration_ms
-        )
+            return InvocationResult(request_id, payload=json.loads(body), duration_ms=duration_ms)
+        return InvocationResult(request_id, error=body, duration_ms=duration_ms)
 
     def stop(self) -> None:
         with self._condition:
@@ -172,7 +156,7 @@ class FunctionPool:
             self._idle.clear()
             self._condition.notify_all()
         for worker in idle:
-            worker.close(graceful=True)
+            worker.close()
         # A busy worker is killed: its invocation ends as a crash and its thread closes it.
         for worker in busy:
             worker.terminate()
@@ -226,7 +210,7 @@ class FunctionPool:
                 self._idle.append(worker)
                 self._condition.notify()
                 return
-        worker.close(graceful=True)  # the pool was stopped meanwhile
+        worker.close()  # the pool was stopped meanwhile
 
     def _discard(self, worker: _Worker) -> None:
         with self._condition:

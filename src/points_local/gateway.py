@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -23,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from points_local.functions import InvocationResult
+from points_local.functions import InvocationResult, PoolStopped
 from points_local.template import ACCOUNT_ID, ApiSpec, AuthorizerSpec, GatewayResponse, Route, as_text
 
 logger = logging.getLogger("points_local.gateway")
@@ -151,7 +152,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def policy_decision(policy: Any, method_arn: str) -> str:
-    """ "Allow", "Deny" (explicit) or "" (nothing allows it) for `execute-api:Invoke` on `method_arn`."""
+    """The decision on `execute-api:Invoke` for `method_arn`: "Allow", "Deny" (explicit) or "" (none)."""
     if not isinstance(policy, dict) or not isinstance(policy.get("Statement"), (list, dict)):
         raise _Rejection("AUTHORIZER_CONFIGURATION_ERROR")
     decision = ""
@@ -200,7 +201,7 @@ class _AuthorizerCache:
         now = time.monotonic()
         with self._lock:
             if len(self._entries) >= _AUTHORIZER_CACHE_SWEEP_SIZE:
-                self._entries = {k: entry for k, entry in self._entries.items() if entry[0] > now}
+                self._entries = {cached: entry for cached, entry in self._entries.items() if entry[0] > now}
             self._entries[key] = (now + ttl_seconds, output)
 
 
@@ -226,6 +227,8 @@ class Gateway:
             return self._handle(request, request_id)
         except _Rejection as rejection:
             return self.gateway_response(rejection.response_type, request_id, rejection.message)
+        except PoolStopped:  # a request on a kept-alive connection while the stack shuts down
+            return self._integration_error(request_id)
 
     def gateway_response(
         self, response_type: str, request_id: str, message: str | None = None, status: int | None = None
@@ -453,6 +456,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.perf_counter()
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.send_error(411, "chunked request bodies are not supported: send a Content-Length")
+            return
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -495,6 +501,8 @@ class GatewayServer(ThreadingHTTPServer):
     """The gateway on a loopback port, one thread per connection, served from a background thread."""
 
     daemon_threads = True
+    # Many clients connect at once in the benchmarks; the default backlog of 5 would drop connections.
+    request_queue_size = 128
 
     def __init__(self, gateway: Gateway, host: str, port: int) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -508,6 +516,11 @@ class GatewayServer(ThreadingHTTPServer):
 
     def start(self) -> None:
         self._thread.start()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client went away before its answer was written
+        logger.exception("error while serving %s", client_address)
 
     def stop(self) -> None:
         self.shutdown()

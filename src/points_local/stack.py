@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import boto3
+import yaml
 from moto.server import ThreadedMotoServer
 
 from points_local.functions import FunctionHost, FunctionPool, InvocationResult
@@ -45,14 +46,8 @@ from points_local.template import (
 )
 from points_local.worker import WorkerConfig
 
-logger = logging.getLogger("points_local")
-
-# The operator tool's commands that load the demo org, each with its file in the demo folder.
-DEMO_STEPS: Final = (
-    ("apply-config", "org.yaml"),
-    ("import-customers", "customers.csv"),
-    ("import-allocations", "allocations.csv"),
-)
+# The demo folder's files: the org's configuration, its customers, their point allocations.
+DEMO_FILES: Final = ("org.yaml", "customers.csv", "allocations.csv")
 # moto accepts any credentials; these only keep boto3 from looking for real ones.
 _DUMMY_CREDENTIALS: Final = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
@@ -88,31 +83,50 @@ def patched_environ(values: Mapping[str, str], *, removed_prefixes: tuple[str, .
                 os.environ[name] = value
 
 
-def load_demo(demo_dir: Path) -> list[str]:
-    """Load the demo org through the operator tool, in-process; the commands run, in order."""
-    for _, file_name in DEMO_STEPS:
+def _demo_org_id(org_file: Path) -> str:
+    try:
+        org_id = yaml.safe_load(org_file.read_text(encoding="utf-8"))["org_id"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+        raise DemoLoadError(f"{org_file} has no readable org_id ({error})") from error
+    return str(org_id)
+
+
+def demo_commands(demo_dir: Path) -> list[list[str]]:
+    """The operator tool's commands that load the demo org, in order."""
+    for file_name in DEMO_FILES:
         if not (demo_dir / file_name).is_file():
             raise DemoLoadError(
                 f"demo file {demo_dir / file_name} not found (use --demo-dir, or --no-demo to skip the demo)"
             )
+    org_file, customers, allocations = (str(demo_dir / file_name) for file_name in DEMO_FILES)
+    # The imports name the org whose configuration they follow, the one org.yaml declares.
+    org_id = _demo_org_id(demo_dir / DEMO_FILES[0])
+    return [
+        ["apply-config", org_file],
+        ["import-customers", customers, "--org", org_id],
+        ["import-allocations", allocations, "--org", org_id],
+    ]
+
+
+def load_demo(demo_dir: Path) -> list[str]:
+    """Load the demo org through the operator tool, in-process; returns the commands run."""
+    commands = demo_commands(demo_dir)
     try:
-        # Imported only here: the local stack runs without the operator tool when no demo is loaded.
+        # Imported only here: the tool (and the layer it brings) is needed only when a demo is loaded.
         from points_admin.cli import main as admin  # noqa: PLC0415
     except ImportError as error:
         raise DemoLoadError(
             f"the operator tool points_admin.cli cannot be imported ({error}); use --no-demo"
         ) from error
-    loaded = []
-    for command, file_name in DEMO_STEPS:
-        argv = [command, str(demo_dir / file_name)]
+    for argv in commands:
+        code: int | str | None
         try:
             code = admin(argv)
         except SystemExit as exit_:
             code = exit_.code
         if code not in (0, None):
             raise DemoLoadError(f"points-admin {' '.join(argv)} exited with {code}: the demo is not loaded")
-        loaded.append(" ".join(argv))
-    return loaded
+    return [" ".join(argv) for argv in commands]
 
 
 class LocalStack:
@@ -200,7 +214,7 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
-        """Stop HTTP, then the workers, then moto, and restore os.environ; safe to call twice."""
+        """Stop HTTP, the workers and moto, and restore os.environ; safe to call twice."""
         cleanup, self._cleanup = self._cleanup, None
         if cleanup is not None:
             cleanup.close()

@@ -217,7 +217,7 @@ class Resolver:
                 return self.condition(argument)
             if key == "Fn::Equals":
                 left, right = (self.resolve(side) for side in argument)
-                return bool(as_text(left) == as_text(right))
+                return as_text(left) == as_text(right)
             if key == "Fn::And":
                 return all(self._truth(item) for item in argument)
             if key == "Fn::Or":
@@ -400,8 +400,8 @@ def api_routes(template: Mapping[str, Any]) -> list[Route]:
             if event.get("Type") != "Api":
                 continue
             event_properties = event["Properties"]
-            rest_api = event_properties.get("RestApiId")
-            api_id = rest_api["Ref"] if isinstance(rest_api, dict) else str(rest_api or IMPLICIT_API_ID)
+            api_ref = event_properties.get("RestApiId")
+            api_id = api_ref["Ref"] if isinstance(api_ref, dict) else str(api_ref or IMPLICIT_API_ID)
             default_authorizer = (api_properties(template, api_id).get("Auth") or {}).get("DefaultAuthorizer")
             authorizer = (event_properties.get("Auth") or {}).get("Authorizer", default_authorizer)
             routes.append(

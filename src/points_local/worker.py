@@ -52,6 +52,7 @@ class LambdaContext:
         self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
         self.identity = None
         self.client_context = None
+        self.tenant_id = None
         self._deadline_ms = deadline_ms
 
     def get_remaining_time_in_millis(self) -> int:
@@ -82,11 +83,12 @@ def _log_error(payload: dict[str, Any], request_id: str | None = None) -> None:
 
 
 def _lambda_json(value: Any) -> str:
-    """Serialise a handler's result the way the Lambda Python runtime does (Decimals become numbers)."""
+    """Serialise a handler's result as the Lambda Python runtime does, Decimals (DynamoDB numbers) too."""
 
-    def number(obj: Any) -> float:
+    def number(obj: Any) -> int | float:
         if isinstance(obj, decimal.Decimal):
-            return float(obj)
+            # The runtime writes a Decimal's own digits; whole numbers stay exact here too.
+            return int(obj) if obj.is_finite() and obj == obj.to_integral_value() else float(obj)
         raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
     return json.dumps(value, default=number, ensure_ascii=False)
@@ -159,7 +161,5 @@ def serve(connection: Connection, config: WorkerConfig) -> None:
         try:
             message = connection.recv()
         except EOFError:  # the pool is gone
-            return
-        if message is None:
             return
         connection.send(_invoke(handler, config, *message))

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
+
+from points_local import template as template_loader
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -41,37 +42,12 @@ SAM_API = "AWS::Serverless::Api"
 DYNAMODB_TABLE = "AWS::DynamoDB::Table"
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """A SafeLoader that reads CloudFormation short-form tags (!Ref, !GetAtt, !Sub, ...) as long-form dicts.
-
-    A subclass, so the global yaml.SafeLoader used by other code is left alone.
-    """
-
-
-def _intrinsic(loader: _CfnLoader, _suffix: str, node: yaml.Node) -> dict[str, Any]:
-    tag = node.tag[1:]
-    key = tag if tag in ("Ref", "Condition") else f"Fn::{tag}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if tag == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:
-        raise yaml.constructor.ConstructorError(None, None, f"unexpected {tag} node", node.start_mark)
-    return {key: value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    return template_loader.load_template(path)
 
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """Logical id → the whole resource (Type, Properties, policies) of every resource of one type."""
     return {
         lid: res for lid, res in template.get("Resources", {}).items() if res.get("Type") == resource_type
     }

@@ -1,0 +1,85 @@
+"""`points-local` as `make run` starts it: the banner, serving, and a clean stop on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.local_stack.sample_app import write_sample_app
+
+pytestmark = pytest.mark.e2e
+
+CONSOLE_SCRIPT = Path(sys.executable).parent / "points-local"
+
+
+def _wait_for(path: Path, text: str, process: subprocess.Popen[bytes], seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        content = path.read_text()
+        if text in content:
+            return content
+        assert process.poll() is None, f"points-local exited early: {content}"
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} did not appear in {path}")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_points_local_serves_until_signalled(tmp_path: Path, stop_signal: signal.Signals) -> None:
+    # Given
+    template = write_sample_app(tmp_path / "app")
+    stdout, stderr = tmp_path / "stdout", tmp_path / "stderr"
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [str(CONSOLE_SCRIPT), "--template", str(template), "--port", "0", "--no-demo"],
+            stdout=out,
+            stderr=err,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
+    try:
+        banner = _wait_for(stdout, "Press Ctrl-C to stop.", process)
+        api_url = re.search(r"API (http://\S+)", banner)
+        assert api_url is not None
+        with urllib.request.urlopen(api_url.group(1) + "/health", timeout=30) as response:
+            assert response.status == 200
+
+        # When: Ctrl-C in a terminal reaches the whole process group, workers included
+        if stop_signal == signal.SIGINT:
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(stop_signal)
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    # Then
+    assert code == 0
+    assert "Traceback" not in stderr.read_text()
+    assert "/health 200" in stderr.read_text()
+    assert "points-local: stopping" in stdout.read_text()
+
+
+def test_points_local_refuses_a_bad_template_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text("not: a template\n")
+
+    result = subprocess.run(
+        [str(CONSOLE_SCRIPT), "--template", str(tmp_path / "template.yaml"), "--no-demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "not a CloudFormation template" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,343 @@
+"""The gateway's API Gateway behaviour, with functions replaced by plain Python callables."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from points_local.functions import InvocationResult
+from points_local.gateway import Gateway, HttpRequest, HttpResponse, policy_decision, rest_api_id
+from points_local.template import ApiSpec, AuthorizerSpec, GatewayResponse, Route
+
+REGION = "eu-west-1"
+API_ARN = f"arn:aws:execute-api:{REGION}:123456789012:{rest_api_id('Api')}/prod"
+
+
+def _policy(effect: str, resource: str, action: str = "execute-api:Invoke") -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": effect, "Action": action, "Resource": resource}],
+    }
+
+
+def _allow_all(event: Mapping[str, Any]) -> Any:
+    return {"principalId": "me", "policyDocument": _policy("Allow", f"{API_ARN}/*"), "context": {"org": "o1"}}
+
+
+def _echo(event: Mapping[str, Any]) -> Any:
+    return {"statusCode": 200, "body": json.dumps(event)}
+
+
+class Functions:
+    """Stands in for the worker pools: each function is a callable returning the handler's result."""
+
+    def __init__(self, handlers: Mapping[str, Callable[[Mapping[str, Any]], Any]]) -> None:
+        self.handlers = dict(handlers)
+        self.events: list[tuple[str, Mapping[str, Any]]] = []
+
+    def invoke(self, function_id: str, event: Mapping[str, Any]) -> InvocationResult:
+        self.events.append((function_id, event))
+        outcome = self.handlers[function_id](json.loads(json.dumps(event)))
+        if isinstance(outcome, InvocationResult):
+            return outcome
+        return InvocationResult("request-id", payload=outcome)
+
+    def calls(self, function_id: str) -> int:
+        return sum(1 for called, _ in self.events if called == function_id)
+
+
+def _gateway(
+    routes: list[tuple[str, str, str]],
+    handlers: Mapping[str, Callable[[Mapping[str, Any]], Any]],
+    *,
+    responses: Mapping[str, GatewayResponse] | None = None,
+    ttl_seconds: int = 300,
+    identity_headers: tuple[str, ...] = ("Authorization",),
+    identity_query_strings: tuple[str, ...] = (),
+) -> tuple[Gateway, Functions]:
+    """Routes as (method, path, function id); every route is guarded by the `Auth` authorizer function."""
+    functions = Functions({"Auth": _allow_all, **handlers})
+    api = ApiSpec(
+        logical_id="Api",
+        stage="prod",
+        stage_variables=None,
+        routes=tuple(
+            Route("Api", function_id, f"E{index}", path, method, "Guard")
+            for index, (method, path, function_id) in enumerate(routes)
+        ),
+        authorizers={
+            "Guard": AuthorizerSpec("Guard", "Auth", identity_headers, identity_query_strings, ttl_seconds)
+        },
+        gateway_responses=dict(responses or {}),
+    )
+    return Gateway(api, functions.invoke, region=REGION), functions
+
+
+def _request(
+    gateway: Gateway,
+    target: str,
+    method: str = "GET",
+    token: str | None = "t",
+    body: bytes = b"",
+    headers: list[tuple[str, str]] | None = None,
+) -> HttpResponse:
+    all_headers = [("Host", "127.0.0.1:3000"), *(headers or [])]
+    if token is not None:
+        all_headers.append(("Authorization", token))
+    return gateway.handle(HttpRequest(method, target, all_headers, body, "127.0.0.9", 3000))
+
+
+def _json(response: HttpResponse) -> Any:
+    return json.loads(response.body)
+
+
+def _header(response: HttpResponse, name: str) -> list[str]:
+    return [value for header, value in response.headers if header.lower() == name.lower()]
+
+
+def test_a_literal_resource_wins_over_a_path_parameter() -> None:
+    gateway, _ = _gateway(
+        [("GET", "/items/{id}", "Item"), ("GET", "/items/special", "Special")],
+        {"Item": _echo, "Special": _echo},
+    )
+
+    special = _json(_request(gateway, "/items/special"))
+    other = _json(_request(gateway, "/items/other"))
+
+    assert (special["resource"], special["pathParameters"]) == ("/items/special", None)
+    assert (other["resource"], other["pathParameters"]) == ("/items/{id}", {"id": "other"})
+
+
+def test_a_greedy_parameter_takes_the_rest_of_the_path_for_any_method() -> None:
+    gateway, _ = _gateway([("ANY", "/files/{path+}", "Files")], {"Files": _echo})
+
+    event = _json(_request(gateway, "/files/a/b/c.txt", method="DELETE"))
+
+    assert event["pathParameters"] == {"path": "a/b/c.txt"}
+    assert event["httpMethod"] == "DELETE"
+    assert _request(gateway, "/files").status == 403
+
+
+def test_the_most_specific_resource_decides_even_without_the_method() -> None:
+    # Given: /items/special only has POST; /items/{id} has GET
+    gateway, functions = _gateway(
+        [("GET", "/items/{id}", "Item"), ("POST", "/items/special", "Special")],
+        {"Item": _echo, "Special": _echo},
+    )
+
+    # When
+    response = _request(gateway, "/items/special")
+
+    # Then: API Gateway's own MISSING_AUTHENTICATION_TOKEN, and no function ran
+    assert response.status == 403
+    assert _json(response) == {"message": "Missing Authentication Token"}
+    assert functions.events == []
+
+
+def test_a_status_code_on_default_4xx_applies_to_unconfigured_4xx_responses() -> None:
+    responses = {
+        "DEFAULT_4XX": GatewayResponse(
+            400,
+            {"X-Error": "yes"},
+            {"application/json": '{"error":$context.error.messageString,"id":"$context.requestId"}'},
+        )
+    }
+    gateway, _ = _gateway([("GET", "/a", "A")], {"A": _echo}, responses=responses)
+
+    response = _request(gateway, "/nowhere")
+
+    assert response.status == 400
+    assert _header(response, "X-Error") == ["yes"]
+    assert _json(response) == {
+        "error": "Missing Authentication Token",
+        "id": _header(response, "x-amzn-RequestId")[0],
+    }
+
+
+def test_the_proxy_event_carries_the_request() -> None:
+    # Given
+    gateway, functions = _gateway([("POST", "/orders", "Orders")], {"Orders": _echo})
+
+    # When
+    _request(
+        gateway,
+        "/orders?a=1&a=2&b=x%26y",
+        method="POST",
+        body='{"n": "é"}'.encode(),
+        headers=[("X-Multi", "1"), ("X-Multi", "2"), ("X-Forwarded-For", "10.0.0.1")],
+    )
+
+    # Then
+    _, event = functions.events[-1]
+    assert event["body"] == '{"n": "é"}'
+    assert event["isBase64Encoded"] is False
+    assert event["headers"]["X-Multi"] == "2"
+    assert event["multiValueHeaders"]["X-Multi"] == ["1", "2"]
+    assert event["headers"]["X-Forwarded-For"] == "10.0.0.1, 127.0.0.9"
+    assert event["queryStringParameters"] == {"a": "2", "b": "x&y"}
+    assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"], "b": ["x&y"]}
+    context = event["requestContext"]
+    assert (context["resourcePath"], context["path"], context["stage"]) == ("/orders", "/prod/orders", "prod")
+    assert context["apiId"] == rest_api_id("Api")
+    assert context["accountId"] == "123456789012"
+    assert context["identity"]["sourceIp"] == "127.0.0.9"
+    assert context["requestId"] == context["extendedRequestId"]
+    assert isinstance(context["requestTimeEpoch"], int)
+    assert context["authorizer"] == {"org": "o1", "principalId": "me", "integrationLatency": 0}
+
+
+def test_the_authorizer_gets_a_request_event_with_the_method_arn() -> None:
+    gateway, functions = _gateway([("GET", "/items/{id}", "Item")], {"Item": _echo})
+
+    _request(gateway, "/items/7?x=1", token="secret")
+
+    function_id, event = functions.events[0]
+    assert function_id == "Auth"
+    assert event["type"] == "REQUEST"
+    assert event["methodArn"] == f"{API_ARN}/GET/items/7"
+    assert (event["resource"], event["path"], event["httpMethod"]) == ("/items/{id}", "/items/7", "GET")
+    assert event["headers"]["Authorization"] == "secret"
+    assert event["queryStringParameters"] == {"x": "1"}
+    assert event["pathParameters"] == {"id": "7"}
+    assert "body" not in event
+
+
+def test_a_cached_policy_is_evaluated_again_for_each_method() -> None:
+    # Given: the policy allows GET only
+    def get_only(event: Mapping[str, Any]) -> Any:
+        return {"principalId": "me", "policyDocument": _policy("Allow", f"{API_ARN}/GET/*")}
+
+    gateway, functions = _gateway(
+        [("GET", "/items/{id}", "Item"), ("POST", "/items/{id}", "Item")], {"Auth": get_only, "Item": _echo}
+    )
+
+    # When
+    allowed = _request(gateway, "/items/1")
+    denied = _request(gateway, "/items/1", method="POST")
+
+    # Then
+    assert (allowed.status, denied.status) == (200, 403)
+    assert _json(denied) == {"message": "User is not authorized to access this resource"}
+    assert functions.calls("Auth") == 1
+
+
+def test_with_a_zero_ttl_the_authorizer_runs_for_every_request() -> None:
+    gateway, functions = _gateway([("GET", "/a", "A")], {"A": _echo}, ttl_seconds=0)
+
+    _request(gateway, "/a")
+    _request(gateway, "/a")
+
+    assert functions.calls("Auth") == 2
+
+
+def test_identity_can_come_from_the_query_string() -> None:
+    gateway, functions = _gateway(
+        [("GET", "/a", "A")], {"A": _echo}, identity_headers=(), identity_query_strings=("key",)
+    )
+
+    missing = _request(gateway, "/a", token=None)
+    present = _request(gateway, "/a?key=k1", token=None)
+
+    assert (missing.status, present.status) == (401, 200)
+    assert functions.calls("Auth") == 1
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        {"policyDocument": _policy("Allow", "*")},
+        {"principalId": "me"},
+        {"principalId": "me", "policyDocument": {"Statement": "nope"}},
+        {"principalId": "me", "policyDocument": _policy("Allow", "*"), "context": {"nested": {"a": 1}}},
+        ["not", "an", "object"],
+    ],
+)
+def test_an_invalid_authorizer_result_is_a_500(output: Any) -> None:
+    gateway, functions = _gateway([("GET", "/a", "A")], {"Auth": lambda event: output, "A": _echo})
+
+    response = _request(gateway, "/a")
+
+    assert response.status == 500
+    assert _json(response) == {"message": None}
+    assert functions.calls("A") == 0
+
+
+def test_an_authorizer_timeout_is_a_500() -> None:
+    timed_out = InvocationResult("r", error={"errorMessage": "Task timed out"}, timed_out=True)
+    gateway, _ = _gateway([("GET", "/a", "A")], {"Auth": lambda event: timed_out, "A": _echo})
+
+    assert _request(gateway, "/a").status == 500
+
+
+@pytest.mark.parametrize(
+    ("statements", "decision"),
+    [
+        (
+            [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": f"{API_ARN}/GET/items/*"}],
+            "Allow",
+        ),
+        ([{"Effect": "Allow", "Action": ["execute-api:*"], "Resource": ["arn:aws:execute-api:*"]}], "Allow"),
+        ([{"Effect": "Allow", "Action": "*", "Resource": f"{API_ARN}/???/items/1"}], "Allow"),
+        ([{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": f"{API_ARN}/POST/*"}], ""),
+        ([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}], ""),
+        (
+            [
+                {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"},
+                {"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": f"{API_ARN}/*/items/*"},
+            ],
+            "Deny",
+        ),
+        ({"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}, "Allow"),
+    ],
+)
+def test_policy_decision(statements: Any, decision: str) -> None:
+    assert policy_decision({"Statement": statements}, f"{API_ARN}/GET/items/1") == decision
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "not an object",
+        {"body": "no status"},
+        {"statusCode": 200, "body": {"not": "a string"}},
+        {"statusCode": 200, "body": "", "cookies": ["a=1"]},
+        {"statusCode": 200, "body": "***", "isBase64Encoded": True},
+        {"statusCode": 42},
+    ],
+)
+def test_a_malformed_proxy_response_is_a_502(payload: Any) -> None:
+    responses = {"DEFAULT_5XX": GatewayResponse(None, {}, {"application/json": '{"error":"later"}'})}
+    gateway, _ = _gateway([("GET", "/a", "A")], {"A": lambda event: payload}, responses=responses)
+
+    response = _request(gateway, "/a")
+
+    assert response.status == 502
+    assert _json(response) == {"error": "later"}
+
+
+def test_a_proxy_response_is_rendered_as_api_gateway_does() -> None:
+    # Given
+    payload = {
+        "statusCode": "201",
+        "headers": {"A": "1", "B": "single", "Flag": True},
+        "multiValueHeaders": {"B": ["2", "3"]},
+        "body": base64.b64encode(b"\x00\x01").decode(),
+        "isBase64Encoded": True,
+    }
+    gateway, _ = _gateway([("GET", "/a", "A")], {"A": lambda event: payload})
+
+    # When
+    response = _request(gateway, "/a")
+
+    # Then
+    assert response.status == 201
+    assert response.body == b"\x00\x01"
+    assert _header(response, "A") == ["1"]
+    assert _header(response, "B") == ["2", "3"]
+    assert _header(response, "Flag") == ["true"]
+    assert _header(response, "Content-Type") == ["application/json"]
+    assert len(_header(response, "x-amzn-RequestId")) == 1

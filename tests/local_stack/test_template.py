@@ -1,0 +1,339 @@
+"""Reading a SAM template: short-form tags, intrinsic functions, Globals, functions, routes and the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from points_local.template import (
+    Resolver,
+    api_routes,
+    function_environment,
+    functions,
+    gateway_responses,
+    load_template,
+    rest_api,
+    tables,
+    topics,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(tmp_path: Path, text: str) -> dict[str, Any]:
+    path = tmp_path / "template.yaml"
+    path.write_text(text)
+    return load_template(path)
+
+
+SHORT_FORMS = """\
+Resources:
+  Thing:
+    Type: Custom::Thing
+    Properties:
+      Ref: !Ref Other
+      Sub: !Sub "arn:${AWS::Partition}:${Other}"
+      SubList: !Sub ["${A}-${B}", {A: !Ref Other, B: b}]
+      GetAttDotted: !GetAtt Other.Arn
+      GetAttNested: !GetAtt Other.Endpoint.Address
+      GetAttList: !GetAtt [Other, Arn]
+      If: !If [IsProd, big, small]
+      Equals: !Equals [!Ref Stage, prod]
+      Not: !Not [!Condition IsProd]
+      And: !And [!Condition IsProd, !Equals [a, a]]
+      Or: !Or [!Condition IsProd, !Equals [a, b]]
+      Join: !Join [",", [a, !Ref Other]]
+      Select: !Select [1, !Split [",", "a,b,c"]]
+      FindInMap: !FindInMap [Sizes, !Ref Stage, memory]
+      Base64: !Base64 text
+      GetAZs: !GetAZs ""
+      ImportValue: !ImportValue shared-vpc
+"""
+
+
+def test_every_short_form_becomes_its_long_form(tmp_path: Path) -> None:
+    # When
+    properties = _load(tmp_path, SHORT_FORMS)["Resources"]["Thing"]["Properties"]
+
+    # Then
+    assert properties == {
+        "Ref": {"Ref": "Other"},
+        "Sub": {"Fn::Sub": "arn:${AWS::Partition}:${Other}"},
+        "SubList": {"Fn::Sub": ["${A}-${B}", {"A": {"Ref": "Other"}, "B": "b"}]},
+        "GetAttDotted": {"Fn::GetAtt": ["Other", "Arn"]},
+        "GetAttNested": {"Fn::GetAtt": ["Other", "Endpoint.Address"]},
+        "GetAttList": {"Fn::GetAtt": ["Other", "Arn"]},
+        "If": {"Fn::If": ["IsProd", "big", "small"]},
+        "Equals": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]},
+        "Not": {"Fn::Not": [{"Condition": "IsProd"}]},
+        "And": {"Fn::And": [{"Condition": "IsProd"}, {"Fn::Equals": ["a", "a"]}]},
+        "Or": {"Fn::Or": [{"Condition": "IsProd"}, {"Fn::Equals": ["a", "b"]}]},
+        "Join": {"Fn::Join": [",", ["a", {"Ref": "Other"}]]},
+        "Select": {"Fn::Select": [1, {"Fn::Split": [",", "a,b,c"]}]},
+        "FindInMap": {"Fn::FindInMap": ["Sizes", {"Ref": "Stage"}, "memory"]},
+        "Base64": {"Fn::Base64": "text"},
+        "GetAZs": {"Fn::GetAZs": ""},
+        "ImportValue": {"Fn::ImportValue": "shared-vpc"},
+    }
+
+
+def test_an_unknown_tag_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(yaml.constructor.ConstructorError, match="!Bogus"):
+        _load(tmp_path, "Resources:\n  A:\n    Type: X\n    Properties:\n      P: !Bogus x\n")
+
+
+def test_a_file_without_resources_is_not_a_template(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a CloudFormation template"):
+        _load(tmp_path, "just: text\n")
+
+
+RESOLVABLE = """\
+Parameters:
+  Stage: {Type: String, Default: dev}
+  Names: {Type: CommaDelimitedList, Default: "a, b"}
+  Size: {Type: Number, Default: 5}
+  Required: {Type: String}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+  IsSmall: !Not [!Condition IsProd]
+Mappings:
+  Sizes:
+    dev: {memory: 128}
+    prod: {memory: 1024}
+Resources:
+  Other:
+    Type: Custom::Other
+"""
+
+
+@pytest.fixture
+def resolver(tmp_path: Path) -> Resolver:
+    template = _load(tmp_path, RESOLVABLE)
+    return Resolver(
+        template,
+        refs={"Other": "other-name"},
+        attributes={"Other": {"Arn": "arn:other"}},
+        parameters={"Required": "given"},
+        region="eu-central-1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ({"Ref": "Other"}, "other-name"),
+        ({"Ref": "Stage"}, "dev"),
+        ({"Ref": "Size"}, "5"),
+        ({"Ref": "Names"}, ["a", "b"]),
+        ({"Ref": "Required"}, "given"),
+        ({"Ref": "AWS::Region"}, "eu-central-1"),
+        ({"Fn::GetAtt": ["Other", "Arn"]}, "arn:other"),
+        (
+            {"Fn::Sub": "${AWS::AccountId}/${Other}/${Other.Arn}/${!Literal}"},
+            "123456789012/other-name/arn:other/${Literal}",
+        ),
+        ({"Fn::Sub": ["${A}-${B}", {"A": {"Ref": "Stage"}, "B": "b"}]}, "dev-b"),
+        ({"Fn::Join": ["-", ["x", {"Ref": "Other"}, 3]]}, "x-other-name-3"),
+        ({"Fn::Select": [1, {"Fn::Split": [",", "a,b,c"]}]}, "b"),
+        ({"Fn::If": ["IsProd", "big", "small"]}, "small"),
+        ({"Fn::If": ["IsSmall", "small", "big"]}, "small"),
+        ({"Fn::FindInMap": ["Sizes", {"Ref": "Stage"}, "memory"]}, 128),
+        ({"Fn::Base64": "hi"}, "aGk="),
+        ({"Fn::Equals": [{"Ref": "Size"}, 5]}, True),
+        ({"Fn::ToJsonString": {"a": {"Ref": "Stage"}}}, '{"a":"dev"}'),
+        ([1, {"Ref": "AWS::NoValue"}, 2], [1, 2]),
+        ({"Keep": 1, "Drop": {"Fn::If": ["IsProd", 2, {"Ref": "AWS::NoValue"}]}}, {"Keep": 1}),
+    ],
+)
+def test_intrinsics_resolve_against_local_values(resolver: Resolver, expression: Any, expected: Any) -> None:
+    assert resolver.resolve(expression) == expected
+
+
+def test_ref_to_a_parameter_override_wins_over_its_default(resolver: Resolver) -> None:
+    overridden = Resolver(resolver.template, parameters={"Stage": "prod", "Required": "x"})
+
+    assert overridden.resolve({"Fn::If": ["IsProd", "big", "small"]}) == "big"
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ({"Ref": "Nothing"}, "neither a parameter nor a resource"),
+        ({"Fn::GetAtt": ["Other", "StreamArn"]}, "no local value"),
+        ({"Fn::ImportValue": "x"}, "cannot be evaluated locally"),
+        ({"Fn::If": ["Undeclared", 1, 2]}, "not declared"),
+    ],
+)
+def test_what_cannot_be_resolved_locally_is_an_error(
+    resolver: Resolver, expression: Any, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        resolver.resolve(expression)
+
+
+def test_a_parameter_without_default_needs_an_override(resolver: Resolver) -> None:
+    with pytest.raises(ValueError, match="Required has no Default"):
+        Resolver(resolver.template).resolve({"Ref": "Required"})
+
+
+APP = """\
+Parameters:
+  Level: {Type: String, Default: INFO}
+  Stage: {Type: String, Default: live}
+Globals:
+  Function:
+    Timeout: 10
+    MemorySize: 512
+    Layers: [!Ref CoreLayer, !Ref ExternalLayerArn]
+    Environment:
+      Variables:
+        LOG_LEVEL: !Ref Level
+        TABLE: !Ref DataTable
+        TOPIC_ARN: !Ref NewsTopic
+        FLAG: true
+        OVERRIDDEN: global
+  Api:
+    Auth:
+      DefaultAuthorizer: Checker
+      Authorizers:
+        Checker:
+          FunctionArn: !GetAtt AuthFunction.Arn
+          FunctionPayloadType: REQUEST
+          Identity: {Headers: [X-Key]}
+Resources:
+  CoreLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {ContentUri: layers/core/}
+  AuthFunction:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: fn/auth/, Handler: app.handler}
+  ReadFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/read/
+      Handler: pkg.app.handler
+      Timeout: 3
+      Layers: [!Ref OtherLayer]
+      Environment:
+        Variables: {OVERRIDDEN: own, STAGE: !Sub "stage-${Stage}"}
+      Events:
+        Get: {Type: Api, Properties: {Path: "/things/{id}", Method: get}}
+        Open: {Type: Api, Properties: {Path: /ping, Method: ANY, Auth: {Authorizer: NONE}}}
+        Queue: {Type: SQS, Properties: {Queue: arn:queue}}
+  DataTable:
+    Type: AWS::DynamoDB::Table
+    Properties: {KeySchema: []}
+  NewsTopic:
+    Type: AWS::SNS::Topic
+"""
+
+
+def test_function_specs_apply_globals_and_sam_defaults(tmp_path: Path) -> None:
+    # When
+    specs = functions(_load(tmp_path, APP), tmp_path)
+
+    # Then
+    read = specs["ReadFunction"]
+    assert read.code_dir == tmp_path / "fn" / "read"
+    assert read.handler == "pkg.app.handler"
+    assert (read.timeout_seconds, read.memory_mb) == (3, 512)
+    # Globals' layers come first; only the template's own layers are folders.
+    assert read.layer_dirs == (tmp_path / "layers" / "core" / "python",)
+    assert specs["AuthFunction"].timeout_seconds == 10
+
+
+def test_function_environment_merges_globals_and_resolves_refs(tmp_path: Path) -> None:
+    # Given
+    template = _load(tmp_path, APP)
+    physical = {"DataTable": "DataTable", "NewsTopic": "arn:aws:sns:eu-west-1:123456789012:NewsTopic"}
+
+    # When
+    environment = function_environment(template, "ReadFunction", physical, parameters={"Level": "DEBUG"})
+
+    # Then
+    assert environment == {
+        "LOG_LEVEL": "DEBUG",
+        "TABLE": "DataTable",
+        "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:NewsTopic",
+        "FLAG": "true",
+        "OVERRIDDEN": "own",
+        "STAGE": "stage-live",
+    }
+
+
+def test_routes_come_from_api_events_with_their_authorizer(tmp_path: Path) -> None:
+    routes = api_routes(_load(tmp_path, APP))
+
+    assert [(route.api_id, route.path, route.method, route.authorizer) for route in routes] == [
+        ("ServerlessRestApi", "/things/{id}", "GET", "Checker"),
+        ("ServerlessRestApi", "/ping", "ANY", None),
+    ]
+
+
+def test_the_implicit_api_gets_the_api_globals(tmp_path: Path) -> None:
+    api = rest_api(_load(tmp_path, APP))
+
+    assert api.logical_id == "ServerlessRestApi"
+    assert api.stage == "Prod"
+    assert api.authorizers["Checker"].function_id == "AuthFunction"
+    assert api.authorizers["Checker"].identity_headers == ("X-Key",)
+    assert api.authorizers["Checker"].ttl_seconds == 300
+
+
+def test_only_request_authorizers_run_locally(tmp_path: Path) -> None:
+    template = _load(tmp_path, APP.replace("FunctionPayloadType: REQUEST", "FunctionPayloadType: TOKEN"))
+
+    with pytest.raises(ValueError, match="only FunctionPayloadType REQUEST"):
+        rest_api(template)
+
+
+def test_gateway_response_headers_are_unquoted_literals(tmp_path: Path) -> None:
+    # Given
+    template = _load(tmp_path, APP)
+    template["Globals"]["Api"]["GatewayResponses"] = {
+        "UNAUTHORIZED": {
+            "StatusCode": 401,
+            "ResponseParameters": {"Headers": {"WWW-Authenticate": "'Basic realm=\"x\"'"}},
+            "ResponseTemplates": {"application/json": '{"m":1}'},
+        }
+    }
+
+    # When
+    responses = gateway_responses(template)
+
+    # Then
+    assert responses["UNAUTHORIZED"].status_code == 401
+    assert responses["UNAUTHORIZED"].headers == {"WWW-Authenticate": 'Basic realm="x"'}
+    assert responses["UNAUTHORIZED"].templates == {"application/json": '{"m":1}'}
+
+
+def test_a_gateway_response_header_read_from_the_request_is_refused(tmp_path: Path) -> None:
+    template = _load(tmp_path, APP)
+    template["Globals"]["Api"]["GatewayResponses"] = {
+        "DEFAULT_4XX": {"ResponseParameters": {"Headers": {"X-Echo": "method.request.header.X-Echo"}}}
+    }
+
+    with pytest.raises(ValueError, match="quoted literal"):
+        gateway_responses(template)
+
+
+def test_the_project_template_is_understood() -> None:
+    # Given
+    template = load_template(ROOT / "template.yaml")
+    physical = {name: name for name in tables(template)}
+    physical |= {name: f"arn:aws:sns:eu-west-1:123456789012:{name}" for name in topics(template)}
+
+    # When
+    api = rest_api(template)
+    specs = functions(template, ROOT)
+
+    # Then: every function's code exists and its environment resolves to strings
+    assert api.routes
+    for function_id, spec in specs.items():
+        assert (spec.code_dir / f"{spec.handler.rpartition('.')[0].replace('.', '/')}.py").is_file()
+        environment = function_environment(template, function_id, physical)
+        assert all(isinstance(value, str) for value in environment.values())
+        assert {environment[name] for name in environment if name.endswith("_TABLE")} <= set(tables(template))
