@@ -109,6 +109,10 @@ def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Lambd
     @metrics.log_metrics
     @tracer.capture_lambda_handler(capture_response=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app.resolve(event, context)
+        response = app.resolve(event, context)
+        # Capillary answers every call with a request tracking id; ours is API Gateway's request id.
+        request_id = (event.get("requestContext") or {}).get("requestId") or context.aws_request_id
+        response.setdefault("multiValueHeaders", {})["X-Cap-RequestID"] = [request_id]
+        return response
 
     return handler
