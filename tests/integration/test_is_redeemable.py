@@ -334,3 +334,29 @@ def test_org_id_in_the_context_keys_every_read(aws: Aws, invoke: Invoke) -> None
     items = client.scan(TableName="CustomersTable")["Items"]
     assert items
     assert all(entry["pk"]["S"].startswith(f"ORG#{ORG_ID}#") for entry in items)
+
+
+def test_a_parameter_given_twice_is_a_clear_400(demo: None) -> None:
+    event = api_event("GET", PATH, {"mobile": JANE_MOBILE, "points": "100"})
+    event["multiValueQueryStringParameters"]["points"] = ["100", "200"]
+    response = function_module("is_redeemable").lambda_handler(event, LambdaContext())
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["response"]["status"] == {
+        "success": "false",
+        "code": 400,
+        "message": "Invalid input: invalid points",
+    }
+
+
+def test_a_path_the_function_does_not_serve_is_404(demo: None) -> None:
+    response = function_module("is_redeemable").lambda_handler(
+        api_event("GET", "/v1.1/points/unknown"), LambdaContext()
+    )
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"])["response"]["status"]["code"] == 404
+
+
+def test_every_response_carries_the_request_tracking_id(demo: None) -> None:
+    event = api_event("GET", PATH, {"mobile": JANE_MOBILE, "points": "100"})
+    response = function_module("is_redeemable").lambda_handler(event, LambdaContext())
+    assert response["multiValueHeaders"]["X-Cap-RequestID"] == [event["requestContext"]["requestId"]]
