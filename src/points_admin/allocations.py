@@ -29,7 +29,15 @@ from points_core.models import OrgConfig
 from points_core.repositories import CustomerRepository, WalletConflict
 from points_core.services.loading import Award, WalletFull, award_points
 
-COLUMNS = ("customer_id", "program_id", "allocation_id", "points", "awarded_at", "expires_at", "tier")
+COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "program_id",
+    "allocation_id",
+    "points",
+    "awarded_at",
+    "expires_at",
+    "tier",
+)
 REQUIRED = frozenset({"customer_id", "program_id", "allocation_id", "points", "awarded_at"})
 ALLOCATION_ID_MAX_LENGTH = 128
 TIER_MAX_LENGTH = 64
@@ -62,7 +70,7 @@ class AllocationRows:
 
     def _program_id(self, row: Row) -> int:
         text = row.get("program_id")
-        program_id = int(text) if text.isdigit() else None
+        program_id = int(text) if text.isascii() and text.isdigit() else None
         if program_id is None or self._org.program(program_id) is None:
             programs = ", ".join(str(program.program_id) for program in self._org.programs)
             raise RowError(f"program_id: not a program of org {self._org.org_id} (programs: {programs})")

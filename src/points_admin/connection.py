@@ -1,4 +1,4 @@
-"""The AWS side of the tool: one boto3 session from the global options, and the layer's repositories over
+"""The AWS side of the tool: one botocore session from the global options, and the layer's repositories over
 the tables they name. Nothing is resolved or called before a command asks for it, so `apply-config` needs no
 customer tables and a validation error needs no AWS at all."""
 
@@ -7,20 +7,27 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
-from typing import Any
+from functools import cache, cached_property
+from typing import Any, Literal
 
-import boto3
+import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from points_admin.errors import CommandError
 from points_core.repositories import ConfigRepository, CustomerRepository
 
-# Longer than the functions' timeouts: an operator on a slow link would rather wait than start over.
+# Longer read timeout than the functions': an operator on a slow link would rather wait than start over.
 _CLIENT_CONFIG = Config(
-    connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 5}, tcp_keepalive=True
+    connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 3}, tcp_keepalive=True
 )
+
+
+@cache
+def _api_models() -> Any:
+    """botocore's loader of the AWS API models. Shared so that they are parsed once per process rather than
+    once per command: the local stack and the tests run many commands in one process."""
+    return botocore.session.get_session().get_component("data_loader")
 
 
 class Table(StrEnum):
@@ -57,19 +64,26 @@ class Backend:
         self._options = options
 
     @cached_property
-    def _session(self) -> boto3.session.Session:
+    def _session(self) -> botocore.session.Session:
+        session = botocore.session.Session(profile=self._options.profile)
+        session.register_component("data_loader", _api_models())
+        return session
+
+    def _client(self, service: Literal["dynamodb", "cloudformation"]) -> Any:
+        # botocore reads AWS_DEFAULT_REGION and the profile; AWS_REGION (what Lambda and SAM set) comes last.
+        region = (
+            self._options.region
+            or self._session.get_config_variable("region")
+            or os.environ.get("AWS_REGION")
+        )
         try:
-            return boto3.session.Session(profile_name=self._options.profile, region_name=self._options.region)
+            return self._session.create_client(
+                service, region_name=region, endpoint_url=self._options.endpoint_url, config=_CLIENT_CONFIG
+            )
+        except NoRegionError as error:
+            raise CommandError(f"{error} (--region, AWS_REGION, or the profile's region)") from error
         except BotoCoreError as error:
             raise CommandError(str(error)) from error
-
-    def _client(self, service: str) -> Any:
-        try:
-            return self._session.client(
-                service, endpoint_url=self._options.endpoint_url, config=_CLIENT_CONFIG
-            )
-        except BotoCoreError as error:
-            raise CommandError(f"{error} (--region, AWS_REGION or the profile's region)") from error
 
     @cached_property
     def _dynamodb(self) -> Any:

@@ -11,7 +11,7 @@ import contextlib
 import csv
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -158,21 +158,18 @@ class _Run(Generic[ParsedT]):
         self.bar.set_postfix(rows=self.summary.read, rejected=self.summary.rejected, refresh=False)
 
 
+def _progress(lines: Iterable[str], bar: tqdm) -> Iterator[str]:
+    """The file's lines, each moving the bar by its size in bytes."""
+    for line in lines:
+        bar.update(len(line.encode()))
+        yield line
+
+
 def run_import(
     path: Path, handler: RowHandler[ParsedT], *, batch_size: int, rejects_path: Path | None
 ) -> Summary:
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(path.open(encoding="utf-8-sig", newline=""))
-        reader = csv.reader(source)
-        try:
-            header = _header(reader, handler)
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise CommandError(f"line 1: cannot read the header: {error}") from error
-        rejects: csv.DictWriter[str] | None = None
-        if rejects_path is not None:
-            rejects_file: TextIO = stack.enter_context(rejects_path.open("w", encoding="utf-8", newline=""))
-            rejects = csv.DictWriter(rejects_file, fieldnames=[*header, "line", "reason"])
-            rejects.writeheader()
         # Progress in bytes of the file, the one measure known before reading it all. tqdm turns itself off
         # when stderr is not a terminal (CI, a log, the local stack calling main() in-process).
         bar = stack.enter_context(
@@ -186,6 +183,16 @@ def run_import(
                 leave=False,
             )
         )
+        reader = csv.reader(_progress(source, bar))
+        try:
+            header = _header(reader, handler)
+        except (csv.Error, UnicodeDecodeError) as error:
+            raise CommandError(f"line 1: cannot read the header: {error}") from error
+        rejects: csv.DictWriter[str] | None = None
+        if rejects_path is not None:
+            rejects_file: TextIO = stack.enter_context(rejects_path.open("w", encoding="utf-8", newline=""))
+            rejects = csv.DictWriter(rejects_file, fieldnames=[*header, "line", "reason"])
+            rejects.writeheader()
         run = _Run(handler, header, bar, rejects)
         while True:
             line = reader.line_num + 1
@@ -199,7 +206,6 @@ def run_import(
                 raise CommandError(f"near line {line}: the file is not UTF-8 text") from error
             if fields is None:
                 break
-            bar.update(source.buffer.tell() - bar.n)
             if not any(field.strip() for field in fields):
                 continue
             run.summary.read += 1

@@ -13,7 +13,7 @@ unknown column stops the import before any row is read):
     last_name            free text
     enrolment            loyalty (default), campaign or unregistered
     fraud_status         empty, or one of Marked, Confirmed, Reconfirmed, Not_Fraud, Internal
-    lifetime_purchases   decimal, 0 or more (default 0), in the org's base currency
+    lifetime_purchases   decimal, 0 or more (default 0), at most 4 decimal places, in the base currency
 
 A row needs at least one identifier besides `customer_id`. The file is the customer's whole profile: a
 re-import with an identifier left empty takes that identifier away from the customer. A `customer_id`, or an
@@ -90,7 +90,7 @@ class CustomerRows:
         if fraud_status and fraud_status.lower() not in _FRAUD_STATUSES:
             raise RowError(f"fraud_status: empty or one of {', '.join(sorted(FRAUD_STATUSES))}")
         try:
-            purchases = values.non_negative_decimal(row.get("lifetime_purchases") or "0")
+            purchases = values.money(row.get("lifetime_purchases") or "0")
         except ValueError as error:
             raise RowError(f"lifetime_purchases: {error}") from None
 

@@ -12,6 +12,10 @@ from points_core.identifiers import IdentifierType, normalize
 from points_core.models import OrgConfig
 from points_core.rules import POINTS_DECIMAL_PLACES, RuleFailure, parse_amount
 
+MAX_MONEY = Decimal(10) ** 15
+# The most an org's currency_decimals allows.
+MONEY_DECIMAL_PLACES = 4
+
 
 def customer_id(text: str) -> str:
     """The canonical customer id (no leading zeros), as the API's `id=` identifier resolves it."""
@@ -28,13 +32,19 @@ def points(text: str) -> Decimal:
         raise ValueError("must be a number greater than 0") from None
 
 
-def non_negative_decimal(text: str) -> Decimal:
+def money(text: str) -> Decimal:
+    """An amount of money, 0 or more, within what a DynamoDB number holds exactly."""
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ValueError("not a number") from None
+        raise ValueError("must be a number, 0 or more") from None
     if not value.is_finite() or value < 0:
         raise ValueError("must be a number, 0 or more")
+    if value > MAX_MONEY:
+        raise ValueError(f"must be at most {MAX_MONEY:,}")
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MONEY_DECIMAL_PLACES:
+        raise ValueError(f"at most {MONEY_DECIMAL_PLACES} decimal places")
     return value
 
 
@@ -45,13 +55,17 @@ def org_zone(org: OrgConfig) -> ZoneInfo:
         raise ValueError(f"org {org.org_id} has an unknown timezone {org.timezone!r}") from None
 
 
-def timestamp(text: str, zone: ZoneInfo) -> datetime:
-    """ISO-8601 date and time; without an offset it is a wall-clock time in `zone` (the org's timezone)."""
+def _is_date_only(text: str) -> bool:
     try:
         date.fromisoformat(text)
     except ValueError:
-        pass
-    else:
+        return False
+    return True
+
+
+def timestamp(text: str, zone: ZoneInfo) -> datetime:
+    """ISO-8601 date and time; without an offset it is a wall-clock time in `zone` (the org's timezone)."""
+    if _is_date_only(text):
         # A bare date is ambiguous for an expiry (start or end of that day?): ask for the time.
         raise ValueError("a date needs a time too, e.g. 2026-12-31T23:59:59")
     try:

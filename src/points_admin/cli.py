@@ -1,0 +1,217 @@
+"""`points-admin`: the operator tool. Applies an org's configuration, imports customers and point
+allocations, and grants goodwill points, against the local stack or a real AWS account.
+
+    points-admin [AWS options] apply-config FILE
+    points-admin [AWS options] import-customers FILE --org ORG_ID [--batch-size N] [--rejects FILE]
+    points-admin [AWS options] import-allocations FILE --org ORG_ID [--batch-size N] [--rejects FILE]
+    points-admin [AWS options] grant --org ORG_ID --program ID --points N --reason TEXT
+                 (--customer-id ID | --mobile M | --email E | --external-id X | --card-number C
+                  | --card-external-id X) [--expires-at ISO] [--reference REF]
+
+Exit codes: 0 done; 1 an import rejected some rows (the others are written); 2 a usage or configuration
+error, or AWS out of reach (nothing, or nothing more, was written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from points_admin import allocations, config_file, customers, grant
+from points_admin.allocations import AllocationRows
+from points_admin.connection import AwsOptions, Backend, Table
+from points_admin.csv_import import print_summary, run_import
+from points_admin.customers import CustomerRows
+from points_admin.errors import CommandError
+from points_core.identifiers import IdentifierType
+from points_core.models import OrgConfig
+
+PROG = "points-admin"
+DEFAULT_BATCH_SIZE = 100
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+Command = Callable[[argparse.Namespace, Backend], int]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text}")
+    return value
+
+
+def _org(backend: Backend, org_id: int) -> OrgConfig:
+    org = backend.config.org(org_id)
+    if org is None:
+        raise CommandError(f"org {org_id} is not configured (run apply-config first)")
+    return org
+
+
+def _apply_config(args: argparse.Namespace, backend: Backend) -> int:
+    return config_file.run(args.file, backend)
+
+
+def _import_customers(args: argparse.Namespace, backend: Backend) -> int:
+    handler = CustomerRows(_org(backend, args.org), backend.customers)
+    summary = run_import(args.file, handler, batch_size=args.batch_size, rejects_path=args.rejects)
+    return print_summary(summary, args.rejects)
+
+
+def _import_allocations(args: argparse.Namespace, backend: Backend) -> int:
+    org = _org(backend, args.org)
+    try:
+        handler = AllocationRows(org, backend.customers)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    summary = run_import(args.file, handler, batch_size=args.batch_size, rejects_path=args.rejects)
+    return print_summary(summary, args.rejects)
+
+
+def _grant(args: argparse.Namespace, backend: Backend) -> int:
+    identifier_type = next(t for t in IdentifierType if getattr(args, t.value) is not None)
+    request = grant.GrantRequest(
+        org_id=args.org,
+        program_id=args.program,
+        points=args.points,
+        reason=args.reason,
+        identifier_type=identifier_type,
+        identifier=getattr(args, identifier_type.value),
+        expires_at=args.expires_at,
+        reference=args.reference,
+    )
+    return grant.run(request, backend)
+
+
+def _add_import(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    columns: str | None,
+    run: Command,
+) -> None:
+    # The module's docstring is the column reference: `--help` shows it as written.
+    command = commands.add_parser(
+        name, help=summary, description=columns, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    command.set_defaults(run=run)
+    command.add_argument("file", type=Path, metavar="FILE", help="CSV file with a header (UTF-8)")
+    command.add_argument("--org", type=_positive_int, required=True, metavar="ORG_ID")
+    command.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help=f"valid rows written together (default {DEFAULT_BATCH_SIZE})",
+    )
+    command.add_argument(
+        "--rejects",
+        type=Path,
+        metavar="FILE.csv",
+        help="write the rejected rows there: their columns plus line and reason",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Operator tool of the points redemption service.",
+        epilog="Exit codes: 0 done, 1 some import rows rejected, 2 usage, configuration or AWS error.",
+    )
+    aws = parser.add_argument_group("AWS (otherwise the normal AWS configuration: environment, profile)")
+    aws.add_argument(
+        "--endpoint-url", help="e.g. http://127.0.0.1:5000 for the local stack (or AWS_ENDPOINT_URL)"
+    )
+    aws.add_argument("--region")
+    aws.add_argument("--profile")
+    aws.add_argument("--stack-name", help="read the table names from this CloudFormation stack's outputs")
+    for table in Table:
+        aws.add_argument(table.option, metavar="NAME", help=f"default: ${table.environment}")
+
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    apply_config = commands.add_parser(
+        "apply-config",
+        help="apply an org's configuration and tills from a YAML or JSON file",
+        description="Apply an org's configuration and tills from a YAML or JSON file (see demo/org.yaml).",
+    )
+    apply_config.add_argument("file", type=Path, metavar="FILE")
+    apply_config.set_defaults(run=_apply_config)
+
+    _add_import(
+        commands, "import-customers", "import customers from a CSV file", customers.__doc__, _import_customers
+    )
+    _add_import(
+        commands,
+        "import-allocations",
+        "import point allocations from a CSV file",
+        allocations.__doc__,
+        _import_allocations,
+    )
+
+    grant_parser = commands.add_parser(
+        "grant",
+        help="grant goodwill points to one customer",
+        description="Grant goodwill points to one customer (member care): one allocation, recorded with its "
+        "reason. With --reference the grant is idempotent (allocation id GW-<REF>); without it, every grant "
+        "is a new one. Prints the customer's new balance in the program.",
+    )
+    grant_parser.add_argument("--org", type=_positive_int, required=True, metavar="ORG_ID")
+    grant_parser.add_argument("--program", type=_positive_int, required=True, metavar="PROGRAM_ID")
+    grant_parser.add_argument("--points", required=True, metavar="N", help="up to 3 decimal places")
+    grant_parser.add_argument("--reason", required=True, metavar="TEXT", help="kept in the ledger")
+    customer = grant_parser.add_mutually_exclusive_group(required=True)
+    for identifier_type in IdentifierType:
+        customer.add_argument(
+            grant.identifier_option(identifier_type), dest=identifier_type.value, metavar="VALUE"
+        )
+    grant_parser.add_argument(
+        "--expires-at",
+        metavar="ISO",
+        help="ISO-8601; without an offset, the org's local time (default: never)",
+    )
+    grant_parser.add_argument("--reference", metavar="REF", help="makes the grant idempotent: GW-<REF>")
+    grant_parser.set_defaults(run=_grant)
+    return parser
+
+
+def _fail(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        # argparse exits on --help and on usage errors; a caller running main() in-process gets the code.
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    tables = {table: name for table in Table if (name := getattr(args, f"{table.value}_table")) is not None}
+    backend = Backend(
+        AwsOptions(
+            endpoint_url=args.endpoint_url,
+            region=args.region,
+            profile=args.profile,
+            stack_name=args.stack_name,
+            tables=tables,
+        )
+    )
+    command: Command = args.run
+    try:
+        return command(args, backend)
+    except CommandError as error:
+        _fail(str(error))
+    except (BotoCoreError, ClientError) as error:
+        _fail(f"AWS: {error}")
+    except OSError as error:
+        _fail(f"{error.filename}: {error.strerror}" if error.filename else str(error))
+    except KeyboardInterrupt:
+        _fail("interrupted; running the same command again is safe")
+        return EXIT_INTERRUPTED
+    return EXIT_USAGE

@@ -1,0 +1,251 @@
+"""`apply-config FILE`: an org's whole configuration, and its tills, from a YAML or JSON file.
+
+The file holds the fields of `points_core.models.OrgConfig` (see demo/README.md) plus `tills`, a list of
+`{username, password | password_md5, store_id}` (`tills: []` for an org without tills: the list is required
+so that forgetting it cannot remove every till). The file is the org's desired state: applying it saves the
+configuration and each till, and removes the org's tills that the file no longer lists. Nothing is written
+unless the whole file is valid, and applying the same file twice changes nothing the second time.
+Numbers are read as decimals, never as binary floats. Passwords are stored only as a salted hash of the
+MD5 a till sends, and are never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+from points_admin.connection import Backend
+from points_admin.errors import CommandError
+from points_core.models import OrgConfig, TillLogin
+from points_core.repositories import ConfigRepository
+from points_core.security import client_password, hash_password, verify_password
+
+_MD5_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
+# pydantic's "Input should be greater than 0" reads "must be greater than 0" after the field's path.
+_SHOULD = re.compile(r"^(Input|String|Value|List|Tuple|Dictionary|Set) should ")
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """YAML with its floats read as `Decimal`: `0.1` must stay exactly one tenth."""
+
+
+def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not a decimal number", node.start_mark
+        ) from None
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number here")
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+    return " ".join(str(error).split())
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CommandError(f"{path}: not UTF-8 text") from error
+    as_json = path.suffix.lower() == ".json" or (
+        path.suffix.lower() not in (".yaml", ".yml") and text.lstrip().startswith("{")
+    )
+    try:
+        if as_json:
+            document = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        else:
+            document = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
+    except json.JSONDecodeError as error:
+        raise CommandError(f"{path}: line {error.lineno}: {error.msg}") from error
+    except yaml.YAMLError as error:
+        raise CommandError(f"{path}: {_yaml_problem(error)}") from error
+    except ValueError as error:
+        raise CommandError(f"{path}: {error}") from error
+    if not isinstance(document, dict):
+        raise CommandError(f"{path}: the top level must be a mapping of configuration fields")
+    return document
+
+
+class TillEntry(BaseModel):
+    """A till as the file gives it: the plain password (hashed on the way in) or its lowercase hex MD5."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    username: Annotated[str, TillLogin.model_fields["username"]]
+    password: Annotated[str, Field(min_length=1)] | None = None
+    password_md5: str | None = None
+    store_id: str
+
+    @field_validator("password_md5")
+    @classmethod
+    def _md5_hex(cls, value: str | None) -> str | None:
+        if value is not None and not _MD5_HEX.match(value):
+            raise ValueError("must be the 32 hexadecimal digits of the password's MD5")
+        return value
+
+    @model_validator(mode="after")
+    def _one_password(self) -> TillEntry:
+        if (self.password is None) == (self.password_md5 is None):
+            raise ValueError("give either password or password_md5")
+        return self
+
+    @property
+    def md5(self) -> str:
+        return self.password_md5.lower() if self.password_md5 else client_password(self.password or "")
+
+
+def _path(location: Sequence[int | str]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
+_MESSAGES = {"missing": "required", "extra_forbidden": "unknown field"}
+
+
+def _problem(prefix: Sequence[int | str], error: ErrorDetails) -> str:
+    message = _MESSAGES.get(error["type"]) or error["msg"].removeprefix("Value error, ")
+    message = _SHOULD.sub("must ", message)
+    path = _path([*prefix, *error["loc"]])
+    return f"{path}: {message}" if path else message
+
+
+class InvalidConfig(CommandError):
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__(
+            f"{len(problems)} problem(s), nothing was written:\n" + "\n".join(f"  {p}" for p in problems)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    org: OrgConfig
+    tills: list[TillEntry]
+
+
+def validate(document: dict[str, Any]) -> Plan:
+    """The org and its tills, or `InvalidConfig` with every problem found, each with its path in the file."""
+    fields = dict(document)
+    raw_tills = fields.pop("tills", None)
+    problems: list[str] = []
+    org: OrgConfig | None = None
+    try:
+        org = OrgConfig.model_validate(fields)
+    except ValidationError as error:
+        problems.extend(_problem([], detail) for detail in error.errors(include_url=False))
+    timezone = fields.get("timezone")
+    if isinstance(timezone, str):
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"timezone: unknown time zone {timezone!r} (e.g. Asia/Kolkata)")
+    if raw_tills is None:
+        problems.append("tills: required (write `tills: []` for an org without tills)")
+        raw_tills = []
+    elif not isinstance(raw_tills, list):
+        problems.append("tills: must be a list")
+        raw_tills = []
+    tills: list[TillEntry] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_tills):
+        try:
+            entry = TillEntry.model_validate(raw)
+        except ValidationError as error:
+            problems.extend(_problem(["tills", index], detail) for detail in error.errors(include_url=False))
+            continue
+        if entry.username in seen:
+            problems.append(f"tills[{index}].username: {entry.username} is listed twice")
+        seen.add(entry.username)
+        if org is None:
+            continue
+        if org.store(entry.store_id) is None:
+            stores = ", ".join(store.store_id for store in org.stores) or "none"
+            problems.append(f"tills[{index}].store_id: not one of the org's stores ({stores})")
+            continue
+        tills.append(entry)
+    if problems or org is None:
+        raise InvalidConfig(problems)
+    return Plan(org, tills)
+
+
+def _names(names: Sequence[str]) -> str:
+    return f" ({', '.join(sorted(names))})" if names else ""
+
+
+def apply(plan: Plan, repository: ConfigRepository) -> None:
+    org = plan.org
+    existing = {entry.username: repository.till_login(entry.username) for entry in plan.tills}
+    taken = [
+        f"tills[{index}].username: {entry.username} belongs to another org"
+        for index, entry in enumerate(plan.tills)
+        if (login := existing[entry.username]) is not None and login.org_id != org.org_id
+    ]
+    if taken:
+        raise InvalidConfig(taken)
+
+    previous = repository.org(org.org_id)
+    if previous != org:
+        repository.save_org(org)
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    for entry in plan.tills:
+        current = existing[entry.username]
+        if current is None:
+            added.append(entry.username)
+        elif current.store_id == entry.store_id and verify_password(entry.md5, current.password_hash):
+            # Same store, same password: a new salt would be the only change.
+            unchanged.append(entry.username)
+            continue
+        else:
+            updated.append(entry.username)
+        login = TillLogin(
+            username=entry.username,
+            org_id=org.org_id,
+            store_id=entry.store_id,
+            password_hash=hash_password(entry.md5),
+        )
+        repository.save_till(login)
+    listed = {entry.username for entry in plan.tills}
+    removed = [username for username in repository.till_usernames(org.org_id) if username not in listed]
+    for username in removed:
+        repository.delete_till(org.org_id, username)
+
+    state = "created" if previous is None else "unchanged" if previous == org else "updated"
+    print(f"org {org.org_id} ({org.name}): {state}")
+    print(f"programs: {', '.join(str(p.program_id) for p in org.programs) or 'none'}")
+    print(f"stores: {', '.join(store.store_id for store in org.stores) or 'none'}")
+    print(
+        f"tills: {len(added)} added{_names(added)}, {len(updated)} updated{_names(updated)}, "
+        f"{len(unchanged)} unchanged, {len(removed)} removed{_names(removed)}"
+    )
+
+
+def run(path: Path, backend: Backend) -> int:
+    try:
+        apply(validate(load_document(path)), backend.config)
+    except InvalidConfig as error:
+        raise CommandError(f"{path}: {error}") from None
+    return 0

@@ -1,0 +1,74 @@
+"""The operator tool run in-process against moto: `points-admin` as the local stack and an operator use it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from points_admin.cli import main
+from tests.conftest import ROOT, Aws
+
+DEMO = ROOT / "demo"
+ORG_ID = 100737
+# A whole mobile number (a masked one has asterisks in it), and an email address with an unmasked local part.
+_MOBILE = re.compile(r"(?<![\w-])\+?\d{10,15}(?!\w)")
+_EMAIL = re.compile(r"[^\s*@]+@[^\s*@]+\.\w+")
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+    def assert_no_pii(self) -> None:
+        """No mobile number or email address appears unmasked, whatever the command printed."""
+        text = self.out + self.err
+        assert not _MOBILE.search(text), text
+        assert not _EMAIL.search(text), text
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(aws: Aws, capsys: pytest.CaptureFixture[str]) -> Run:
+    """`points-admin ARGS…` in-process; every run's output is checked for unmasked PII."""
+
+    def invoke(*argv: str | Path) -> Result:
+        capsys.readouterr()
+        code = main([str(arg) for arg in argv])
+        captured = capsys.readouterr()
+        result = Result(code, captured.out, captured.err)
+        result.assert_no_pii()
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def demo_org(run: Run) -> None:
+    assert run("apply-config", DEMO / "org.yaml").code == 0
+
+
+@pytest.fixture
+def demo_customers(run: Run, demo_org: None) -> None:
+    assert run("import-customers", DEMO / "customers.csv", "--org", ORG_ID).code == 0
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    def write_file(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write_file

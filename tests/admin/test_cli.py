@@ -1,0 +1,84 @@
+"""Global options, and failures of the tool as a whole: one line on stderr, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from points_admin import connection
+from points_admin.cli import main
+from tests.admin.conftest import DEMO, ORG_ID, Run
+from tests.conftest import Aws
+
+
+def test_help_returns_instead_of_exiting(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "apply-config" in capsys.readouterr().out
+
+
+def test_a_usage_mistake_is_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import-customers", "x.csv"]) == 2
+    assert "the following arguments are required: --org" in capsys.readouterr().err
+
+
+def test_an_unknown_table_name_is_one_line(run: Run) -> None:
+    result = run("--config-table", "NoSuchTable", "apply-config", DEMO / "org.yaml")
+
+    assert result.code == 2
+    assert result.err == "points-admin: error: config table NoSuchTable does not exist\n"
+
+
+def test_a_missing_table_name_says_where_to_give_it(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONFIG_TABLE")
+
+    result = run("apply-config", DEMO / "org.yaml")
+
+    assert result.code == 2
+    assert result.err == (
+        "points-admin: error: no config table: give --config-table, set CONFIG_TABLE or use --stack-name\n"
+    )
+
+
+def test_table_names_come_from_the_stacks_outputs(
+    run: Run, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("CONFIG_TABLE", "CUSTOMERS_TABLE", "LEDGER_TABLE"):
+        monkeypatch.delenv(variable)
+    outputs = {
+        "ConfigTableName": "ConfigTable",
+        "CustomersTableName": "CustomersTable",
+        "LedgerTableName": "LedgerTable",
+    }
+    template = {
+        "Resources": {"Nothing": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    boto3.client("cloudformation").create_stack(StackName="points", TemplateBody=json.dumps(template))
+
+    applied = run("--stack-name", "points", "apply-config", DEMO / "org.yaml")
+    imported = run("--stack-name", "points", "import-customers", DEMO / "customers.csv", "--org", ORG_ID)
+    missing = run("--stack-name", "nope", "apply-config", DEMO / "org.yaml")
+
+    assert (applied.code, imported.code) == (0, 0), applied.err + imported.err
+    assert missing.code == 2
+    assert missing.err.startswith("points-admin: error: stack nope: ")
+
+
+def test_an_unreachable_endpoint_is_one_line(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens on port 9 of loopback; no retries, so the refusal is reported at once.
+    monkeypatch.setattr(connection, "_CLIENT_CONFIG", Config(retries={"total_max_attempts": 1}))
+    result = run("--endpoint-url", "http://127.0.0.1:9", "apply-config", DEMO / "org.yaml")
+
+    assert result.code == 2
+    assert result.err.startswith("points-admin: error: AWS: Could not connect to the endpoint URL")
+    assert len(result.err.splitlines()) == 1
+
+
+def test_a_missing_file_is_one_line(run: Run, demo_customers: None) -> None:
+    result = run("import-allocations", "no-such.csv", "--org", ORG_ID)
+
+    assert result.code == 2
+    assert result.err == "points-admin: error: no-such.csv: No such file or directory\n"

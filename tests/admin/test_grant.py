@@ -1,0 +1,126 @@
+"""`points-admin grant`: goodwill points with a reason, idempotent with a reference."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from points_core.models import EntryKind
+from points_core.repositories import customer_repository
+from tests.admin.conftest import ORG_ID, Run
+from tests.conftest import Aws
+
+NOW = datetime.now(UTC)
+GRANT = ("grant", "--org", str(ORG_ID), "--program", "973", "--reason", "late delivery, ticket 42")
+
+
+def _ledger(aws: Aws) -> list[dict[str, dict[str, str]]]:
+    return aws.dynamodb.scan(TableName=aws.tables["LedgerTable"])["Items"]
+
+
+def test_a_grant_with_a_reference_is_applied_once(run: Run, aws: Aws, demo_customers: None) -> None:
+    first = run(*GRANT, "--points", "250", "--mobile", "9000000001", "--reference", "TICKET-42")
+    second = run(*GRANT, "--points", "250", "--mobile", "9000000001", "--reference", "TICKET-42")
+
+    assert first.code == 0, first.err
+    assert first.lines == [
+        "granted 250 points to customer 1001 in program 973 (GW-TICKET-42)",
+        "balance: 250",
+    ]
+    assert second.code == 0
+    assert second.lines == [
+        "GW-TICKET-42 was granted to customer 1001 already: nothing changed",
+        "balance: 250",
+    ]
+    wallet = customer_repository().wallet(ORG_ID, "1001", 973)
+    assert wallet is not None
+    assert (wallet.balance(NOW), wallet.lifetime_points) == (Decimal(250), Decimal(250))
+    (entry,) = _ledger(aws)
+    assert entry["kind"]["S"] == EntryKind.GOODWILL
+    assert entry["reason"]["S"] == "late delivery, ticket 42"
+    assert entry["allocation_id"]["S"] == "GW-TICKET-42"
+
+
+def test_grants_without_a_reference_are_each_new(run: Run, aws: Aws, demo_customers: None) -> None:
+    run(*GRANT, "--points", "10.5", "--customer-id", "1002")
+    result = run(
+        *GRANT, "--points", "10.5", "--email", "Ravi.Kumar@example.com", "--expires-at", "2099-01-01T00:00:00"
+    )
+
+    assert result.code == 0, result.err
+    assert result.lines[-1] == "balance: 21.0"
+    ids = sorted(item["allocation_id"]["S"] for item in _ledger(aws))
+    assert len(ids) == 2
+    assert all(len(i) == 35 and i.startswith("GW-") for i in ids)
+    wallet = customer_repository().wallet(ORG_ID, "1002", 973)
+    assert wallet is not None
+    expiries = sorted(str(a.expires_at) for a in wallet.allocations)
+    assert expiries == ["2099-01-01 00:00:00+05:30", "None"]
+
+
+MISTAKES = [
+    (("--points", "5", "--mobile", "9000000099"), "no customer with mobile 91******0099 in org 100737"),
+    (
+        ("--points", "5", "--email", "nobody@example.com"),
+        "no customer with email n***@e***.com in org 100737",
+    ),
+    (("--points", "5", "--customer-id", "4242"), "no customer with id 4242 in org 100737"),
+    (("--points", "5", "--mobile", "12ab"), "--mobile: a mobile number has digits only"),
+    (("--points", "0", "--customer-id", "1001"), "--points: must be a number greater than 0"),
+    (("--points", "1.2345", "--customer-id", "1001"), "--points: at most 3 decimal places"),
+    (
+        ("--points", "5", "--customer-id", "1001", "--expires-at", "2020-01-01T00:00:00Z"),
+        "--expires-at: must be in the future",
+    ),
+    (("--points", "5", "--customer-id", "1001", "--reference", "a b"), "--reference: 1 to 125 letters"),
+]
+
+
+def test_mistakes_are_one_clear_line_and_grant_nothing(
+    run: Run, aws: Aws, demo_customers: None, subtests: pytest.Subtests
+) -> None:
+    # Subtests over one loaded org: a fresh org per case would only add set-up time.
+    for arguments, message in MISTAKES:
+        with subtests.test(message):
+            result = run(*GRANT, *arguments)
+
+            assert result.code == 2
+            assert result.out == ""
+            assert result.err.startswith(f"points-admin: error: {message}")
+            assert len(result.err.splitlines()) == 1
+    assert _ledger(aws) == []
+
+
+def test_the_reason_and_the_program_are_checked(run: Run, demo_customers: None) -> None:
+    blank = run(
+        "grant",
+        "--org",
+        str(ORG_ID),
+        "--program",
+        "973",
+        "--reason",
+        " ",
+        "--points",
+        "1",
+        "--customer-id",
+        "1001",
+    )
+    unknown = run(
+        "grant",
+        "--org",
+        str(ORG_ID),
+        "--program",
+        "1",
+        "--reason",
+        "x",
+        "--points",
+        "1",
+        "--customer-id",
+        "1001",
+    )
+
+    assert (blank.code, unknown.code) == (2, 2)
+    assert "--reason: required" in blank.err
+    assert "--program: 1 is not a program of org 100737" in unknown.err

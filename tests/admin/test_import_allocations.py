@@ -1,0 +1,176 @@
+"""`points-admin import-allocations`: balances, bad rows, re-runs, expired awards, batching."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from points_core.models import Wallet
+from points_core.repositories import customer_repository
+from tests.admin.conftest import DEMO, ORG_ID, Run
+
+Write = Callable[[str, str], Path]
+HEADER = "customer_id,program_id,allocation_id,points,awarded_at,expires_at,tier\n"
+NOW = datetime.now(UTC)
+KOLKATA = ZoneInfo("Asia/Kolkata")
+
+
+def _wallet(customer_id: str, program_id: int = 973) -> Wallet:
+    wallet = customer_repository().wallet(ORG_ID, customer_id, program_id)
+    assert wallet is not None
+    return wallet
+
+
+@pytest.fixture
+def demo_allocations(run: Run, demo_customers: None) -> None:
+    assert run("import-allocations", DEMO / "allocations.csv", "--org", ORG_ID).code == 0
+
+
+def test_the_demo_file_imports_cleanly(run: Run, demo_customers: None) -> None:
+    result = run("import-allocations", DEMO / "allocations.csv", "--org", ORG_ID)
+
+    assert result.code == 0, result.out + result.err
+    assert result.lines == ["6 rows read: 6 written (6 created, 0 updated, 0 already present), 0 rejected"]
+    jane = _wallet("1001")
+    assert jane.balance(NOW) == Decimal(2000)
+    assert jane.lifetime_points == Decimal(2000)
+    first = next(a for a in jane.allocations if a.allocation_id == "AW-1001-1")
+    assert first.awarded_at == datetime(2026, 1, 15, 10, 0, tzinfo=KOLKATA)
+    assert first.expires_at == datetime(2030, 12, 31, 23, 59, 59, tzinfo=KOLKATA)
+    miles = _wallet("1001", 974)
+    assert miles.balance(NOW) == Decimal(1000)
+    assert miles.allocations[0].expires_at is None
+    ravi = _wallet("1002")
+    assert (ravi.balance(NOW), ravi.tier) == (Decimal(12000), "GOLD")
+    assert _wallet("1003").balance(NOW) == Decimal(1000)
+
+
+def test_an_allocation_expired_on_arrival_counts_in_lifetime_points_only(demo_allocations: None) -> None:
+    eve = _wallet("1006")
+
+    assert eve.balance(NOW) == Decimal(0)
+    assert eve.lifetime_points == Decimal(700)
+    assert eve.allocations == ()
+
+
+def test_a_second_run_changes_nothing(run: Run, demo_allocations: None) -> None:
+    before = {customer: _wallet(customer) for customer in ("1001", "1002", "1003", "1006")}
+
+    result = run("import-allocations", DEMO / "allocations.csv", "--org", ORG_ID)
+
+    assert result.code == 0
+    assert result.lines == ["6 rows read: 6 written (0 created, 0 updated, 6 already present), 0 rejected"]
+    for customer, wallet in before.items():
+        assert _wallet(customer) == wallet
+    assert _wallet("1001").lifetime_points == Decimal(2000)
+
+
+def test_a_time_without_offset_is_in_the_orgs_timezone(run: Run, demo_customers: None, write: Write) -> None:
+    path = write("a.csv", HEADER + "1001,973,LOCAL-1,10.125,2026-02-01T09:30:00,2031-02-01 00:00:00,\n")
+
+    assert run("import-allocations", path, "--org", ORG_ID).code == 0
+
+    (allocation,) = _wallet("1001").allocations
+    assert allocation.points == Decimal("10.125")
+    assert allocation.awarded_at == datetime(2026, 2, 1, 4, 0, tzinfo=UTC)
+    assert allocation.expires_at == datetime(2031, 1, 31, 18, 30, tzinfo=UTC)
+
+
+def test_each_bad_row_is_reported_by_line_and_not_written(
+    run: Run, demo_customers: None, write: Write, tmp_path: Path
+) -> None:
+    rows = [
+        "1001,973,OK-1,100,2026-01-01T00:00:00+05:30,,",  # line 2: good
+        "9999,973,X-1,100,2026-01-01T00:00:00+05:30,,",  # 3
+        "1001,975,X-2,100,2026-01-01T00:00:00+05:30,,",  # 4
+        "1001,973,X-3,1.2345,2026-01-01T00:00:00+05:30,,",  # 5
+        "1001,973,X-4,100,2026-06-01T00:00:00+05:30,2026-05-01T00:00:00+05:30,",  # 6
+        "1001,973,X-5,100,01/02/2026,,",  # 7
+        "1001,973,,100,2026-01-01T00:00:00+05:30,,",  # 8
+        "1001,973,X-7,0,2026-01-01T00:00:00+05:30,,",  # 9
+        "1001,973,OK-1,50,2026-01-01T00:00:00+05:30,,",  # 10: same allocation as line 2
+        "1001,973,X-9,100,2026-01-01T00:00:00+05:30,2030-12-31,",  # 11
+        "1002,974,OK-2,100,2026-01-01T00:00:00+05:30,,",  # 12: good
+    ]
+    rejects = tmp_path / "rejects.csv"
+
+    result = run(
+        "import-allocations",
+        write("a.csv", HEADER + "\n".join(rows) + "\n"),
+        "--org",
+        ORG_ID,
+        "--rejects",
+        rejects,
+    )
+
+    assert result.code == 1
+    assert result.lines == [
+        "line 4: program_id: not a program of org 100737 (programs: 973, 974)",
+        "line 5: points: at most 3 decimal places",
+        "line 6: expires_at: must be after awarded_at",
+        "line 7: awarded_at: not an ISO-8601 date and time, e.g. 2026-01-15T10:00:00+05:30",
+        "line 8: allocation_id: required",
+        "line 9: points: must be a number greater than 0",
+        "line 10: allocation_id OK-1 of this customer and program is already on line 2",
+        "line 11: expires_at: a date needs a time too, e.g. 2026-12-31T23:59:59",
+        "line 3: customer 9999 does not exist in org 100737",
+        "11 rows read: 2 written (2 created, 0 updated, 0 already present), 9 rejected",
+        f"rejected rows: {rejects}",
+    ]
+    assert [a.allocation_id for a in _wallet("1001").allocations] == ["OK-1"]
+    assert _wallet("1001").lifetime_points == Decimal(100)
+    assert _wallet("1002", 974).balance(NOW) == Decimal(100)
+    assert customer_repository().wallet(ORG_ID, "9999", 973) is None
+    assert rejects.read_text(encoding="utf-8").splitlines()[0] == HEADER.strip() + ",line,reason"
+    assert len(rejects.read_text(encoding="utf-8").splitlines()) == 10
+
+
+def test_a_file_larger_than_the_batch_is_written_fully(run: Run, demo_customers: None, write: Write) -> None:
+    # Two wallets only: moto copies every table on each transaction, so more wallets only cost time here.
+    customers = ("1001", "1002")
+    rows = [
+        f"{customers[n % 2]},973,BULK-{n},1.5,2026-01-01T00:00:00+05:30,2099-01-01T00:00:00+05:30,"
+        for n in range(250)
+    ]
+    path = write("bulk.csv", HEADER + "\n".join(rows) + "\n")
+
+    result = run("import-allocations", path, "--org", ORG_ID, "--batch-size", "100")
+
+    assert result.code == 0
+    assert result.lines == [
+        "250 rows read: 250 written (250 created, 0 updated, 0 already present), 0 rejected"
+    ]
+    for customer in customers:
+        wallet = _wallet(customer)
+        assert len(wallet.allocations) == 125
+        assert wallet.balance(NOW) == Decimal("187.5")
+
+
+def test_the_last_tier_given_wins(run: Run, demo_customers: None, write: Write) -> None:
+    rows = "1001,973,T-1,1,2026-01-01T00:00:00Z,,SILVER\n1001,973,T-2,1,2026-01-01T00:00:00Z,,GOLD\n"
+    run("import-allocations", write("a.csv", HEADER + rows), "--org", ORG_ID)
+    assert _wallet("1001").tier == "GOLD"
+
+    run(
+        "import-allocations",
+        write("b.csv", HEADER + "1001,973,T-1,1,2026-01-01T00:00:00Z,,PLATINUM\n"),
+        "--org",
+        ORG_ID,
+    )
+
+    assert _wallet("1001").tier == "PLATINUM"
+    assert _wallet("1001").lifetime_points == Decimal(2)
+
+
+def test_missing_required_columns_stop_the_import(run: Run, demo_customers: None, write: Write) -> None:
+    result = run("import-allocations", write("a.csv", "customer_id,points\n1001,5\n"), "--org", ORG_ID)
+
+    assert result.code == 2
+    assert result.err == (
+        "points-admin: error: line 1: missing columns: program_id, allocation_id, awarded_at\n"
+    )
