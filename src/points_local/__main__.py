@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,6 +35,20 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def demo_logins(org_file: Path) -> list[tuple[str, str]]:
+    """The demo tills and what a client sends as their password (its MD5), for copy and paste."""
+    import yaml  # noqa: PLC0415 - see main(): workers re-import this module
+
+    from points_core.security import client_password  # noqa: PLC0415
+
+    document = yaml.safe_load(org_file.read_text(encoding="utf-8")) if org_file.exists() else {}
+    return [
+        (till["username"], client_password(till["password"]))
+        for till in (document or {}).get("tills", [])
+        if "password" in till
+    ]
+
+
 def banner(stack: LocalStack) -> str:
     """What is running and where."""
     lines = [f"points-local: API {stack.api_url} (stage {stack.api.stage})"]
@@ -46,6 +61,12 @@ def banner(stack: LocalStack) -> str:
     if stack.demo_loaded:
         lines.append("points-local: demo data loaded")
         lines.extend(f"  points-admin {step}" for step in stack.demo_loaded)
+        logins = demo_logins(stack.demo_dir / "org.yaml")
+        lines.extend(f"  till {user}: curl -u {user}:{md5} ..." for user, md5 in logins)
+        if logins:
+            user, md5 = logins[0]
+            query = "format=json&mobile=919000000001&points=100"
+            lines.append(f"Try: curl -s -u {user}:{md5} '{stack.api_url}/v1.1/points/isredeemable?{query}'")
     else:
         lines.append("points-local: no demo data loaded")
     lines.append("Press Ctrl-C to stop.")
