@@ -146,13 +146,14 @@ class AllocationRows:
             except (WalletFull, WalletConflict) as error:
                 outcomes.update({row.line: Rejected(str(error)) for row, _ in rows})
                 continue
-            created = set(result.created)
-            outcomes.update(
-                {
-                    row.line: Outcome.CREATED
-                    if allocation.award.allocation_id in created
-                    else Outcome.UNCHANGED
-                    for row, allocation in rows
-                }
-            )
+            created, conflicting = set(result.created), set(result.conflicting)
+            for row, allocation in rows:
+                allocation_id = allocation.award.allocation_id
+                if allocation_id in conflicting:
+                    outcomes[row.line] = Rejected(
+                        f"allocation_id {allocation_id} was imported before with other points or expiry; "
+                        "an imported allocation is never changed"
+                    )
+                else:
+                    outcomes[row.line] = Outcome.CREATED if allocation_id in created else Outcome.UNCHANGED
         return [outcomes[row.line] for row, _ in batch]

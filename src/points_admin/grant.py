@@ -89,6 +89,8 @@ def run(request: GrantRequest, backend: Backend) -> int:
         result = award_points(org.org_id, customer_id, request.program_id, [award], now, customers=customers)
     except (WalletFull, WalletConflict) as error:
         raise CommandError(str(error)) from error
+    if result.conflicting:
+        raise CommandError(f"{allocation_id} was granted before with other points or expiry: nothing changed")
     wallet = customers.wallet(org.org_id, customer_id, request.program_id)
     balance = wallet.balance(now) if wallet is not None else Decimal(0)
     if result.created:

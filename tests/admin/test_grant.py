@@ -43,6 +43,20 @@ def test_a_grant_with_a_reference_is_applied_once(run: Run, aws: Aws, demo_custo
     assert entry["allocation_id"]["S"] == "GW-TICKET-42"
 
 
+def test_a_reference_reused_for_other_points_changes_nothing(
+    run: Run, aws: Aws, demo_customers: None
+) -> None:
+    assert run(*GRANT, "--points", "250", "--mobile", "9000000001", "--reference", "TICKET-43").code == 0
+
+    reused = run(*GRANT, "--points", "300", "--mobile", "9000000001", "--reference", "TICKET-43")
+
+    assert reused.code == 2
+    assert "GW-TICKET-43 was granted before with other points or expiry: nothing changed" in reused.err
+    wallet = customer_repository().wallet(ORG_ID, "1001", 973)
+    assert wallet is not None
+    assert wallet.balance(NOW) == Decimal(250)
+
+
 def test_grants_without_a_reference_are_each_new(run: Run, aws: Aws, demo_customers: None) -> None:
     run(*GRANT, "--points", "10.5", "--customer-id", "1002")
     result = run(

@@ -70,6 +70,28 @@ def test_a_second_run_changes_nothing(run: Run, demo_allocations: None) -> None:
     assert _wallet("1001").lifetime_points == Decimal(2000)
 
 
+def test_an_imported_allocation_with_other_points_is_rejected_not_rewritten(
+    run: Run, demo_allocations: None, write: Write
+) -> None:
+    before = _wallet("1001")
+    path = write(
+        "changed.csv",
+        HEADER
+        + "1001,973,AW-1001-1,9999,2026-01-15T10:00:00+05:30,2030-12-31T23:59:59+05:30,\n"
+        + "1001,973,AW-1001-2,500,2026-06-01T10:00:00+05:30,2029-06-30T23:59:59+05:30,\n",
+    )
+
+    result = run("import-allocations", path, "--org", ORG_ID)
+
+    assert result.code == 1
+    assert result.lines == [
+        "line 2: allocation_id AW-1001-1 was imported before with other points or expiry; "
+        "an imported allocation is never changed",
+        "2 rows read: 1 written (0 created, 0 updated, 1 already present), 1 rejected",
+    ]
+    assert _wallet("1001") == before
+
+
 def test_a_time_without_offset_is_in_the_orgs_timezone(run: Run, demo_customers: None, write: Write) -> None:
     path = write("a.csv", HEADER + "1001,973,LOCAL-1,10.125,2026-02-01T09:30:00,2031-02-01 00:00:00,\n")
 

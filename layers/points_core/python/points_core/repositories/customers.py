@@ -118,15 +118,15 @@ class CustomerRepository:
 
     def recorded_awards(
         self, org_id: int, customer_id: str, program_id: int, allocation_ids: Iterable[str]
-    ) -> set[str]:
+    ) -> dict[str, AwardEntry]:
         wanted = [
             keys.award_entry(org_id, customer_id, program_id, allocation_id)
             for allocation_id in allocation_ids
         ]
-        return {
-            item["allocation_id"]["S"]
-            for item in batch_get(self._client, self._ledger, wanted, consistent=True)
-        }
+        entries = (
+            _load(AwardEntry, item) for item in batch_get(self._client, self._ledger, wanted, consistent=True)
+        )
+        return {entry.allocation_id: entry for entry in entries}
 
     def save_awards(
         self,

@@ -109,6 +109,13 @@ class Award:
 class AwardResult:
     created: list[str] = field(default_factory=list)
     already_recorded: list[str] = field(default_factory=list)
+    conflicting: list[str] = field(default_factory=list)
+    """Allocation ids recorded before with other points or expiry: the ledger is never rewritten."""
+
+
+def _same_award(award: Award, entry: AwardEntry) -> bool:
+    # Not the award time: a retried goodwill grant is stamped anew, and is still the same grant.
+    return (award.points, award.expires_at) == (entry.points, entry.expires_at)
 
 
 def _with_awards(
@@ -154,9 +161,15 @@ def _award_chunk(
             org_id, customer_id, program_id, [a.allocation_id for a in awards]
         )
         new = [award for award in awards if award.allocation_id not in recorded]
+        conflicting = sorted(
+            award.allocation_id
+            for award in awards
+            if award.allocation_id in recorded and not _same_award(award, recorded[award.allocation_id])
+        )
+        unchanged = sorted(set(recorded) - set(conflicting))
         tier_changes = tier is not None and (wallet is None or wallet.tier != tier)
         if not new and not tier_changes:
-            return AwardResult(already_recorded=sorted(recorded))
+            return AwardResult(already_recorded=unchanged, conflicting=conflicting)
         updated = _with_awards(wallet, program_id, new, tier, now)
         entries = [
             AwardEntry(
@@ -176,7 +189,9 @@ def _award_chunk(
         except WalletConflict:
             time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not security
             continue
-        return AwardResult(created=[a.allocation_id for a in new], already_recorded=sorted(recorded))
+        return AwardResult(
+            created=[a.allocation_id for a in new], already_recorded=unchanged, conflicting=conflicting
+        )
     raise WalletConflict(f"wallet of customer {customer_id} kept changing; nothing was written")
 
 
@@ -206,4 +221,5 @@ def award_points(
         )
         result.created.extend(chunk.created)
         result.already_recorded.extend(chunk.already_recorded)
+        result.conflicting.extend(chunk.conflicting)
     return result
