@@ -50,7 +50,8 @@ def is_redeemable(
     mobile: Annotated[OptionalText, Query(description="Mobile number, with or without country code")] = None,
     email: Annotated[OptionalText, Query(description="Email address")] = None,
     external_id: Annotated[OptionalText, Query(description="The org's customer id")] = None,
-    id: Annotated[OptionalText, Query(description="Customer id (user_id)")] = None,
+    id: Annotated[OptionalText, Query(description="Customer id")] = None,
+    user_id: Annotated[OptionalText, Query(description="Customer id (older clients' name for id)")] = None,
     card_number: Annotated[OptionalText, Query(description="Loyalty card number")] = None,
     card_external_id: Annotated[OptionalText, Query(description="Loyalty card external id")] = None,
     program_id: Annotated[
@@ -65,7 +66,7 @@ def is_redeemable(
     require_json_format(format)
     query = RedeemableQuery(
         identifiers={
-            "id": id,
+            "id": id or user_id,
             "mobile": mobile,
             "email": email,
             "external_id": external_id,

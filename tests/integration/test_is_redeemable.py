@@ -207,6 +207,7 @@ def test_every_identifier_and_mobile_form_finds_the_customer(invoke: Invoke) -> 
         {"email": "JANE.DOE@example.com"},
         {"external_id": "EXT-1001"},
         {"id": "1001"},
+        {"user_id": "1001"},
         {"mobile": "", "email": "", "external_id": "EXT-1001"},
     ):
         status, body = invoke({**query, "points": "100"})
