@@ -108,6 +108,7 @@ def function_environment(environment: dict[str, str]) -> Iterator[None]:
     saved = dict(os.environ)
     os.environ.update(environment)
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # the figures, not thousands of metric lines
     try:
         yield
     finally:
