@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,3 +130,16 @@ def tool(name: str) -> str:
     if found is None:
         raise FileNotFoundError(f"{name} is not installed; run `make install` (it is a dev dependency)")
     return found
+
+
+def run_sam(*arguments: str, cwd: Path, timeout: int) -> subprocess.CompletedProcess[str]:
+    """The SAM CLI, offline and without telemetry; the caller asserts on the result."""
+    return subprocess.run(
+        [tool("sam"), *arguments],
+        cwd=cwd,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -6,14 +6,12 @@ is that folder too, so SAM's .aws-sam/ bookkeeping never lands in the repository
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .cfn import ROOT, SAM_FUNCTION, SAM_LAYER, SAMCONFIG, TEMPLATE, load_template, resources_of_type, tool
+from .cfn import ROOT, SAM_FUNCTION, SAM_LAYER, SAMCONFIG, TEMPLATE, load_template, resources_of_type, run_sam
 
 pytestmark = pytest.mark.infra
 
@@ -33,25 +31,18 @@ def _handler_module(template: dict[str, Any], function: dict[str, Any]) -> str:
 def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("sam-build")
     build = work / "build"
-    result = subprocess.run(
-        [
-            tool("sam"),
-            "build",
-            "--template",
-            str(TEMPLATE),
-            "--config-file",
-            str(SAMCONFIG),
-            "--build-dir",
-            str(build),
-            "--cache-dir",
-            str(work / "cache"),
-        ],
+    result = run_sam(
+        "build",
+        "--template",
+        str(TEMPLATE),
+        "--config-file",
+        str(SAMCONFIG),
+        "--build-dir",
+        str(build),
+        "--cache-dir",
+        str(work / "cache"),
         cwd=work,
-        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
-        capture_output=True,
-        text=True,
         timeout=300,
-        check=False,
     )
     assert result.returncode == 0, f"sam build failed:\n{result.stdout}\n{result.stderr}"
     return build

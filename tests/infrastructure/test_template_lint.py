@@ -7,12 +7,11 @@ on the resource, with a comment saying why), never here or globally.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import pytest
 
-from .cfn import ROOT, SAMCONFIG, TEMPLATE, tool
+from .cfn import ROOT, SAMCONFIG, TEMPLATE, run_sam, tool
 
 pytestmark = pytest.mark.infra
 
@@ -36,14 +35,15 @@ def test_cfn_lint_reports_no_errors_and_no_warnings() -> None:
 
 
 def test_sam_validate_lint_passes_offline() -> None:
-    result = subprocess.run(
-        [tool("sam"), "validate", "--lint", "--template", str(TEMPLATE), "--config-file", str(SAMCONFIG)],
+    result = run_sam(
+        "validate",
+        "--lint",
+        "--template",
+        str(TEMPLATE),
+        "--config-file",
+        str(SAMCONFIG),
         cwd=ROOT,
-        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
