@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from points_core import views
-from points_core.api import caller, create_app, json_response, lambda_entry, require_json_format, truthy
+from points_core.api import (
+    CustomerIdentifiers,
+    caller,
+    create_app,
+    json_response,
+    lambda_entry,
+    require_json_format,
+    truthy,
+)
 from points_core.observability import metrics
-from points_core.services.redeemability import RedeemableQuery, check_redeemable
+from points_core.services.redeemability import RedeemableQuery, check_redeemable, parse_validation_type
 from points_core.wire import ErrorEnvelope, IsRedeemableEnvelope
 
 app = create_app(failure_payload=views.is_redeemable_failure)
@@ -38,6 +47,10 @@ OptionalText = str | None
             "description": "Authentication failed",
             "content": {"application/json": {"model": ErrorEnvelope}},
         },
+        429: {
+            "description": "issue_otp refused by the send limit",
+            "content": {"application/json": {"model": IsRedeemableEnvelope}},
+        },
         500: {
             "description": "Unexpected failure (889)",
             "content": {"application/json": {"model": IsRedeemableEnvelope}},
@@ -46,14 +59,8 @@ OptionalText = str | None
 )
 @app.get("/v1.1/points/isredeemable.json", include_in_schema=False)
 def is_redeemable(
+    customer: Annotated[CustomerIdentifiers, Query()],
     points: Annotated[OptionalText, Query(description="Points to check (at most 3 decimals)")] = None,
-    mobile: Annotated[OptionalText, Query(description="Mobile number, with or without country code")] = None,
-    email: Annotated[OptionalText, Query(description="Email address")] = None,
-    external_id: Annotated[OptionalText, Query(description="The org's customer id")] = None,
-    id: Annotated[OptionalText, Query(description="Customer id")] = None,
-    user_id: Annotated[OptionalText, Query(description="Customer id (older clients' name for id)")] = None,
-    card_number: Annotated[OptionalText, Query(description="Loyalty card number")] = None,
-    card_external_id: Annotated[OptionalText, Query(description="Loyalty card external id")] = None,
     program_id: Annotated[
         OptionalText, Query(description="Program; default: the till's store mapping")
     ] = None,
@@ -61,22 +68,25 @@ def is_redeemable(
     currency_value: Annotated[
         OptionalText, Query(description="Currency amount when currency_input=true")
     ] = None,
+    issue_otp: Annotated[
+        OptionalText, Query(description="true: send a validation code if redeemable")
+    ] = None,
+    validation_code: Annotated[OptionalText, Query(description="Check this code too (not consumed)")] = None,
+    skip_validation: Annotated[OptionalText, Query(description="true: do not check validation_code")] = None,
+    validation_type: Annotated[OptionalText, Query(description="SMS (default), MISSED_CALL, INVALID")] = None,
     format: Annotated[OptionalText, Query(description="json (default)")] = None,
 ) -> Response[str]:
     require_json_format(format)
     query = RedeemableQuery(
-        identifiers={
-            "id": id or user_id,
-            "mobile": mobile,
-            "email": email,
-            "external_id": external_id,
-            "card_number": card_number,
-            "card_external_id": card_external_id,
-        },
+        identifiers=customer.as_identifiers(),
         points=points,
         program_id=program_id,
         currency_input=truthy(currency_input),
         currency_value=currency_value,
+        issue_otp=truthy(issue_otp),
+        validation_code=validation_code,
+        skip_validation=truthy(skip_validation),
+        validation_type=parse_validation_type(validation_type),
     )
     outcome = check_redeemable(caller(app), query, datetime.now(UTC))
     metrics.add_metric(
@@ -84,6 +94,9 @@ def is_redeemable(
         unit="Count",
         value=1,
     )
+    if outcome.retry_after is not None:
+        headers = {"Retry-After": str(outcome.retry_after)}
+        return json_response(views.is_redeemable(outcome), HTTPStatus.TOO_MANY_REQUESTS, headers)
     return json_response(views.is_redeemable(outcome))
 
 

@@ -11,10 +11,11 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from points_core.codes import Item, RequestStatus, Status
 from points_core.envelope import dumps, v11
+from points_core.errors import InvalidInput
 from points_core.models import Caller
 from points_core.observability import logger, metrics, tracer
 
@@ -22,8 +23,21 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 SUPPORTED_FORMATS = ("json",)
 
 
-class InvalidInput(Exception):
-    """The request cannot be understood at all (request-level 400)."""
+class CustomerIdentifiers(BaseModel):
+    """The customer identifier query parameters every v1.1 points GET accepts; empty values are absent."""
+
+    mobile: str | None = Field(default=None, description="Mobile number, with or without country code")
+    email: str | None = Field(default=None, description="Email address")
+    external_id: str | None = Field(default=None, description="The org's customer id")
+    id: str | None = Field(default=None, description="Customer id")
+    user_id: str | None = Field(default=None, description="Customer id (older clients' name for id)")
+    card_number: str | None = Field(default=None, description="Loyalty card number")
+    card_external_id: str | None = Field(default=None, description="Loyalty card external id")
+
+    def as_identifiers(self) -> dict[str, str | None]:
+        values = self.model_dump(exclude={"user_id"})
+        values["id"] = self.id or self.user_id
+        return values
 
 
 class Unauthenticated(Exception):

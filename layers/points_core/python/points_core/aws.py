@@ -22,3 +22,8 @@ _CLIENT_CONFIG = Config(
 @cache
 def dynamodb_client() -> Any:
     return boto3.session.Session().client("dynamodb", config=_CLIENT_CONFIG)
+
+
+@cache
+def sns_client() -> Any:
+    return boto3.session.Session().client("sns", config=_CLIENT_CONFIG)

@@ -17,6 +17,8 @@ class Settings(BaseModel):
     ledger_table: Annotated[str, Field(min_length=3)]
     otp_table: Annotated[str, Field(min_length=3)]
     email_codes_topic_arn: str = ""
+    otp_secret_arn: str = ""
+    otp_secret: str = Field(default="", repr=False, description="Local runs and tests only; AWS uses the ARN")
     config_cache_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
 
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from points_core.codes import Status
+from points_core.codes import Otp, RequestStatus, Status
 from points_core.envelope import decimal_text, flag, request_status, status_block
 from points_core.services.redeemability import RedeemableOutcome
-from points_core.wire import IsRedeemableEnvelope
+from points_core.services.validation_codes import CodeOutcome
+from points_core.wire import IsRedeemableEnvelope, ValidationCodeEnvelope
 
 _ECHOED_IDENTIFIERS = ("mobile", "email", "external_id")
+
+
+def _request_status(item: Status, success: bool) -> Status:
+    """A send limit is a request-level 429 too (with HTTP 429); otherwise 200/500 by the item."""
+    return RequestStatus.RATE_LIMITED if item == Otp.RATE_LIMITED else request_status([success])
 
 
 def _is_redeemable(
@@ -19,7 +25,7 @@ def _is_redeemable(
     envelope = IsRedeemableEnvelope.model_validate(
         {
             "response": {
-                "status": status_block(request_status([redeemable]), success=redeemable),
+                "status": status_block(_request_status(status, redeemable), success=redeemable),
                 "points": {
                     "redeemable": {
                         **{name: identifiers.get(name, "") for name in _ECHOED_IDENTIFIERS},
@@ -59,3 +65,47 @@ def is_redeemable(outcome: RedeemableOutcome) -> dict[str, Any]:
 def is_redeemable_failure(status: Status) -> dict[str, Any]:
     """An unexpected failure, in the endpoint's own shape."""
     return _is_redeemable({}, Decimal(0), status, redeemable=False)
+
+
+def validation_code(outcome: CodeOutcome) -> dict[str, Any]:
+    contact = outcome.contact
+    success_status = RequestStatus.OPERATION_SUCCESSFUL if outcome.success else RequestStatus.ALL_FAILED
+    return _validation_code(
+        {
+            "user_id": contact.customer_id if contact else "",
+            "mobile": contact.mobile if contact else "",
+            "email": contact.email if contact else "",
+            "external_id": contact.external_id if contact else "",
+        },
+        outcome.points,
+        outcome.status,
+        success=outcome.success,
+        request=RequestStatus.RATE_LIMITED if outcome.status == Otp.RATE_LIMITED else success_status,
+    )
+
+
+def validation_code_failure(status: Status) -> dict[str, Any]:
+    return _validation_code({}, Decimal(0), status, success=False, request=RequestStatus.ALL_FAILED)
+
+
+def _validation_code(
+    contact: dict[str, str], points: Decimal, status: Status, *, success: bool, request: Status
+) -> dict[str, Any]:
+    envelope = ValidationCodeEnvelope.model_validate(
+        {
+            "response": {
+                "status": status_block(request, success=success),
+                "validation_code": {
+                    "code": {
+                        "user_id": contact.get("user_id", ""),
+                        "mobile": contact.get("mobile", ""),
+                        "email": contact.get("email", ""),
+                        "external_id": contact.get("external_id", ""),
+                        "points": points,
+                        "item_status": status_block(status, success=success),
+                    }
+                },
+            }
+        }
+    )
+    return envelope.model_dump()

@@ -49,6 +49,30 @@ class IsRedeemableEnvelope(_Wire):
     response: IsRedeemableResponse
 
 
+class IssuedCode(_Wire):
+    """The code itself is never in a response: it goes to the customer only."""
+
+    user_id: str
+    mobile: str
+    email: str
+    external_id: str
+    points: Number
+    item_status: StatusBlock
+
+
+class IssuedCodeHolder(_Wire):
+    code: IssuedCode
+
+
+class ValidationCodeResponse(_Wire):
+    status: StatusBlock
+    validation_code: IssuedCodeHolder
+
+
+class ValidationCodeEnvelope(_Wire):
+    response: ValidationCodeResponse
+
+
 class ErrorResponse(_Wire):
     status: StatusBlock
 

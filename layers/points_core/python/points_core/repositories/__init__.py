@@ -6,16 +6,20 @@ from functools import cache
 
 from points_core.aws import dynamodb_client
 from points_core.repositories.config import ConfigRepository
-from points_core.repositories.customers import CustomerRepository, CustomerUpsert, WalletConflict
+from points_core.repositories.customers import Contact, CustomerRepository, CustomerUpsert, WalletConflict
+from points_core.repositories.otp import OtpRepository
 from points_core.settings import get_settings
 
 __all__ = [
     "ConfigRepository",
+    "Contact",
     "CustomerRepository",
     "CustomerUpsert",
+    "OtpRepository",
     "WalletConflict",
     "config_repository",
     "customer_repository",
+    "otp_repository",
 ]
 
 
@@ -30,4 +34,11 @@ def config_repository() -> ConfigRepository:
 @cache
 def customer_repository() -> CustomerRepository:
     settings = get_settings()
-    return CustomerRepository(dynamodb_client(), settings.customers_table, settings.ledger_table)
+    return CustomerRepository(
+        dynamodb_client(), settings.customers_table, settings.ledger_table, otp_table=settings.otp_table
+    )
+
+
+@cache
+def otp_repository() -> OtpRepository:
+    return OtpRepository(dynamodb_client(), get_settings().otp_table)

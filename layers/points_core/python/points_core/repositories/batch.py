@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 BATCH_GET_LIMIT = 100
@@ -25,22 +25,33 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(1.0, 0.025 * 2**attempt)))  # noqa: S311 - jitter, not security
 
 
-def batch_get(
-    client: Any, table: str, keys: Sequence[dict[str, Any]], *, consistent: bool = False
-) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for chunk in _chunks(keys, BATCH_GET_LIMIT):
-        request: dict[str, Any] = {table: {"Keys": list(chunk), "ConsistentRead": consistent}}
+def batch_get_tables(
+    client: Any, keys_by_table: Mapping[str, Sequence[dict[str, Any]]], *, consistent: bool = False
+) -> dict[str, list[dict[str, Any]]]:
+    """Items of several tables, in as few BatchGetItem calls as the 100-key limit allows."""
+    found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys_by_table}
+    wanted = [(table, key) for table, table_keys in keys_by_table.items() for key in table_keys]
+    for chunk in _chunks(wanted, BATCH_GET_LIMIT):
+        request: dict[str, Any] = {}
+        for table, key in chunk:
+            request.setdefault(table, {"Keys": [], "ConsistentRead": consistent})["Keys"].append(key)
         for attempt in range(MAX_UNPROCESSED_RETRIES + 1):
             response = client.batch_get_item(RequestItems=request)
-            found.extend(response.get("Responses", {}).get(table, []))
+            for table, items in response.get("Responses", {}).items():
+                found[table].extend(items)
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 break
             if attempt == MAX_UNPROCESSED_RETRIES:
-                raise UnprocessedItemsError(f"{table}: keys left unprocessed after retries")
+                raise UnprocessedItemsError("keys left unprocessed after retries")
             _backoff(attempt)
     return found
+
+
+def batch_get(
+    client: Any, table: str, keys: Sequence[dict[str, Any]], *, consistent: bool = False
+) -> list[dict[str, Any]]:
+    return batch_get_tables(client, {table: keys}, consistent=consistent)[table]
 
 
 def batch_write(client: Any, table: str, requests: Sequence[dict[str, Any]]) -> None:

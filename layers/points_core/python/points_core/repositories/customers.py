@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from points_core.identifiers import Identifier, IdentifierType
 from points_core.models import AwardEntry, CustomerProfile, Wallet
 from points_core.repositories import keys
-from points_core.repositories.batch import batch_get, batch_write
+from points_core.repositories.batch import batch_get, batch_get_tables, batch_write
 from points_core.repositories.codec import from_item, to_item
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -21,6 +21,24 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 def _load(model: type[ModelT], item: dict[str, Any]) -> ModelT:
     values = from_item(item)
     return model.model_validate({name: values[name] for name in model.model_fields if name in values})
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Who a customer is and where a validation code can reach them."""
+
+    customer_id: str
+    mobile: str
+    email: str
+    external_id: str
+
+
+@dataclass(slots=True)
+class Snapshot:
+    profile: CustomerProfile | None = None
+    wallet: Wallet | None = None
+    codes: dict[str, Any] | None = None
+    """The customer's validation-code state item, when asked for and present."""
 
 
 class WalletConflict(Exception):
@@ -37,10 +55,11 @@ class CustomerUpsert:
 
 
 class CustomerRepository:
-    def __init__(self, client: Any, customers_table: str, ledger_table: str) -> None:
+    def __init__(self, client: Any, customers_table: str, ledger_table: str, *, otp_table: str = "") -> None:
         self._client = client
         self._customers = customers_table
         self._ledger = ledger_table
+        self._otp = otp_table
 
     # Reads on the request path: at most two round trips.
 
@@ -56,20 +75,46 @@ class CustomerRepository:
         item = response.get("Item")
         return item["customer_id"]["S"] if item else None
 
+    def contact(self, org_id: int, identifier: Identifier) -> Contact | None:
+        """One read: the identifier item (or the profile, for `id`), which carries the contact details."""
+        key = (
+            keys.profile(org_id, identifier.value)
+            if identifier.type is IdentifierType.ID
+            else keys.identifier(org_id, identifier)
+        )
+        response = self._client.get_item(
+            TableName=self._customers, Key=key, ProjectionExpression="customer_id, mobile, email, external_id"
+        )
+        item = response.get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        return Contact(
+            values["customer_id"],
+            values.get("mobile", ""),
+            values.get("email", ""),
+            values.get("external_id", ""),
+        )
+
     def profile_and_wallet(
-        self, org_id: int, customer_id: str, program_id: int | None
-    ) -> tuple[CustomerProfile | None, Wallet | None]:
-        wanted = [keys.profile(org_id, customer_id)]
+        self, org_id: int, customer_id: str, program_id: int | None, *, with_codes: bool = False
+    ) -> Snapshot:
+        """Profile, the program's wallet and (`with_codes`) the validation-code state: one BatchGetItem."""
+        wanted = {self._customers: [keys.profile(org_id, customer_id)]}
         if program_id is not None:
-            wanted.append(keys.wallet(org_id, customer_id, program_id))
-        profile: CustomerProfile | None = None
-        wallet: Wallet | None = None
-        for item in batch_get(self._client, self._customers, wanted):
-            if item["sk"]["S"] == "PROFILE":
-                profile = _load(CustomerProfile, item)
-            else:
-                wallet = _load(Wallet, item)
-        return profile, wallet
+            wanted[self._customers].append(keys.wallet(org_id, customer_id, program_id))
+        if with_codes:
+            wanted[self._otp] = [keys.otp_state(org_id, customer_id)]
+        snapshot = Snapshot()
+        for table, items in batch_get_tables(self._client, wanted).items():
+            for item in items:
+                if table == self._otp:
+                    snapshot.codes = from_item(item)
+                elif item["sk"]["S"] == "PROFILE":
+                    snapshot.profile = _load(CustomerProfile, item)
+                else:
+                    snapshot.wallet = _load(Wallet, item)
+        return snapshot
 
     # Writes of the operator tool.
 
@@ -100,8 +145,15 @@ class CustomerRepository:
                     }
                 }
             )
+            # Each identifier item carries the contact details too: sending a validation code then needs no
+            # profile read (validationcode stays at two round trips).
+            contact = {
+                "customer_id": customer_id,
+                "mobile": upsert.profile.mobile,
+                "email": upsert.profile.email,
+            }
             for identifier in upsert.claim:
-                item = to_item({"customer_id": customer_id}, keys.identifier(org_id, identifier))
+                item = to_item(contact, keys.identifier(org_id, identifier))
                 requests.append({"PutRequest": {"Item": item}})
             requests.extend(
                 {"DeleteRequest": {"Key": keys.identifier(org_id, identifier)}}

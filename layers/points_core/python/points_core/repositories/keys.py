@@ -49,3 +49,8 @@ def wallet(org_id: int, customer_id: str, program_id: int) -> dict[str, Any]:
 
 def award_entry(org_id: int, customer_id: str, program_id: int, allocation_id: str) -> dict[str, Any]:
     return key(customer_partition(org_id, customer_id), f"P#{program_id}#AWARD#{allocation_id}")
+
+
+def otp_state(org_id: int, customer_id: str) -> dict[str, Any]:
+    """A customer's validation codes (one per program) and send counters, in the Otp table."""
+    return key(f"ORG#{org_id}#OTP#{customer_id}", "STATE")

@@ -1,14 +1,19 @@
-"""isredeemable: can this customer redeem these points from this program now?"""
+"""isredeemable: can this customer redeem these points from this program now? Optionally checks a validation
+code the customer holds (without consuming it), or issues one once every rule has passed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
-from points_core.codes import Item, Status
+from points_core.codes import Item, Otp, Status
+from points_core.errors import InvalidInput
 from points_core.identifiers import Identifier, MalformedIdentifier, pick_identifier
 from points_core.models import Caller, CustomerProfile, OrgConfig, Program, Wallet
+from points_core.notifications import Destination
 from points_core.observability import logger, mask_identifier
 from points_core.repositories import (
     ConfigRepository,
@@ -17,6 +22,26 @@ from points_core.repositories import (
     customer_repository,
 )
 from points_core.rules import Decision, RedemptionCheck, RuleFailure, echo_amount, evaluate, resolve_program
+from points_core.services.validation_codes import check_given_code, send_code
+
+
+class ValidationType(StrEnum):
+    SMS = "SMS"
+    MISSED_CALL = "MISSED_CALL"
+    INVALID = "INVALID"
+    """Capillary's way of saying: skip validation."""
+
+
+def parse_validation_type(text: str | None) -> ValidationType:
+    """Absent is SMS; anything outside the reference's enum is invalid input (400)."""
+    if text is None or not text.strip():
+        return ValidationType.SMS
+    try:
+        return ValidationType(text.strip().upper())
+    except ValueError:
+        raise InvalidInput(
+            f"validation_type={text.strip()} is not one of SMS, MISSED_CALL, INVALID"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +51,22 @@ class RedeemableQuery:
     program_id: str | None = None
     currency_input: bool = False
     currency_value: str | None = None
+    issue_otp: bool = False
+    validation_code: str | None = None
+    skip_validation: bool = False
+    validation_type: ValidationType = ValidationType.SMS
 
     @property
     def amount_text(self) -> str | None:
         if self.currency_input and self.currency_value is not None and self.currency_value.strip():
             return self.currency_value
         return self.points
+
+    @property
+    def code_to_check(self) -> str | None:
+        skipped = self.skip_validation or self.validation_type is ValidationType.INVALID
+        code = (self.validation_code or "").strip()
+        return code if code and not skipped else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +77,8 @@ class RedeemableOutcome:
     program: Program | None = None
     wallet: Wallet | None = None
     identifier: Identifier | None = field(default=None)
+    retry_after: int | None = None
+    """Seconds until a code may be sent again, when the send limit refused `issue_otp`."""
 
     @property
     def requested(self) -> Decimal:
@@ -56,6 +93,7 @@ class _Lookup:
     program_failure: Status | None = None
     profile: CustomerProfile | None = None
     wallet: Wallet | None = None
+    codes: dict[str, Any] | None = None
 
 
 def _lookup(org: OrgConfig, caller: Caller, query: RedeemableQuery, customers: CustomerRepository) -> _Lookup:
@@ -71,13 +109,50 @@ def _lookup(org: OrgConfig, caller: Caller, query: RedeemableQuery, customers: C
     if identifier is None:
         return _Lookup(None, Item.INVALID_IDENTIFIER, program, program_failure)
     customer_id = customers.resolve(org.org_id, identifier)
-    profile, wallet = (
-        customers.profile_and_wallet(org.org_id, customer_id, program.program_id if program else None)
-        if customer_id
-        else (None, None)
+    if customer_id is None:
+        return _Lookup(identifier, Item.CUSTOMER_NOT_FOUND, program, program_failure)
+    snapshot = customers.profile_and_wallet(
+        org.org_id,
+        customer_id,
+        program.program_id if program else None,
+        with_codes=query.code_to_check is not None,
     )
-    customer_failure = None if profile else Item.CUSTOMER_NOT_FOUND
-    return _Lookup(identifier, customer_failure, program, program_failure, profile, wallet)
+    customer_failure = None if snapshot.profile else Item.CUSTOMER_NOT_FOUND
+    return _Lookup(
+        identifier,
+        customer_failure,
+        program,
+        program_failure,
+        snapshot.profile,
+        snapshot.wallet,
+        snapshot.codes,
+    )
+
+
+def _after_the_rules(
+    org: OrgConfig, query: RedeemableQuery, found: _Lookup, decision: Decision, now: datetime
+) -> tuple[Decision, int | None]:
+    """Once the rules passed: validation (823, 808), then issuing (429; a failed delivery is warning 876)."""
+    if not decision.redeemable or found.profile is None or found.program is None or decision.quote is None:
+        return decision, None
+    profile, program, points = found.profile, found.program, decision.quote.points
+    if query.validation_type is ValidationType.MISSED_CALL and not query.skip_validation:
+        return Decision(Item.MISSED_CALL_DISABLED, redeemable=False, quote=decision.quote), None
+    if query.code_to_check is not None:
+        refused = check_given_code(
+            org, profile.customer_id, program, points, query.code_to_check, found.codes, now
+        )
+        if refused is not None:
+            return Decision(refused, redeemable=False, quote=decision.quote), None
+    if query.issue_otp:
+        sent = send_code(
+            org, profile.customer_id, Destination(profile.mobile, profile.email), program, points, now
+        )
+        if sent.status == Otp.RATE_LIMITED:
+            return Decision(sent.status, redeemable=False, quote=decision.quote), sent.retry_after
+        if not sent.delivered:
+            return Decision(Item.REDEEMABLE_OTP_FAILED, redeemable=True, quote=decision.quote), None
+    return decision, None
 
 
 def check_redeemable(
@@ -106,6 +181,7 @@ def check_redeemable(
             wallet=found.wallet,
         )
     )
+    decision, retry_after = _after_the_rules(org, query, found, decision, now)
     logger.info(
         "redeemability checked",
         extra={
@@ -118,4 +194,6 @@ def check_redeemable(
             "code": decision.status.code,
         },
     )
-    return RedeemableOutcome(decision, query, found.profile, found.program, found.wallet, found.identifier)
+    return RedeemableOutcome(
+        decision, query, found.profile, found.program, found.wallet, found.identifier, retry_after
+    )

@@ -1,0 +1,81 @@
+"""GET /v1.1/points/validationcode: send the customer a validation code (OTP) for redeeming points. The code
+goes to the customer only, never into the response."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from points_core import views
+from points_core.api import (
+    CustomerIdentifiers,
+    caller,
+    create_app,
+    json_response,
+    lambda_entry,
+    require_json_format,
+)
+from points_core.services.validation_codes import CodeRequest, issue_validation_code
+from points_core.wire import ErrorEnvelope, ValidationCodeEnvelope
+
+app = create_app(failure_payload=views.validation_code_failure)
+
+OptionalText = str | None
+
+
+@app.get(
+    "/v1.1/points/validationcode",
+    summary="Send the customer a validation code",
+    description=(
+        "Issues a code bound to the customer, the program and the points, and sends it by SMS and/or email "
+        "as the org configures. Asking again while it is valid re-sends the same code; each send counts "
+        "toward the org's limit per window (429, HTTP 429 with Retry-After). A failed delivery answers 860."
+    ),
+    tags=["points v1.1"],
+    responses={
+        200: {
+            "description": "Sent, or refused (see item_status)",
+            "content": {"application/json": {"model": ValidationCodeEnvelope}},
+        },
+        400: {"description": "Invalid input", "content": {"application/json": {"model": ErrorEnvelope}}},
+        401: {
+            "description": "Authentication failed",
+            "content": {"application/json": {"model": ErrorEnvelope}},
+        },
+        429: {
+            "description": "Send limit reached",
+            "content": {"application/json": {"model": ValidationCodeEnvelope}},
+        },
+        500: {
+            "description": "Unexpected failure (889)",
+            "content": {"application/json": {"model": ValidationCodeEnvelope}},
+        },
+    },
+)
+@app.get("/v1.1/points/validationcode.json", include_in_schema=False)
+def validation_code(
+    customer: Annotated[CustomerIdentifiers, Query()],
+    points: Annotated[OptionalText, Query(description="Points the customer means to redeem")] = None,
+    program_id: Annotated[
+        OptionalText, Query(description="Program; default: the till's store mapping")
+    ] = None,
+    format: Annotated[OptionalText, Query(description="json (default)")] = None,
+) -> Response[str]:
+    require_json_format(format)
+    request = CodeRequest(
+        identifiers=customer.as_identifiers(),
+        points=points,
+        program_id=program_id,
+    )
+    outcome = issue_validation_code(caller(app), request, datetime.now(UTC))
+    if outcome.retry_after is not None:
+        headers = {"Retry-After": str(outcome.retry_after)}
+        return json_response(views.validation_code(outcome), HTTPStatus.TOO_MANY_REQUESTS, headers)
+    return json_response(views.validation_code(outcome))
+
+
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,107 @@
+"""Validation codes, pure: derivation, checking, send windows. No boto3, no clock (time is passed in).
+
+A code is never stored. It is derived, as HOTP derives its codes, from a server secret and a random nonce
+kept with the code's state: HMAC-SHA256(secret, org | customer | program | nonce), read in the org's
+alphabet. Re-sending the same code while it is valid needs only the nonce; checking a code recomputes it and
+compares in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from points_core.envelope import decimal_text
+from points_core.models import OtpSettings
+
+NUMERIC = "0123456789"
+# 32 symbols without the look-alikes 0/O and 1/I, so a code read aloud or copied is not misread.
+ALPHANUMERIC = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def derive_code(
+    secret: bytes, org_id: int, customer_id: str, program_id: int, nonce: str, settings: OtpSettings
+) -> str:
+    alphabet = NUMERIC if settings.alphabet == "numeric" else ALPHANUMERIC
+    message = f"{org_id}|{customer_id}|{program_id}|{nonce}".encode()
+    number = int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest(), "big")
+    symbols = []
+    # 256 bits read in base 10 or 32: the bias over at most 10 symbols is far below anything measurable.
+    for _ in range(settings.length):
+        number, remainder = divmod(number, len(alphabet))
+        symbols.append(alphabet[remainder])
+    return "".join(symbols)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeState:
+    """One program's code as stored: everything but the code."""
+
+    nonce: str
+    issued_at: int
+    expires_at: int
+    points: Decimal
+    attempts: int = 0
+
+    def usable(self, now: int, max_attempts: int) -> bool:
+        """Unexpired (checked here: TTL deletion is lazy) and not killed by wrong attempts."""
+        return self.expires_at > now and self.attempts < max_attempts
+
+
+class Rejection(StrEnum):
+    """Why a code was refused; the caller only ever sees 808."""
+
+    NONE_ISSUED = "none issued"
+    EXPIRED = "expired"
+    TOO_MANY_ATTEMPTS = "too many wrong attempts"
+    WRONG = "wrong code"
+    MORE_POINTS = "more points than the code was issued for"
+
+
+def check_code(
+    given: str,
+    state: CodeState | None,
+    *,
+    secret: bytes,
+    org_id: int,
+    customer_id: str,
+    program_id: int,
+    points: Decimal,
+    now: int,
+    settings: OtpSettings,
+) -> Rejection | None:
+    """None when `given` is the valid code for these points; otherwise why not. Only `WRONG` counts as a
+    failed attempt."""
+    if state is None:
+        return Rejection.NONE_ISSUED
+    if state.expires_at <= now:
+        return Rejection.EXPIRED
+    if state.attempts >= settings.max_attempts:
+        return Rejection.TOO_MANY_ATTEMPTS
+    expected = derive_code(secret, org_id, customer_id, program_id, state.nonce, settings)
+    if not hmac.compare_digest(given.strip().upper().encode(), expected.encode()):
+        return Rejection.WRONG
+    if points > state.points:
+        return Rejection.MORE_POINTS
+    return None
+
+
+def window_index(now: int, settings: OtpSettings) -> int:
+    """Sends are counted per fixed window of `window_minutes`."""
+    return now // (settings.window_minutes * 60)
+
+
+def window_end(now: int, settings: OtpSettings) -> int:
+    return (window_index(now, settings) + 1) * settings.window_minutes * 60
+
+
+def message_text(code: str, points: Decimal, settings: OtpSettings) -> str:
+    return settings.message.format(code=code, points=decimal_text(points), minutes=settings.validity_minutes)

@@ -1,0 +1,253 @@
+"""Validation-code state and send counters (the Otp table).
+
+One item per customer: for each program `c<program>_nonce/_issued/_expires/_points/_attempts`, and the send
+count of each window in `w<minutes>_<window index>`. Issuing is one conditional UpdateItem that re-uses a
+valid code (`if_not_exists`), creates one where there is none, and counts the send, refusing past the limit;
+its old image says which happened. Only a code that expired or died while still stored needs a second write.
+`expires_at` (TTL, epoch seconds) and `expiry_bucket` (the hour it falls in) feed the `by_expiry` index the
+cleanup reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from points_core.models import OtpSettings
+from points_core.otp import CodeState, window_end, window_index
+from points_core.repositories import keys
+from points_core.repositories.codec import from_item, serialize
+
+EXPIRY_INDEX = "by_expiry"
+MAX_ISSUE_ATTEMPTS = 3
+# DynamoDB refuses placeholders an expression does not use, and each attempt uses a different set.
+_PLACEHOLDER = re.compile(r"[#:][A-Za-z0-9_]+")
+
+
+def _code_names(program_id: int) -> dict[str, str]:
+    prefix = f"c{program_id}_"
+    return {f"#{field}": prefix + field for field in ("nonce", "issued", "expires", "points", "attempts")}
+
+
+def _window_name(now: int, settings: OtpSettings) -> str:
+    return f"w{settings.window_minutes}_{window_index(now, settings)}"
+
+
+def expiry_bucket(epoch: int) -> str:
+    """The hour an expiry falls in: the `by_expiry` index's partition."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H")
+
+
+def code_state(values: Mapping[str, Any], program_id: int) -> CodeState | None:
+    names = _code_names(program_id)
+    if names["#nonce"] not in values:
+        return None
+    return CodeState(
+        nonce=values[names["#nonce"]],
+        issued_at=int(values[names["#issued"]]),
+        expires_at=int(values[names["#expires"]]),
+        points=Decimal(values[names["#points"]]),
+        attempts=int(values[names["#attempts"]]),
+    )
+
+
+class SendLimitReached(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"send limit reached, retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class CodeChanged(Exception):
+    """The code state kept changing under concurrent requests."""
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    state: CodeState
+    fresh: bool
+    """A new code (else the valid one was re-used)."""
+    previous_points: Decimal | None
+    window: str
+
+
+class OtpRepository:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    @property
+    def table(self) -> str:
+        return self._table
+
+    def issue(
+        self,
+        org_id: int,
+        customer_id: str,
+        program_id: int,
+        points: Decimal,
+        now: int,
+        nonce: str,
+        settings: OtpSettings,
+    ) -> Issued:
+        """Re-use the customer's valid code for this program, or create one from `nonce`, bound to `points`,
+        and count the send; `SendLimitReached` past `settings.max_sends` in the window (nothing written)."""
+        names = _code_names(program_id)
+        window = _window_name(now, settings)
+        expires = now + settings.validity_minutes * 60
+        ttl = max(expires, window_end(now, settings))
+        values = {
+            ":nonce": serialize(nonce),
+            ":now": serialize(now),
+            ":expires": serialize(expires),
+            ":points": serialize(points),
+            ":zero": serialize(0),
+            ":one": serialize(1),
+            ":ttl": serialize(ttl),
+            ":bucket": serialize(expiry_bucket(ttl)),
+            ":max_attempts": serialize(settings.max_attempts),
+            ":max_sends": serialize(settings.max_sends),
+        }
+        common = "#points = :points, expires_at = :ttl, expiry_bucket = :bucket"
+        within_limit = f"(attribute_not_exists({window}) OR {window} < :max_sends)"
+        update: dict[str, Any] = {
+            "UpdateExpression": (
+                "SET #nonce = if_not_exists(#nonce, :nonce), #issued = if_not_exists(#issued, :now), "
+                f"#expires = if_not_exists(#expires, :expires), #attempts = if_not_exists(#attempts, :zero), "
+                f"{common} ADD {window} :one"
+            ),
+            "ConditionExpression": (
+                "(attribute_not_exists(#nonce) OR (#expires > :now AND #attempts < :max_attempts)) AND "
+                + within_limit
+            ),
+        }
+        for _ in range(MAX_ISSUE_ATTEMPTS):
+            try:
+                old = self._update(org_id, customer_id, names, values, update)
+            except _Refused as refused:
+                if int(refused.old.get(window, 0)) >= settings.max_sends:
+                    raise SendLimitReached(window_end(now, settings) - now) from None
+                stale = code_state(refused.old, program_id)
+                # The stored code expired or died: replace it, provided nobody else did meanwhile.
+                values[":stale_nonce"] = serialize(stale.nonce if stale else "")
+                update = {
+                    "UpdateExpression": (
+                        "SET #nonce = :nonce, #issued = :now, #expires = :expires, #attempts = :zero, "
+                        f"{common} ADD {window} :one"
+                    ),
+                    "ConditionExpression": f"#nonce = :stale_nonce AND {within_limit}",
+                }
+                continue
+            previous = code_state(old, program_id)
+            reused = previous is not None and previous.usable(now, settings.max_attempts)
+            state = previous if reused and previous else CodeState(nonce, now, expires, points)
+            return Issued(
+                state=CodeState(state.nonce, state.issued_at, state.expires_at, points, state.attempts),
+                fresh=not reused,
+                previous_points=previous.points if reused and previous else None,
+                window=window,
+            )
+        raise CodeChanged("the validation code kept changing; nothing was sent")
+
+    def undo_issue(self, org_id: int, customer_id: str, program_id: int, issued: Issued) -> None:
+        """After a failed delivery: the send does not count, and a code nobody received does not exist."""
+        names = _code_names(program_id)
+        values = {":nonce": serialize(issued.state.nonce), ":minus_one": serialize(-1)}
+        if issued.fresh:
+            expression = (
+                "REMOVE #nonce, #issued, #expires, #points, #attempts ADD " + issued.window + " :minus_one"
+            )
+        else:
+            values[":points"] = serialize(issued.previous_points)
+            expression = "SET #points = :points ADD " + issued.window + " :minus_one"
+            names = {"#nonce": names["#nonce"], "#points": names["#points"]}
+        self._client.update_item(
+            TableName=self._table,
+            Key=keys.otp_state(org_id, customer_id),
+            UpdateExpression=expression,
+            ConditionExpression="#nonce = :nonce",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def record_wrong_attempt(self, org_id: int, customer_id: str, program_id: int, nonce: str) -> None:
+        """Count a wrong code against the code that was checked (not against a newer one)."""
+        names = _code_names(program_id)
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=keys.otp_state(org_id, customer_id),
+                UpdateExpression="ADD #attempts :one",
+                ConditionExpression="#nonce = :nonce",
+                ExpressionAttributeNames={"#attempts": names["#attempts"], "#nonce": names["#nonce"]},
+                ExpressionAttributeValues={":one": serialize(1), ":nonce": serialize(nonce)},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def expired(self, bucket: str, now: int, limit: int) -> Iterator[dict[str, Any]]:
+        """Keys of records in one expiry hour that expired before `now`, oldest first, at most `limit`."""
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            IndexName=EXPIRY_INDEX,
+            KeyConditionExpression="expiry_bucket = :bucket AND expires_at < :now",
+            ExpressionAttributeValues={":bucket": serialize(bucket), ":now": serialize(now)},
+            PaginationConfig={"MaxItems": limit, "PageSize": min(limit, 100)},
+        )
+        for page in pages:
+            for item in page["Items"]:
+                yield {"pk": item["pk"], "sk": item["sk"]}
+
+    def delete_if_expired(self, key: dict[str, Any], now: int) -> bool:
+        """Delete a record only if it is still expired: a code issued since moved its expiry forward."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=key,
+                ConditionExpression="expires_at < :now",
+                ExpressionAttributeValues={":now": serialize(now)},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _update(
+        self,
+        org_id: int,
+        customer_id: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+        update: dict[str, Any],
+    ) -> dict[str, Any]:
+        used = set(_PLACEHOLDER.findall(update["UpdateExpression"] + " " + update["ConditionExpression"]))
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=keys.otp_state(org_id, customer_id),
+                ExpressionAttributeNames={name: value for name, value in names.items() if name in used},
+                ExpressionAttributeValues={name: value for name, value in values.items() if name in used},
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **update,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                old_item: dict[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]
+                raise _Refused(from_item(old_item)) from None
+            raise
+        return from_item(response.get("Attributes") or {})
+
+
+class _Refused(Exception):
+    def __init__(self, old: dict[str, Any]) -> None:
+        super().__init__("condition refused")
+        self.old = old

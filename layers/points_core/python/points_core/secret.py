@@ -1,0 +1,29 @@
+"""The server secret validation codes are derived from: Secrets Manager in AWS (declared in template.yaml,
+cached for five minutes per container), or `OTP_SECRET` where a local configuration sets it."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.parameters import get_secret
+
+from points_core.settings import get_settings
+
+SECRET_CACHE_SECONDS = 300
+MIN_SECRET_LENGTH = 32
+
+
+class SecretUnavailable(RuntimeError):
+    pass
+
+
+def otp_secret() -> bytes:
+    settings = get_settings()
+    value = settings.otp_secret or (
+        str(get_secret(settings.otp_secret_arn, max_age=SECRET_CACHE_SECONDS))
+        if settings.otp_secret_arn
+        else ""
+    )
+    if len(value) < MIN_SECRET_LENGTH:
+        raise SecretUnavailable(
+            f"the validation-code secret must have at least {MIN_SECRET_LENGTH} characters"
+        )
+    return value.encode()
