@@ -13,12 +13,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from points_local.resources import create_tables
+from points_local.resources import create_tables, create_topics
 from points_local.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's default account
 
 # Functions read these at run time; tests never reach a real AWS account.
 _BASE_ENVIRONMENT = {
@@ -31,6 +32,8 @@ _BASE_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "LoyaltyPoints",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "CONFIG_CACHE_SECONDS": "60",
+    # The local configuration of the validation-code secret (AWS reads it from Secrets Manager).
+    "OTP_SECRET": "test-secret-for-validation-codes-0123456789",
 }
 
 
@@ -56,8 +59,10 @@ def clear_caches() -> None:
 
     settings.get_settings.cache_clear()
     aws.dynamodb_client.cache_clear()
+    aws.sns_client.cache_clear()
     repositories.config_repository.cache_clear()
     repositories.customer_repository.cache_clear()
+    repositories.otp_repository.cache_clear()
 
 
 @pytest.fixture
@@ -76,16 +81,35 @@ def logs() -> Iterator[io.StringIO]:
 class Aws:
     dynamodb: Any
     tables: dict[str, str]
+    sns: Any
+    email_topic_arn: str
+
+    def sms_sent(self) -> list[tuple[str, str]]:
+        """(phone number, text) of every SMS published, oldest first."""
+        from moto.sns.models import sns_backends
+
+        return list(sns_backends[ACCOUNT][REGION].sms_messages.values())
+
+    def emails_sent(self) -> list[tuple[str, dict[str, Any]]]:
+        """(text, message attributes) of every message published to the email-codes topic, oldest first."""
+        from moto.sns.models import sns_backends
+
+        topic = sns_backends[ACCOUNT][REGION].topics[self.email_topic_arn]
+        return [(message, attributes) for _, message, _, attributes, _ in topic.sent_notifications]
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     """moto in-process, every DynamoDB table of template.yaml created from its own definition."""
     with mock_aws():
+        template = load_template(TEMPLATE)
         client = boto3.client("dynamodb", region_name=REGION)
-        create_tables(client, load_template(TEMPLATE))
+        create_tables(client, template)
+        sns = boto3.client("sns", region_name=REGION)
+        topic_arn = create_topics(sns, template).refs["EmailCodesTopic"]
         for table, variable in TABLE_ENVIRONMENT.items():
             monkeypatch.setenv(variable, table)
+        monkeypatch.setenv("EMAIL_CODES_TOPIC_ARN", topic_arn)
         clear_caches()
-        yield Aws(dynamodb=client, tables={table: table for table in TABLE_ENVIRONMENT})
+        yield Aws(client, {table: table for table in TABLE_ENVIRONMENT}, sns, topic_arn)
         clear_caches()

@@ -19,6 +19,7 @@ from points_core.api import (
     lambda_entry,
     require_json_format,
 )
+from points_core.observability import metrics
 from points_core.services.validation_codes import CodeRequest, issue_validation_code
 from points_core.wire import ErrorEnvelope, ValidationCodeEnvelope
 
@@ -72,6 +73,8 @@ def validation_code(
         program_id=program_id,
     )
     outcome = issue_validation_code(caller(app), request, datetime.now(UTC))
+    if not outcome.success:
+        metrics.add_metric(name="ValidationCodesRefused", unit="Count", value=1)
     if outcome.retry_after is not None:
         headers = {"Retry-After": str(outcome.retry_after)}
         return json_response(views.validation_code(outcome), HTTPStatus.TOO_MANY_REQUESTS, headers)

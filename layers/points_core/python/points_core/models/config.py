@@ -65,9 +65,23 @@ class OtpSettings(_Model):
     max_sends: Annotated[int, Field(ge=1, le=1000)] = 5
     window_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 5
-    message: str = (
+    message: Annotated[str, Field(min_length=1, max_length=300)] = (
         "{code} is your validation code to redeem {points} points. It is valid for {minutes} minutes."
     )
+
+    @field_validator("message")
+    @classmethod
+    def _message_template(cls, value: str) -> str:
+        """The text sent with a code: `{code}` is required; `{points}` and `{minutes}` may appear."""
+        try:
+            filled = value.format(code="\x00", points="1", minutes="1")
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(
+                f"only {{code}}, {{points}} and {{minutes}} may appear in braces ({error})"
+            ) from None
+        if "\x00" not in filled:
+            raise ValueError("the message must contain {code}")
+        return value
 
 
 class OrgConfig(_Model):

@@ -151,6 +151,7 @@ class CustomerRepository:
                 "customer_id": customer_id,
                 "mobile": upsert.profile.mobile,
                 "email": upsert.profile.email,
+                "external_id": upsert.profile.external_id,
             }
             for identifier in upsert.claim:
                 item = to_item(contact, keys.identifier(org_id, identifier))

@@ -1,0 +1,457 @@
+"""Validation codes against moto: validationcode, and isredeemable with issue_otp or validation_code."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from points_core.aws import dynamodb_client, sns_client
+from points_core.codes import Item, Otp
+from points_core.models import OtpSettings
+from points_core.repositories import otp_repository
+from points_core.repositories.keys import otp_state
+from points_core.services.validation_codes import CodeRequest, issue_validation_code
+from tests.conftest import Aws
+from tests.factories import (
+    LambdaContext,
+    allocation,
+    api_event,
+    caller,
+    function_module,
+    org_config,
+    profile,
+    program,
+    seed_customer,
+    seed_org,
+)
+
+JANE = "919000000001"
+CODE_PATH = "/v1.1/points/validationcode"
+CHECK_PATH = "/v1.1/points/isredeemable"
+
+Call = Callable[..., tuple[int, dict[str, str], dict[str, Any]]]
+
+
+def seed(otp: OtpSettings) -> None:
+    seed_org(org_config(programs=(program(973, min_points=Decimal(10)),), otp=otp))
+    seed_customer(profile("1001", JANE, email="jane.doe@example.com"), allocation("2000"))
+    seed_customer(profile("1002", "", email="no.phone@example.com"), allocation("2000"))
+
+
+@pytest.fixture
+def otp_settings() -> OtpSettings:
+    return OtpSettings(channels="sms", max_sends=3, window_minutes=60, max_attempts=3, validity_minutes=10)
+
+
+@pytest.fixture
+def call(aws: Aws, otp_settings: OtpSettings) -> Call:
+    seed(otp_settings)
+
+    def invoke(path: str, query: dict[str, str]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        module = "validation_code" if path == CODE_PATH else "is_redeemable"
+        response = function_module(module).lambda_handler(api_event("GET", path, query), LambdaContext())
+        headers = {name: values[-1] for name, values in response.get("multiValueHeaders", {}).items()}
+        return response["statusCode"], headers, json.loads(response["body"], parse_float=Decimal)
+
+    return invoke
+
+
+def last_code(aws: Aws) -> str:
+    """The code in the newest SMS, as the customer reads it."""
+    _, text = aws.sms_sent()[-1]
+    match = re.match(r"^(\S+) is your validation code", text)
+    assert match, text
+    return match.group(1)
+
+
+def issued(body: dict[str, Any]) -> dict[str, Any]:
+    code: dict[str, Any] = body["response"]["validation_code"]["code"]
+    return code
+
+
+def checked(body: dict[str, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = body["response"]["points"]["redeemable"]
+    return item
+
+
+@pytest.fixture
+def dynamodb_calls() -> Iterator[list[str]]:
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    client = dynamodb_client()
+    client.meta.events.register("before-call.dynamodb", record)
+    yield calls
+    client.meta.events.unregister("before-call.dynamodb", record)
+
+
+@pytest.fixture
+def sns_calls() -> Iterator[list[str]]:
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    client = sns_client()
+    client.meta.events.register("before-call.sns", record)
+    yield calls
+    client.meta.events.unregister("before-call.sns", record)
+
+
+def fail_sns(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish")
+
+    monkeypatch.setattr(sns_client(), "publish", refuse)
+
+
+class TestValidationCode:
+    def test_a_code_is_sent_by_sms_and_never_returned(self, aws: Aws, call: Call) -> None:
+        status, headers, body = call(CODE_PATH, {"format": "json", "mobile": JANE, "points": "100"})
+        assert status == 200
+        assert body == {
+            "response": {
+                "status": {"success": "true", "code": 200, "message": "Operation Successful"},
+                "validation_code": {
+                    "code": {
+                        "user_id": "1001",
+                        "mobile": JANE,
+                        "email": "jane.doe@example.com",
+                        "external_id": "EXT-1001",
+                        "points": 100,
+                        "item_status": {
+                            "success": "true",
+                            "code": 200,
+                            "message": "Validation Code Issued by SMS",
+                        },
+                    }
+                },
+            }
+        }
+        phone, text = aws.sms_sent()[-1]
+        code = last_code(aws)
+        assert phone == "+" + JANE
+        assert re.fullmatch(r"[0-9]{6}", code)
+        assert text == f"{code} is your validation code to redeem 100 points. It is valid for 10 minutes."
+        assert code not in json.dumps(body) + json.dumps(headers)
+
+    def test_both_channels_and_the_email_contract(self, aws: Aws, call: Call) -> None:
+        seed(OtpSettings(channels="both"))
+        status, _, body = call(CODE_PATH, {"email": "jane.doe@example.com", "points": "50"})
+        assert (status, issued(body)["item_status"]["message"]) == (
+            200,
+            "Validation Code Issued by SMS and Email",
+        )
+        text, attributes = aws.emails_sent()[-1]
+        assert text.startswith(last_code(aws) + " is your validation code")
+        assert attributes["channel"] == {"Type": "String", "Value": "email"}
+        assert attributes["destination"] == {"Type": "String", "Value": "jane.doe@example.com"}
+        assert attributes["org_id"] == {"Type": "String", "Value": "100737"}
+
+    def test_email_only_and_a_customer_without_a_phone(self, aws: Aws, call: Call) -> None:
+        seed(OtpSettings(channels="both"))
+        status, _, body = call(CODE_PATH, {"id": "1002", "points": "50"})
+        assert (status, issued(body)["item_status"]["message"]) == (200, "Validation Code Issued by Email")
+        seed(OtpSettings(channels="sms"))
+        status, _, body = call(CODE_PATH, {"id": "1002", "points": "50"})
+        assert (status, issued(body)["item_status"]["code"]) == (200, 860)
+
+    def test_asking_again_while_valid_re_sends_the_same_code(self, aws: Aws, call: Call) -> None:
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        first = last_code(aws)
+        call(CODE_PATH, {"mobile": "9000000001", "points": "100"})
+        assert last_code(aws) == first
+        assert len(aws.sms_sent()) == 2
+
+    def test_past_the_send_limit_429_with_retry_after(self, aws: Aws, call: Call) -> None:
+        for _ in range(3):
+            assert call(CODE_PATH, {"mobile": JANE, "points": "100"})[0] == 200
+        status, headers, body = call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        assert status == 429
+        assert 0 < int(headers["Retry-After"]) <= 3600
+        assert body["response"]["status"] == {
+            "success": "false",
+            "code": 429,
+            "message": "Rate limit exceeded",
+        }
+        assert issued(body)["item_status"]["code"] == 429
+        assert len(aws.sms_sent()) == 3
+
+    @pytest.mark.parametrize(
+        ("query", "code"),
+        [
+            ({"mobile": "919999999999", "points": "10"}, 816),
+            ({"mobile": "12ab", "points": "10"}, 802),
+            ({"points": "10"}, 802),
+            ({"mobile": JANE}, 801),
+            ({"mobile": JANE, "points": "-100"}, 801),
+            ({"mobile": JANE, "points": "1.0001"}, 878),
+            ({"mobile": JANE, "points": "10", "program_id": "999"}, 1101),
+        ],
+    )
+    def test_refusals(self, aws: Aws, call: Call, query: dict[str, str], code: int) -> None:
+        status, _, body = call(CODE_PATH, query)
+        assert (status, issued(body)["item_status"]["code"]) == (200, code)
+        assert body["response"]["status"]["code"] == 500
+        assert aws.sms_sent() == []
+
+    def test_a_failed_delivery_is_860_counts_nothing_and_leaves_no_code(
+        self, aws: Aws, call: Call, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with monkeypatch.context() as failing:
+            fail_sns(failing)
+            for _ in range(5):
+                status, _, body = call(CODE_PATH, {"mobile": JANE, "points": "100"})
+                assert (status, issued(body)["item_status"]["code"]) == (200, 860)
+                assert body["response"]["status"]["code"] == 500
+        state = aws.dynamodb.get_item(TableName="OtpTable", Key=otp_state(100737, "1001")).get("Item", {})
+        assert not any(name.startswith("c973_") for name in state)
+        assert all(int(value["N"]) == 0 for name, value in state.items() if name.startswith("w"))
+        for _ in range(3):
+            assert call(CODE_PATH, {"mobile": JANE, "points": "100"})[0] == 200
+
+    def test_a_failed_re_send_keeps_the_code_and_its_points(
+        self, aws: Aws, call: Call, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        code = last_code(aws)
+        with monkeypatch.context() as failing:
+            fail_sns(failing)
+            assert issued(call(CODE_PATH, {"mobile": JANE, "points": "900"})[2])["item_status"]["code"] == 860
+        assert (
+            checked(call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": code})[2])[
+                "item_status"
+            ]["code"]
+            == 800
+        )
+        assert (
+            checked(call(CHECK_PATH, {"mobile": JANE, "points": "900", "validation_code": code})[2])[
+                "item_status"
+            ]["code"]
+            == 808
+        )
+
+    def test_warm_two_dynamodb_round_trips_and_one_publish(
+        self, call: Call, dynamodb_calls: list[str], sns_calls: list[str]
+    ) -> None:
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        dynamodb_calls.clear()
+        sns_calls.clear()
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        assert (dynamodb_calls, sns_calls) == (["GetItem", "UpdateItem"], ["Publish"])
+        dynamodb_calls.clear()
+        call(CODE_PATH, {"id": "1001", "points": "100"})
+        assert dynamodb_calls == ["GetItem", "UpdateItem"]
+
+    def test_the_code_is_in_no_log_line(self, aws: Aws, call: Call, logs: io.StringIO) -> None:
+        seed(OtpSettings(channels="both", alphabet="alphanumeric", length=10))
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        code = last_code(aws)
+        assert re.fullmatch(r"[2-9A-HJ-NP-Z]{10}", code)
+        call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": code})
+        call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": "WRONG23456"})
+        written = logs.getvalue()
+        assert "validation code sent" in written
+        assert code not in written
+        assert JANE not in written
+        assert "jane.doe@example.com" not in written
+
+
+class TestCheckingACode:
+    def test_the_right_code_passes_and_is_not_consumed(self, aws: Aws, call: Call) -> None:
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        code = last_code(aws)
+        for _ in range(2):
+            status, _, body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": code})
+            assert (status, checked(body)["item_status"]["code"]) == (200, 800)
+
+    def test_the_code_is_bound_to_its_points(self, aws: Aws, call: Call) -> None:
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        code = last_code(aws)
+        assert (
+            checked(call(CHECK_PATH, {"mobile": JANE, "points": "60", "validation_code": code})[2])[
+                "item_status"
+            ]["code"]
+            == 800
+        )
+        body = call(CHECK_PATH, {"mobile": JANE, "points": "150", "validation_code": code})[2]
+        assert checked(body)["item_status"] == {
+            "success": "false",
+            "code": 808,
+            "message": "Unable to redeem. Validation code is invalid",
+        }
+
+    def test_too_many_wrong_attempts_kill_the_code_until_a_new_one_is_issued(
+        self, aws: Aws, call: Call
+    ) -> None:
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        code = last_code(aws)
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(3):
+            assert (
+                checked(call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": wrong})[2])[
+                    "item_status"
+                ]["code"]
+                == 808
+            )
+        dead = call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": code})[2]
+        assert checked(dead)["item_status"]["code"] == 808
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        renewed = last_code(aws)
+        assert renewed != code
+        assert (
+            checked(call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": renewed})[2])[
+                "item_status"
+            ]["code"]
+            == 800
+        )
+
+    def test_no_code_issued_is_808(self, call: Call) -> None:
+        body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": "123456"})[2]
+        assert checked(body)["item_status"]["code"] == 808
+
+    def test_skipping_validation_ignores_the_code(self, call: Call) -> None:
+        for skip in (
+            {"skip_validation": "true"},
+            {"validation_type": "INVALID"},
+            {"validation_type": "invalid"},
+        ):
+            body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": "123456", **skip})[2]
+            assert checked(body)["item_status"]["code"] == 800, skip
+
+    def test_missed_call_validation_is_not_offered_823(self, call: Call) -> None:
+        body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_type": "MISSED_CALL"})[2]
+        assert checked(body)["item_status"]["code"] == 823
+
+    def test_an_unknown_validation_type_is_400(self, call: Call) -> None:
+        status, _, body = call(
+            CHECK_PATH, {"mobile": JANE, "points": "100", "validation_type": "CARRIER_PIGEON"}
+        )
+        assert status == 400
+        assert "validation_type" in body["response"]["status"]["message"]
+
+    def test_the_rules_answer_before_the_code_is_looked_at(self, aws: Aws, call: Call) -> None:
+        body = call(CHECK_PATH, {"mobile": JANE, "points": "5000", "validation_code": "000000"})[2]
+        assert checked(body)["item_status"]["code"] == 818
+
+
+class TestIssueOtp:
+    def test_issue_otp_sends_a_code_once_the_checks_pass(self, aws: Aws, call: Call) -> None:
+        status, _, body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "issue_otp": "true"})
+        assert (status, checked(body)["item_status"]["code"]) == (200, 800)
+        code = last_code(aws)
+        assert (
+            checked(call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": code})[2])[
+                "item_status"
+            ]["code"]
+            == 800
+        )
+
+    def test_no_code_when_a_rule_fails(self, aws: Aws, call: Call) -> None:
+        call(CHECK_PATH, {"mobile": JANE, "points": "5000", "issue_otp": "true"})
+        assert aws.sms_sent() == []
+
+    def test_a_failed_delivery_is_a_success_with_warning_876(
+        self, call: Call, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        fail_sns(monkeypatch)
+        status, _, body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "issue_otp": "true"})
+        assert status == 200
+        assert body["response"]["status"] == {"success": "true", "code": 200, "message": "Success"}
+        assert checked(body)["is_redeemable"] == "true"
+        assert checked(body)["item_status"] == {
+            "success": "true",
+            "code": 876,
+            "message": "Points Redeemable but OTP Generation failed",
+        }
+
+    def test_the_send_limit_applies_to_issue_otp_too(self, aws: Aws, call: Call) -> None:
+        for _ in range(3):
+            call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        status, headers, body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "issue_otp": "true"})
+        assert status == 429
+        assert int(headers["Retry-After"]) > 0
+        assert checked(body)["item_status"]["code"] == 429
+
+
+class TestTime:
+    """Time is injected through the service: expiry and windows without sleeping."""
+
+    def issue(self, at: datetime) -> None:
+        outcome = issue_validation_code(caller(), CodeRequest({"mobile": JANE}, "100"), at)
+        assert outcome.success, outcome.status
+
+    def test_a_new_code_after_expiry_and_the_expired_one_is_refused_while_its_item_exists(
+        self, aws: Aws, call: Call
+    ) -> None:
+        start = datetime.now(UTC) - timedelta(minutes=30)
+        self.issue(start)
+        expired = last_code(aws)
+        item = aws.dynamodb.get_item(TableName="OtpTable", Key=otp_state(100737, "1001"))["Item"]
+        assert int(item["c973_expires"]["N"]) < datetime.now(UTC).timestamp()
+        body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": expired})[2]
+        assert checked(body)["item_status"]["code"] == 808
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        assert last_code(aws) != expired
+
+    def test_the_send_window_starts_again(self, aws: Aws, call: Call, otp_settings: OtpSettings) -> None:
+        earlier = datetime.now(UTC) - timedelta(minutes=otp_settings.window_minutes)
+        for _ in range(3):
+            self.issue(earlier)
+        assert call(CODE_PATH, {"mobile": JANE, "points": "100"})[0] == 200
+
+    def test_secrets_manager_holds_the_secret_in_aws(
+        self, aws: Aws, call: Call, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import boto3
+
+        from tests.conftest import REGION, clear_caches
+
+        arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="OtpSecret", SecretString="s" * 64
+        )["ARN"]
+        monkeypatch.delenv("OTP_SECRET")
+        monkeypatch.setenv("OTP_SECRET_ARN", arn)
+        clear_caches()
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        code = last_code(aws)
+        assert (
+            checked(call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": code})[2])[
+                "item_status"
+            ]["code"]
+            == 800
+        )
+
+
+def test_the_state_item_keeps_no_code(aws: Aws, call: Call) -> None:
+    call(CODE_PATH, {"mobile": JANE, "points": "100"})
+    code = last_code(aws)
+    item = aws.dynamodb.get_item(TableName="OtpTable", Key=otp_state(100737, "1001"))["Item"]
+    assert code not in json.dumps(item)
+    assert set(item) >= {
+        "c973_nonce",
+        "c973_expires",
+        "c973_points",
+        "c973_attempts",
+        "expires_at",
+        "expiry_bucket",
+    }
+    assert otp_repository().table == "OtpTable"
+
+
+def test_item_codes_exist_in_the_catalogue() -> None:
+    assert (Item.OTP_NOT_ISSUED.code, Item.REDEEMABLE_OTP_FAILED.code, Otp.RATE_LIMITED.code) == (
+        860,
+        876,
+        429,
+    )

@@ -1,0 +1,116 @@
+"""Validation codes, pure: derivation, checking in order, windows, the message template."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from points_core.models import OtpSettings
+from points_core.otp import (
+    ALPHANUMERIC,
+    CodeState,
+    Rejection,
+    check_code,
+    derive_code,
+    message_text,
+    window_end,
+    window_index,
+)
+
+SECRET = b"unit-test-secret-0123456789-0123456789"
+NUMERIC_6 = OtpSettings()
+ALPHA_10 = OtpSettings(alphabet="alphanumeric", length=10)
+
+
+def code_for(state: CodeState, settings: OtpSettings = NUMERIC_6, secret: bytes = SECRET) -> str:
+    return derive_code(secret, 1, "42", 973, state.nonce, settings)
+
+
+def check(
+    given_code: str, state: CodeState | None, points: str = "100", now: int = 1_000
+) -> Rejection | None:
+    return check_code(
+        given_code,
+        state,
+        secret=SECRET,
+        org_id=1,
+        customer_id="42",
+        program_id=973,
+        points=Decimal(points),
+        now=now,
+        settings=NUMERIC_6,
+    )
+
+
+STATE = CodeState(nonce="n-1", issued_at=900, expires_at=1_500, points=Decimal(100))
+
+
+@given(st.text(min_size=1, max_size=30))
+def test_codes_have_the_configured_shape(nonce: str) -> None:
+    assert len(derive_code(SECRET, 1, "42", 973, nonce, NUMERIC_6)) == 6
+    assert derive_code(SECRET, 1, "42", 973, nonce, NUMERIC_6).isdigit()
+    alpha = derive_code(SECRET, 1, "42", 973, nonce, ALPHA_10)
+    assert len(alpha) == 10
+    assert set(alpha) <= set(ALPHANUMERIC)
+
+
+def test_a_code_depends_on_secret_org_customer_program_and_nonce() -> None:
+    base = derive_code(SECRET, 1, "42", 973, "n", ALPHA_10)
+    assert base == derive_code(SECRET, 1, "42", 973, "n", ALPHA_10)
+    others = {
+        derive_code(b"another-secret-0123456789-0123456789", 1, "42", 973, "n", ALPHA_10),
+        derive_code(SECRET, 2, "42", 973, "n", ALPHA_10),
+        derive_code(SECRET, 1, "43", 973, "n", ALPHA_10),
+        derive_code(SECRET, 1, "42", 974, "n", ALPHA_10),
+        derive_code(SECRET, 1, "42", 973, "m", ALPHA_10),
+    }
+    assert base not in others
+    assert len(others) == 5
+
+
+def test_the_right_code_for_at_most_its_points() -> None:
+    assert check(code_for(STATE), STATE) is None
+    assert check(code_for(STATE), STATE, points="99.999") is None
+    assert check(f" {code_for(STATE).lower()} ", STATE) is None
+    assert check(code_for(STATE), STATE, points="100.001") is Rejection.MORE_POINTS
+
+
+def test_each_refusal_in_order() -> None:
+    wrong = "000000" if code_for(STATE) != "000000" else "111111"
+    assert check(code_for(STATE), None) is Rejection.NONE_ISSUED
+    assert check(code_for(STATE), STATE, now=1_500) is Rejection.EXPIRED
+    dead = CodeState(STATE.nonce, STATE.issued_at, STATE.expires_at, STATE.points, attempts=5)
+    assert check(code_for(STATE), dead) is Rejection.TOO_MANY_ATTEMPTS
+    assert check(wrong, STATE) is Rejection.WRONG
+
+
+def test_usable_means_unexpired_and_alive() -> None:
+    assert STATE.usable(1_499, max_attempts=5)
+    assert not STATE.usable(1_500, max_attempts=5)
+    assert not CodeState("n", 0, 2_000, Decimal(1), attempts=5).usable(1_000, max_attempts=5)
+
+
+@given(st.integers(min_value=0, max_value=4_000_000_000))
+def test_windows_are_fixed_and_contiguous(now: int) -> None:
+    settings = OtpSettings(window_minutes=60)
+    assert window_end(now, settings) - now <= 3600
+    assert window_end(now, settings) > now
+    assert window_index(window_end(now, settings), settings) == window_index(now, settings) + 1
+
+
+def test_the_message_template() -> None:
+    assert message_text("123456", Decimal("100.50"), NUMERIC_6) == (
+        "123456 is your validation code to redeem 100.5 points. It is valid for 10 minutes."
+    )
+    custom = OtpSettings(message="Code {code} (valid {minutes} min)")
+    assert message_text("XY", Decimal(1), custom) == "Code XY (valid 10 min)"
+
+
+@pytest.mark.parametrize("template", ["no code here", "{code} {balance}", "{code} {0}", "{code"])
+def test_a_template_without_the_code_or_with_unknown_fields_is_refused(template: str) -> None:
+    with pytest.raises(ValidationError):
+        OtpSettings(message=template)
