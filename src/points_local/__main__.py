@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from points_local.outbox import Delivery
     from points_local.stack import LocalStack
 
 
@@ -18,7 +19,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="points-local",
         description="Run the service locally without Docker: embedded AWS (moto), the template's tables, "
-        "topics and functions, demo data, and the API on loopback.",
+        "topics, secrets, functions and schedules, demo data, and the API on loopback.",
     )
     parser.add_argument("--port", type=int, default=3000, help="API port (default 3000; 0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="API address, loopback only (default 127.0.0.1)")
@@ -58,6 +59,19 @@ def banner(stack: LocalStack) -> str:
     lines.append(f"points-local: AWS (moto) {stack.aws_endpoint_url}, region {stack.region}")
     lines.append(f"  tables: {', '.join(stack.tables) or '-'}")
     lines.append(f"  topics: {', '.join(stack.topics) or '-'}")
+    lines.append(f"  secrets: {', '.join(stack.secrets) or '-'}")
+    if stack.schedules:
+        lines.append("points-local: schedules")
+    for schedule in stack.schedules:
+        state = "" if schedule.enabled else ", disabled"
+        # The event is named only when the function has several schedules.
+        several = sum(other.function_id == schedule.function_id for other in stack.schedules) > 1
+        name = f"{schedule.function_id}/{schedule.event_id}" if several else schedule.function_id
+        lines.append(
+            f"  {schedule.expression} -> {schedule.function_id} ({schedule.event_id}{state}); "
+            f"run now: curl -s -X POST {stack.api_url}/_local/schedules/{name}"
+        )
+    lines.append(f"points-local: codes sent by SMS and email: curl -s {stack.api_url}/_local/outbox")
     if stack.demo_loaded:
         lines.append("points-local: demo data loaded")
         lines.extend(f"  points-admin {step}" for step in stack.demo_loaded)
@@ -71,6 +85,24 @@ def banner(stack: LocalStack) -> str:
         lines.append("points-local: no demo data loaded")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
+
+
+def delivery_line(delivery: Delivery) -> str:
+    """One console line per message sent: locally, the outbox is how a developer gets a validation code."""
+    from points_core.observability import mask_email, mask_mobile  # noqa: PLC0415 - see main()
+    from points_local.outbox import SMS  # noqa: PLC0415
+
+    if delivery.channel == SMS:
+        destination = mask_mobile(delivery.destination.lstrip("+"))
+    else:
+        destination = mask_email(delivery.destination)
+    # One line per delivery, however the message is laid out.
+    text = " ".join(delivery.message.split())
+    return f"points-local: validation code by {delivery.channel} to {destination}: {text}"
+
+
+def _print_delivery(delivery: Delivery) -> None:
+    print(delivery_line(delivery), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             load_demo=not arguments.no_demo,
             demo_dir=arguments.demo_dir,
             workers_per_function=arguments.workers_per_function,
+            on_delivery=_print_delivery,
         ) as stack:
             print(banner(stack), flush=True)
             stop.wait()

@@ -472,7 +472,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             source_ip=self.client_address[0],
             server_port=self.server.server_address[1],
         )
-        response = self.server.gateway.handle(request)
+        response = self.server.respond(request)
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
@@ -498,21 +498,36 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 class GatewayServer(ThreadingHTTPServer):
-    """The gateway on a loopback port, one thread per connection, served from a background thread."""
+    """The gateway on a loopback port, one thread per connection, served from a background thread.
+
+    `local_routes` answers the requests that are the local stack's own (None for any other), before the
+    gateway sees them.
+    """
 
     daemon_threads = True
     # Many clients connect at once in the benchmarks; the default backlog of 5 would drop connections.
     request_queue_size = 128
 
-    def __init__(self, gateway: Gateway, host: str, port: int) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        host: str,
+        port: int,
+        local_routes: Callable[[HttpRequest], HttpResponse | None],
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), _RequestHandler)
         self.gateway = gateway
+        self._local_routes = local_routes
         self._thread = threading.Thread(target=self.serve_forever, name="points-local-gateway", daemon=True)
 
     @property
     def port(self) -> int:
         return int(self.server_address[1])
+
+    def respond(self, request: HttpRequest) -> HttpResponse:
+        local = self._local_routes(request)
+        return local if local is not None else self.gateway.handle(request)
 
     def start(self) -> None:
         self._thread.start()

@@ -1,4 +1,4 @@
-"""Create the template's DynamoDB tables and SNS topics, named by their logical ids.
+"""Create the template's DynamoDB tables, SNS topics and Secrets Manager secrets, named by their logical ids.
 
 Works with any boto3 client (the local moto server or `moto.mock_aws`), so tests and the local stack
 build the same shapes from the same template.
@@ -6,14 +6,26 @@ build the same shapes from the same template.
 
 from __future__ import annotations
 
+import json
+import secrets
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-from points_local.template import Resolver, tables, topics
+from points_local.template import Resolver, as_text, tables, topics
+from points_local.template import secrets as template_secrets
 
 _TABLE_SETTINGS = ("AttributeDefinitions", "KeySchema", "BillingMode")
 _INDEX_SETTINGS = ("IndexName", "KeySchema", "Projection")
+# Secrets Manager's defaults for GenerateSecretString; its punctuation is ASCII's.
+_DEFAULT_PASSWORD_LENGTH: Final = 32
+_CHARACTER_TYPES: Final = (
+    ("ExcludeLowercase", string.ascii_lowercase),
+    ("ExcludeUppercase", string.ascii_uppercase),
+    ("ExcludeNumbers", string.digits),
+    ("ExcludePunctuation", string.punctuation),
+)
 
 
 @dataclass
@@ -84,4 +96,58 @@ def create_topics(sns: Any, template: Mapping[str, Any]) -> CreatedResources:
         arn = sns.create_topic(Name=logical_id)["TopicArn"]
         created.refs[logical_id] = arn
         created.attributes[logical_id] = {"TopicArn": arn, "TopicName": logical_id}
+    return created
+
+
+def _flag(options: Mapping[str, Any], name: str, default: bool) -> bool:
+    # A boolean, or its text when it comes from a parameter.
+    return as_text(options.get(name, default)).lower() == "true"
+
+
+def generate_secret_string(options: Mapping[str, Any]) -> str:
+    """A fresh random value as `GenerateSecretString` describes it, drawn with `secrets`.
+
+    With `SecretStringTemplate`, the value is that JSON object with the password under `GenerateStringKey`.
+    """
+    length = int(options.get("PasswordLength", _DEFAULT_PASSWORD_LENGTH))
+    excluded = set(as_text(options.get("ExcludeCharacters", "")))
+    types = [
+        "".join(character for character in characters if character not in excluded)
+        for name, characters in _CHARACTER_TYPES
+        if not _flag(options, name, default=False)
+    ]
+    types = [characters for characters in types if characters]
+    alphabet = "".join(types) + (" " if _flag(options, "IncludeSpace", default=False) else "")
+    required = types if _flag(options, "RequireEachIncludedType", default=True) else []
+    if not alphabet or length < max(len(required), 1):
+        raise ValueError(f"GenerateSecretString {dict(options)} cannot produce a value")
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(length))
+        if all(set(password) & set(characters) for characters in required):
+            break
+    if "SecretStringTemplate" not in options:
+        return password
+    document = json.loads(as_text(options["SecretStringTemplate"]))
+    document[as_text(options["GenerateStringKey"])] = password
+    return json.dumps(document)
+
+
+def create_secrets(
+    secretsmanager: Any, template: Mapping[str, Any], resolver: Resolver | None = None
+) -> CreatedResources:
+    """Create every `AWS::SecretsManager::Secret`; `!Ref` of a secret is its ARN (with its random suffix)."""
+    resolver = resolver or Resolver(template)
+    created = CreatedResources()
+    for logical_id, raw_properties in template_secrets(template).items():
+        properties = resolver.resolve(raw_properties)
+        request = {"Name": logical_id}
+        if "SecretString" in properties and "GenerateSecretString" in properties:
+            raise ValueError(f"{logical_id}: SecretString and GenerateSecretString exclude each other")
+        if "SecretString" in properties:
+            request["SecretString"] = as_text(properties["SecretString"])
+        elif "GenerateSecretString" in properties:
+            request["SecretString"] = generate_secret_string(properties["GenerateSecretString"])
+        arn = secretsmanager.create_secret(**request)["ARN"]
+        created.refs[logical_id] = arn
+        created.attributes[logical_id] = {"Id": arn}
     return created

@@ -1,8 +1,11 @@
-"""The whole service on loopback: embedded AWS (moto), the template's resources, its functions and its API.
+"""The whole service on loopback: embedded AWS (moto), the template's resources, its functions, its
+schedules and its API, plus the outbox of what SNS sent.
 
 with LocalStack("template.yaml", port=0, load_demo=False) as stack:
     urllib.request.urlopen(stack.api_url + "/v1.1/points/isredeemable?...")
     stack.invoke("IsRedeemableFunction", event)
+    stack.run_schedule("OtpCleanupFunction")
+    stack.outbox.messages(destination="919000000001")
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import socket
 import threading
 import urllib.request
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +30,10 @@ from moto.server import ThreadedMotoServer
 
 from points_local.functions import FunctionHost, FunctionPool, InvocationResult
 from points_local.gateway import Gateway, GatewayServer, rest_api_id
-from points_local.resources import create_tables, create_topics
+from points_local.local_routes import LocalRoutes, is_local_path
+from points_local.outbox import Delivery, Outbox, capture_sns
+from points_local.resources import create_secrets, create_tables, create_topics
+from points_local.schedules import Scheduler
 from points_local.template import (
     ACCOUNT_ID,
     API_TYPE,
@@ -36,6 +42,7 @@ from points_local.template import (
     ApiSpec,
     FunctionSpec,
     Resolver,
+    ScheduleSpec,
     environment_variables,
     function_properties,
     functions,
@@ -43,6 +50,7 @@ from points_local.template import (
     load_template,
     resources_of_type,
     rest_api,
+    schedules,
 )
 from points_local.worker import WorkerConfig
 
@@ -150,7 +158,9 @@ class LocalStack:
         demo_dir: str | Path = "demo",
         workers_per_function: int = 4,
         parameter_overrides: Mapping[str, str] | None = None,
+        on_delivery: Callable[[Delivery], None] | None = None,
     ) -> None:
+        """`on_delivery` hears each SMS and email sent through SNS, when sent; points-local prints them."""
         if not _is_loopback(host):
             raise ValueError(f"{host} is not a loopback address: the local stack has no real authentication")
         if workers_per_function < 1:
@@ -169,14 +179,25 @@ class LocalStack:
         # Read the whole template now: a template the local stack cannot run fails before anything starts.
         parameters_only = Resolver(self.template, parameters=self._parameters, region=region)
         self.api: ApiSpec = rest_api(self.template, parameters_only)
+        for route in self.api.routes:
+            if is_local_path(route.path):
+                raise ValueError(
+                    f"{route.function_id}.{route.event_id}: {route.path} is where the local stack serves "
+                    "its own routes"
+                )
         self.functions: dict[str, FunctionSpec] = functions(self.template, self.project_root, parameters_only)
+        self.schedules: list[ScheduleSpec] = schedules(self.template, parameters_only)
         self.api_url = ""
         self.aws_endpoint_url = ""
         self.tables: list[str] = []
         self.topics: dict[str, str] = {}
+        self.secrets: dict[str, str] = {}
         self.demo_loaded: list[str] = []
+        self.outbox = Outbox(on_delivery)
+        self._on_delivery = on_delivery
         self._environments: dict[str, dict[str, str]] = {}
         self._host: FunctionHost | None = None
+        self._scheduler: Scheduler | None = None
         self._cleanup: ExitStack | None = None
 
     def __enter__(self) -> Self:
@@ -193,9 +214,15 @@ class LocalStack:
         with ExitStack() as cleanup:
             cleanup.callback(LocalStack._running.release)
             self._start_aws(cleanup)
+            # What moto's SNS publishes from now on, and nothing from an earlier run.
+            self.outbox = Outbox(self._on_delivery)
+            cleanup.enter_context(capture_sns(self.outbox))
             resolver = self._create_resources()
             self._host = FunctionHost(self._pools(resolver))
             cleanup.callback(self._host.stop)
+            # Stopped before the pools (callbacks run last-in first-out): nothing fires into a stopped pool.
+            self._scheduler = Scheduler(self.schedules, self._host.invoke, region=self.region)
+            cleanup.callback(self._scheduler.stop)
             if self._load_demo:
                 global_variables = environment_variables(
                     global_properties(self.template, "Function"), resolver
@@ -204,12 +231,16 @@ class LocalStack:
                 with patched_environ(global_variables):
                     self.demo_loaded = load_demo(self.demo_dir)
             server = GatewayServer(
-                Gateway(self.api, self._host.invoke, region=self.region), self.host, self._port
+                Gateway(self.api, self._host.invoke, region=self.region),
+                self.host,
+                self._port,
+                LocalRoutes(self.outbox, self._scheduler).handle,
             )
             cleanup.callback(server.stop)
             server.start()
             host = f"[{self.host}]" if ":" in self.host else self.host
             self.api_url = f"http://{host}:{server.port}"
+            self._scheduler.start()
             self._cleanup = cleanup.pop_all()
         return self
 
@@ -224,6 +255,12 @@ class LocalStack:
         if self._host is None or self._cleanup is None:
             raise RuntimeError("the local stack is not running")
         return self._host.invoke(function_id, event)
+
+    def run_schedule(self, function_id: str, event_id: str | None = None) -> InvocationResult:
+        """Invoke the function now as its `Type: Schedule` event would (the one named `event_id`, if many)."""
+        if self._scheduler is None or self._cleanup is None:
+            raise RuntimeError("the local stack is not running")
+        return self._scheduler.run(self._scheduler.find(function_id, event_id))
 
     def environment(self, function_id: str) -> dict[str, str]:
         """The environment the function's workers run with."""
@@ -264,15 +301,22 @@ class LocalStack:
         }
 
     def _create_resources(self) -> Resolver:
-        """Create tables and topics; the resolver then knows every resource's local name."""
+        """Create tables, topics and secrets; the resolver then knows every resource's local name."""
         session = boto3.session.Session(region_name=self.region)
         base = Resolver(self.template, parameters=self._parameters, region=self.region)
         tables = create_tables(
             session.client("dynamodb", endpoint_url=self.aws_endpoint_url), self.template, base
         )
         topics = create_topics(session.client("sns", endpoint_url=self.aws_endpoint_url), self.template)
-        refs: dict[str, Any] = {**tables.refs, **topics.refs}
-        attributes: dict[str, Mapping[str, Any]] = {**tables.attributes, **topics.attributes}
+        secrets = create_secrets(
+            session.client("secretsmanager", endpoint_url=self.aws_endpoint_url), self.template, base
+        )
+        refs: dict[str, Any] = {**tables.refs, **topics.refs, **secrets.refs}
+        attributes: dict[str, Mapping[str, Any]] = {
+            **tables.attributes,
+            **topics.attributes,
+            **secrets.attributes,
+        }
         for function_id in resources_of_type(self.template, FUNCTION_TYPE):
             refs[function_id] = function_id
             attributes[function_id] = {"Arn": self._function_arn(function_id)}
@@ -280,6 +324,7 @@ class LocalStack:
             refs[api_id] = rest_api_id(api_id)
         self.tables = list(tables.refs)
         self.topics = dict(topics.refs)
+        self.secrets = dict(secrets.refs)
         return Resolver(
             self.template, refs=refs, attributes=attributes, parameters=self._parameters, region=self.region
         )

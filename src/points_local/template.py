@@ -23,6 +23,7 @@ ACCOUNT_ID: Final = "123456789012"
 
 TABLE_TYPE: Final = "AWS::DynamoDB::Table"
 TOPIC_TYPE: Final = "AWS::SNS::Topic"
+SECRET_TYPE: Final = "AWS::SecretsManager::Secret"  # noqa: S105 - a resource type, not a password
 FUNCTION_TYPE: Final = "AWS::Serverless::Function"
 API_TYPE: Final = "AWS::Serverless::Api"
 LAYER_TYPE: Final = "AWS::Serverless::LayerVersion"
@@ -114,6 +115,11 @@ def tables(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def topics(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Every SNS topic: logical id → Properties (intrinsics unresolved)."""
     return resources_of_type(template, TOPIC_TYPE)
+
+
+def secrets(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every Secrets Manager secret: logical id → Properties (intrinsics unresolved)."""
+    return resources_of_type(template, SECRET_TYPE)
 
 
 def as_text(value: Any) -> str:
@@ -538,3 +544,77 @@ def rest_api(template: Mapping[str, Any], resolver: Resolver | None = None) -> A
         authorizers=api_authorizers,
         gateway_responses=gateway_responses(template, api_id, resolver),
     )
+
+
+# EventBridge's rate units: singular for a value of 1, plural otherwise.
+_RATE_UNITS: Final = {"minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"rate\(\s*(\d+)\s+([a-z]+)\s*\)")
+
+
+def rate_seconds(expression: str) -> int:
+    """The period of an EventBridge `rate(...)` expression; anything else is refused."""
+    if expression.startswith("cron("):
+        raise ValueError(
+            f"{expression}: cron schedules do not run locally; use a rate(...) expression, or trigger "
+            "the function with POST /_local/schedules/<function>"
+        )
+    match = _RATE.fullmatch(expression.strip())
+    if match:
+        value, unit = int(match[1]), match[2]
+        singular = unit.removesuffix("s")
+        if value >= 1 and singular in _RATE_UNITS and (unit == singular) == (value == 1):
+            return value * _RATE_UNITS[singular]
+    raise ValueError(
+        f"{expression!r} is not an EventBridge rate: rate(1 minute), rate(5 minutes), rate(2 hours), …"
+    )
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """One `Type: Schedule` event of a function: an EventBridge rule invoking it on a rate."""
+
+    function_id: str
+    event_id: str
+    expression: str
+    period_seconds: float
+    enabled: bool
+    rule_name: str
+    input: Any  # the rule's constant Input (parsed JSON), None when EventBridge sends its scheduled event
+
+
+def _schedule_enabled(properties: Mapping[str, Any]) -> bool:
+    # SAM takes either Enabled (a boolean, or a string from a parameter) or the rule's State.
+    if "State" in properties:
+        return as_text(properties["State"]) != "DISABLED"
+    return as_text(properties.get("Enabled", True)).lower() == "true"
+
+
+def schedules(template: Mapping[str, Any], resolver: Resolver | None = None) -> list[ScheduleSpec]:
+    """Every Schedule event of every function; a schedule that cannot run locally is an error."""
+    resolver = resolver or Resolver(template)
+    specs = []
+    for function_id, properties in resources_of_type(template, FUNCTION_TYPE).items():
+        for event_id, event in (properties.get("Events") or {}).items():
+            if event.get("Type") != "Schedule":
+                continue
+            event_properties = resolver.resolve(event.get("Properties") or {})
+            expression = as_text(event_properties.get("Schedule", ""))
+            constant_input = event_properties.get("Input")
+            try:
+                period = rate_seconds(expression)
+                parsed_input = None if constant_input is None else json.loads(as_text(constant_input))
+            except ValueError as error:  # json.JSONDecodeError is one too
+                raise ValueError(f"{function_id}.{event_id}: {error}") from None
+            specs.append(
+                ScheduleSpec(
+                    function_id=function_id,
+                    event_id=event_id,
+                    expression=expression,
+                    period_seconds=period,
+                    enabled=_schedule_enabled(event_properties),
+                    # The rule's logical id as SAM makes it; CloudFormation adds the stack and a suffix.
+                    rule_name=str(event_properties.get("Name", f"{function_id}{event_id}")),
+                    input=parsed_input,
+                )
+            )
+    return specs

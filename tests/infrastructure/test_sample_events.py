@@ -2,6 +2,8 @@
 
 Named events/<snake_case of the logical id without "Function">.json:
 IsRedeemableFunction -> is_redeemable.json, AuthorizerFunction -> authorizer.json.
+A function behind the API gets a REST proxy event, the authorizer a REQUEST authorizer event, and a function
+with a `Type: Schedule` event EventBridge's scheduled event.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import base64
 import hashlib
 import json
 import re
+import uuid
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -23,6 +27,17 @@ FUNCTIONS = resources_of_type(TEMPLATE, SAM_FUNCTION)
 DEMO_TILL_USERNAME = "demo.till"
 DEMO_TILL_PASSWORD = "demo-till-password"  # demo data, public on purpose
 AUTHORIZER_CONTEXT_KEYS = {"org_id", "till_id", "store_id"}
+SCHEDULED_EVENT_KEYS = {
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+}
 
 
 def _authorizers() -> dict[str, dict[str, Any]]:
@@ -68,9 +83,8 @@ def test_sample_event_matches_how_the_function_is_invoked(function_id: str) -> N
         _assert_proxy_event_for(function_id, event)
     if function_id in _authorizers():
         _assert_authorizer_event(_authorizers()[function_id], event)
-    if event_types & {"Schedule", "ScheduleV2"}:
-        assert event.get("source") == "aws.events"
-        assert event.get("detail-type") == "Scheduled Event"
+    if "Schedule" in event_types:
+        _assert_scheduled_event(event)
 
 
 def _assert_proxy_event_for(function_id: str, event: dict[str, Any]) -> None:
@@ -91,6 +105,22 @@ def _assert_proxy_event_for(function_id: str, event: dict[str, Any]) -> None:
     authorizer = context.get("authorizer") or {}
     assert set(authorizer) >= AUTHORIZER_CONTEXT_KEYS, f"authorizer context lacks {AUTHORIZER_CONTEXT_KEYS}"
     assert all(isinstance(authorizer[key], str) for key in AUTHORIZER_CONTEXT_KEYS)
+
+
+def _assert_scheduled_event(event: dict[str, Any]) -> None:
+    """What an EventBridge rule with a schedule expression (and no Input) sends."""
+    assert set(event) == SCHEDULED_EVENT_KEYS, "not an EventBridge scheduled event"
+    assert event["version"] == "0"
+    uuid.UUID(event["id"])
+    assert (event["detail-type"], event["source"], event["detail"]) == ("Scheduled Event", "aws.events", {})
+    assert re.fullmatch(r"\d{12}", event["account"]), event["account"]
+    assert re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", event["region"]), event["region"]
+    # EventBridge writes the scheduled time to the second, in UTC.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"]), event["time"]
+    datetime.fromisoformat(event["time"])
+    (rule,) = event["resources"]
+    rule_arn = rf"arn:aws:events:{event['region']}:{event['account']}:rule/[\w.-]{{1,64}}"
+    assert re.fullmatch(rule_arn, rule), rule
 
 
 def _assert_authorizer_event(authorizer: dict[str, Any], event: dict[str, Any]) -> None:

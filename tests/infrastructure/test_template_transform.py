@@ -1,14 +1,16 @@
 """The SAM transform of template.yaml succeeds offline, and the CloudFormation it produces is what we mean.
 
-Checks iterate over everything of a kind (every function, route, table, gateway response), so functions,
-routes and tables added later are covered without touching this file, except FUNCTION_ACCESS below: each
-function's data access is declared there, and a function missing from it fails.
+Checks iterate over everything of a kind (every function, route, schedule, table, gateway response), so
+functions, routes and tables added later are covered without touching this file, except FUNCTION_ACCESS
+below: everything each function's role may do is declared there, and a function missing from it fails.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,40 +28,63 @@ from .cfn import (
 
 pytestmark = pytest.mark.infra
 
-READ = "read"
-WRITE = "write"
-
 
 @dataclass(frozen=True)
 class Access:
-    """What one function's role may do. Everything not listed here is a failure."""
+    """What one function's role allows, exactly: any grant more, or less, is a failure."""
 
-    tables: dict[str, str]
-    """DynamoDB table logical id -> READ or WRITE (WRITE includes READ)."""
-    other_actions: frozenset[str] = field(default_factory=frozenset)
-    """Non-DynamoDB actions, on resources of this stack (e.g. sns:Publish on the email topic)."""
-    unscoped_actions: frozenset[str] = field(default_factory=frozenset)
-    """Actions AWS cannot scope to a resource, so allowed on Resource "*" (e.g. SMS sns:Publish)."""
+    resources: Mapping[str, frozenset[str]]
+    """A resource of this stack by logical id ("<Table>/index/<IndexName>" for an index) -> actions on it."""
+    sms: bool = False
+    """sns:Publish to phone numbers, granted as `NotResource: arn:aws:sns:*:*:*`: allowed on everything except
+    SNS's own resources (topics, endpoints), so no topic beyond those in `resources`."""
 
 
-# The single place that says which function touches which table. Add new functions here.
+def allow(*actions: str) -> frozenset[str]:
+    return frozenset(actions)
+
+
+# Issuing and sending validation codes: the secret they derive from, the email topic (and SMS).
+SEND_CODES = {"OtpSecret": allow("secretsmanager:GetSecretValue"), "EmailCodesTopic": allow("sns:Publish")}
+
+# The single place that says what each function may touch. Add new functions here.
 FUNCTION_ACCESS: dict[str, Access] = {
-    "AuthorizerFunction": Access(tables={"ConfigTable": READ}),
-    "IsRedeemableFunction": Access(tables={"ConfigTable": READ, "CustomersTable": READ}),
+    "AuthorizerFunction": Access({"ConfigTable": allow("dynamodb:GetItem")}),
+    "IsRedeemableFunction": Access(
+        {
+            "ConfigTable": allow("dynamodb:GetItem"),
+            "CustomersTable": allow("dynamodb:GetItem", "dynamodb:BatchGetItem"),
+            "OtpTable": allow("dynamodb:BatchGetItem", "dynamodb:UpdateItem"),
+            **SEND_CODES,
+        },
+        sms=True,
+    ),
+    "ValidationCodeFunction": Access(
+        {
+            "ConfigTable": allow("dynamodb:GetItem"),
+            "CustomersTable": allow("dynamodb:GetItem"),
+            "OtpTable": allow("dynamodb:UpdateItem"),
+            **SEND_CODES,
+        },
+        sms=True,
+    ),
+    "OtpCleanupFunction": Access(
+        {"OtpTable/index/by_expiry": allow("dynamodb:Query"), "OtpTable": allow("dynamodb:DeleteItem")}
+    ),
 }
 
-DYNAMODB_READ_ACTIONS = frozenset(
-    {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DescribeTable"}
-)
-DYNAMODB_WRITE_ACTIONS = frozenset(
-    {
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:BatchWriteItem",
-        "dynamodb:ConditionCheckItem",
-    }
-)
+# The resource type each service's actions may name.
+SERVICE_RESOURCE_TYPES = {
+    "dynamodb": DYNAMODB_TABLE,
+    "secretsmanager": "AWS::SecretsManager::Secret",
+    "sns": "AWS::SNS::Topic",
+}
+# `Ref` gives these resources' ARN (a table's gives its name, which a policy cannot use).
+RESOURCE_TYPES_WHOSE_REF_IS_THE_ARN = frozenset({"AWS::SecretsManager::Secret", "AWS::SNS::Topic"})
+# The only DynamoDB actions that apply to an index.
+DYNAMODB_INDEX_ACTIONS = frozenset({"dynamodb:Query", "dynamodb:Scan"})
+SMS_NOT_RESOURCE = "arn:aws:sns:*:*:*"
+_INDEX_ARN = re.compile(r"\$\{(?P<table>\w+)\.Arn\}/index/(?P<index>[\w.-]+)")
 ALLOWED_MANAGED_POLICIES = frozenset(
     {MANAGED_POLICIES["AWSLambdaBasicExecutionRole"], MANAGED_POLICIES["AWSXrayWriteOnlyAccess"]}
 )
@@ -151,17 +176,61 @@ def test_every_route_requires_the_lambda_request_authorizer(transformed: dict[st
         assert method["Properties"].get("AuthorizerId"), method_id
 
 
-def test_every_api_event_of_the_template_is_a_route(
+def _integrated_functions(transformed: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """(path, METHOD) of every API operation -> the functions its integration invokes."""
+    functions = set(_resources(transformed, "AWS::Lambda::Function"))
+    return {
+        (path, method.upper()): referenced_ids(
+            operation.get("x-amazon-apigateway-integration", {}).get("uri")
+        )
+        & functions
+        for body in _rest_api_bodies(transformed).values()
+        for path, method, operation in _operations(body)
+    }
+
+
+def test_the_api_routes_are_exactly_the_api_events(
     template: dict[str, Any], transformed: dict[str, Any]
 ) -> None:
-    routes = {
-        (path, method.upper())
-        for body in _rest_api_bodies(transformed).values()
-        for path, method, _ in _operations(body)
+    # Every route is checked above for the authorizer: no other event type may become one.
+    expected = {
+        (path, method): {function_id}
+        for function_id, function in resources_of_type(template, SAM_FUNCTION).items()
+        for path, method, _ in api_routes(function)
     }
+
+    assert _integrated_functions(transformed) == expected
+
+
+def _schedule_events(template: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(function id, event id, event properties) of every `Type: Schedule` event."""
     for function_id, function in resources_of_type(template, SAM_FUNCTION).items():
-        for path, method, _ in api_routes(function):
-            assert (path, method) in routes, f"{function_id}: {method} {path} is not in the API definition"
+        for event_id, event in (function["Properties"].get("Events") or {}).items():
+            if event.get("Type") == "Schedule":
+                yield function_id, event_id, event["Properties"]
+
+
+def test_schedules_invoke_their_function_through_their_own_rule(
+    template: dict[str, Any], transformed: dict[str, Any]
+) -> None:
+    resources = transformed["Resources"]
+    permissions = _resources(transformed, "AWS::Lambda::Permission")
+    for function_id, event_id, properties in _schedule_events(template):
+        rule_id = f"{function_id}{event_id}"
+        rule = resources.get(rule_id, {})
+        assert rule.get("Type") == "AWS::Events::Rule", f"{function_id}.{event_id} made no rule {rule_id}"
+        assert rule["Properties"]["ScheduleExpression"] == properties["Schedule"]
+        (target,) = rule["Properties"]["Targets"]
+        assert referenced_ids(target["Arn"]) == {function_id}
+        # EventBridge may invoke the function for this rule only (without SourceArn: for any rule).
+        (permission,) = [
+            permission["Properties"]
+            for permission in permissions.values()
+            if rule_id in referenced_ids(permission["Properties"].get("SourceArn"))
+        ]
+        assert permission["Principal"] == "events.amazonaws.com"
+        assert permission["SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
+        assert referenced_ids(permission["FunctionName"]) == {function_id}
 
 
 def test_authorizer_reads_the_authorization_header_and_is_cached(transformed: dict[str, Any]) -> None:
@@ -281,12 +350,46 @@ def _role_statements(transformed: dict[str, Any], role_id: str) -> list[dict[str
     return statements
 
 
+def _granted_resource(resources: dict[str, Any], resource: Any) -> str:
+    """The logical id a policy Resource names ("<Table>/index/<IndexName>" for an index of a table)."""
+    if isinstance(resource, dict) and list(resource) == ["Ref"]:
+        target = resource["Ref"]
+        assert resources.get(target, {}).get("Type") in RESOURCE_TYPES_WHOSE_REF_IS_THE_ARN, (
+            f"Resource {resource}: Ref of {target} is not an ARN"
+        )
+        return str(target)
+    if isinstance(resource, dict) and list(resource) == ["Fn::GetAtt"] and resource["Fn::GetAtt"][1] == "Arn":
+        return str(resource["Fn::GetAtt"][0])
+    if isinstance(resource, dict) and list(resource) == ["Fn::Sub"] and isinstance(resource["Fn::Sub"], str):
+        index = _INDEX_ARN.fullmatch(resource["Fn::Sub"])
+        if index:
+            return f"{index['table']}/index/{index['index']}"
+    raise AssertionError(
+        f"Resource {resource!r} is neither a resource of this stack nor an index of its tables"
+    )
+
+
+def _index_names(table: dict[str, Any]) -> set[str]:
+    properties = table["Properties"]
+    indexes = properties.get("GlobalSecondaryIndexes", []) + properties.get("LocalSecondaryIndexes", [])
+    return {index["IndexName"] for index in indexes}
+
+
+def _is_sms_publish(statement: dict[str, Any]) -> bool:
+    """The one NotResource allowed: sns:Publish on every resource but SNS's own, i.e. to phone numbers."""
+    return (
+        statement.get("Effect") == "Allow"
+        and set(as_list(statement["Action"])) == {"sns:Publish"}
+        and as_list(statement["NotResource"]) == [SMS_NOT_RESOURCE]
+        and "Resource" not in statement
+    )
+
+
 @pytest.mark.parametrize("function_id", FUNCTION_IDS)
 def test_function_role_is_least_privilege(function_id: str, transformed: dict[str, Any]) -> None:
     access = FUNCTION_ACCESS.get(function_id)
-    assert access is not None, f"declare the table access of {function_id} in FUNCTION_ACCESS"
+    assert access is not None, f"declare what {function_id} may do in FUNCTION_ACCESS"
     resources = transformed["Resources"]
-    tables = set(_resources(transformed, DYNAMODB_TABLE))
     role = resources[function_id]["Properties"]["Role"]
     assert isinstance(role, dict) and "Fn::GetAtt" in role, (
         f"{function_id}: role must be defined in this stack"
@@ -299,37 +402,35 @@ def test_function_role_is_least_privilege(function_id: str, transformed: dict[st
     )
     assert not extra_managed, f"unexpected managed policies {extra_managed}"
 
-    seen_tables: set[str] = set()
+    granted: dict[str, set[str]] = {}
+    sms = False
     for statement in _role_statements(transformed, role_id):
-        assert "NotAction" not in statement and "NotResource" not in statement, statement
+        assert "NotAction" not in statement, statement
+        if "NotResource" in statement:
+            assert _is_sms_publish(statement), f"{function_id}: NotResource is only for SMS: {statement}"
+            sms = True
+            continue
         if statement.get("Effect") != "Allow":
             continue
         actions = set(as_list(statement["Action"]))
-        statement_resources = as_list(statement["Resource"])
         assert not any("*" in action for action in actions), f"wildcard action in {statement}"
-        referenced_tables = set().union(*(referenced_ids(r) for r in statement_resources)) & tables
-        seen_tables |= referenced_tables
+        for resource in as_list(statement["Resource"]):
+            target = _granted_resource(resources, resource)
+            table, _, index = target.partition("/index/")
+            resource_type = resources.get(table, {}).get("Type")
+            for action in actions:
+                service = action.split(":", 1)[0]
+                assert SERVICE_RESOURCE_TYPES.get(service) == resource_type, (
+                    f"{function_id}: {action} on {target}, a {resource_type}"
+                )
+            if index:
+                assert index in _index_names(resources[table]), f"{function_id}: {table} has no index {index}"
+                assert actions <= DYNAMODB_INDEX_ACTIONS, f"{function_id}: {actions} on the index {target}"
+            granted.setdefault(target, set()).update(actions)
 
-        dynamodb_actions = {a for a in actions if a.startswith("dynamodb:")}
-        if dynamodb_actions:
-            assert actions == dynamodb_actions, f"mixes DynamoDB and other actions: {statement}"
-            for resource in statement_resources:
-                assert referenced_ids(resource) & tables, f"DynamoDB beyond this stack's tables: {resource}"
-            for table in referenced_tables:
-                level = access.tables.get(table)
-                assert level is not None, f"{function_id} may not touch {table}"
-                allowed = DYNAMODB_READ_ACTIONS | (DYNAMODB_WRITE_ACTIONS if level == WRITE else frozenset())
-                assert dynamodb_actions <= allowed, f"{function_id} on {table}: {dynamodb_actions - allowed}"
-        else:
-            unexpected = actions - access.other_actions - access.unscoped_actions
-            assert not unexpected, f"{function_id}: unexpected actions {unexpected}"
-
-        if "*" in statement_resources:
-            assert actions <= access.unscoped_actions, f"{function_id}: Resource '*' for {actions}"
-
-    assert seen_tables == set(access.tables), (
-        f"{function_id} role covers {sorted(seen_tables)}, FUNCTION_ACCESS says {sorted(access.tables)}"
-    )
+    declared = {target: set(actions) for target, actions in access.resources.items()}
+    assert granted == declared, f"{function_id} role grants {granted}, FUNCTION_ACCESS says {declared}"
+    assert sms == access.sms, f"{function_id}: SMS publish granted {sms}, FUNCTION_ACCESS says {access.sms}"
 
 
 # --- data -----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A tiny SAM app written into a folder: a few handlers, a REQUEST authorizer, a table and a topic.
+"""A tiny SAM app written into a folder: a few handlers, a REQUEST authorizer, a table, a topic and secrets.
 
 The authorizer appends every Authorization value it sees to `authorizer-calls.log`, so tests can count
 its invocations. Its tokens: `Bearer allow…` allows every method of the API, `Bearer deny…` denies,
@@ -184,6 +184,35 @@ Resources:
       CodeUri: handlers/
       Handler: missing_module.handler
 
+  NotifyFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: handlers/
+      Handler: app.notify
+
+  SecretsFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: handlers/
+      Handler: app.read_secrets
+      Environment:
+        Variables:
+          GENERATED_SECRET_ARN: !Ref GeneratedSecret
+          FIXED_SECRET_ARN: !Ref FixedSecret
+
+  GeneratedSecret:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      GenerateSecretString:
+        PasswordLength: 40
+        ExcludePunctuation: true
+        ExcludeCharacters: "aeiouAEIOU"
+
+  FixedSecret:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      SecretString: !Sub "fixed-${{Greeting}}"
+
   ItemsTable:
     Type: AWS::DynamoDB::Table
     Properties:
@@ -260,6 +289,28 @@ def numbers(event, context):
 
 def _query(event):
     return event.get("queryStringParameters") or {}
+
+
+def notify(event, context):
+    sns = boto3.client("sns")
+    sms = sns.publish(PhoneNumber=event["phone"], Message=event["text"])
+    email = sns.publish(
+        TopicArn=os.environ["EVENTS_TOPIC_ARN"],
+        Subject="Your code",
+        Message=event["text"],
+        MessageAttributes={
+            "channel": {"DataType": "String", "StringValue": "email"},
+            "destination": {"DataType": "String", "StringValue": event["email"]},
+        },
+    )
+    return {"sms": sms["MessageId"], "email": email["MessageId"]}
+
+
+def read_secrets(event, context):
+    client = boto3.client("secretsmanager")
+    names = {"generated": "GENERATED_SECRET_ARN", "fixed": "FIXED_SECRET_ARN"}
+    secrets = {key: client.get_secret_value(SecretId=os.environ[name]) for key, name in names.items()}
+    return {key: {"arn": secret["ARN"], "value": secret["SecretString"]} for key, secret in secrets.items()}
 
 
 def crash(event, context):

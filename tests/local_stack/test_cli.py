@@ -1,4 +1,5 @@
-"""`points-local` as `make run` starts it: the banner, serving, and a clean stop on Ctrl-C or SIGTERM."""
+"""`points-local` as `make run` starts it: the banner, serving, messages sent printed as they are sent, and
+a clean stop on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.local_stack.sample_app import write_sample_app
@@ -83,3 +85,42 @@ def test_points_local_refuses_a_bad_template_without_a_traceback(tmp_path: Path)
     assert result.returncode == 1
     assert "not a CloudFormation template" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_points_local_prints_each_code_it_sends_with_the_destination_masked(tmp_path: Path) -> None:
+    # Given
+    template = write_sample_app(tmp_path / "app")
+    stdout = tmp_path / "stdout"
+    with stdout.open("wb") as out:
+        process = subprocess.Popen(
+            [str(CONSOLE_SCRIPT), "--template", str(template), "--port", "0", "--no-demo"],
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
+    try:
+        banner = _wait_for(stdout, "Press Ctrl-C to stop.", process)
+        moto_url = re.search(r"AWS \(moto\) (http://\S+),", banner)
+        assert moto_url is not None
+        sns = boto3.client(
+            "sns",
+            endpoint_url=moto_url.group(1),
+            region_name="eu-west-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+        # When
+        sns.publish(PhoneNumber="+919000000001", Message="123456 is your validation code")
+
+        # Then
+        console = _wait_for(stdout, "points-local: validation code by sms", process)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert "points-local: validation code by sms to 91******0001: 123456 is your validation code\n" in console
+    assert "919000000001" not in console

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from moto.sns.models import SNSBackend
 
 from points_local.stack import DEMO_FILES, DemoLoadError, LocalStack, load_demo
 from tests.local_stack.sample_app import write_sample_app
@@ -36,6 +37,7 @@ def _demo_files(folder: Path) -> Path:
 def test_the_stack_stops_everything_it_started(tmp_path: Path) -> None:
     # Given
     environment_before = dict(os.environ)
+    sns_publish = SNSBackend.publish
 
     # When
     with LocalStack(write_sample_app(tmp_path), port=0, load_demo=False) as stack:
@@ -46,6 +48,7 @@ def test_the_stack_stops_everything_it_started(tmp_path: Path) -> None:
     # Then
     assert multiprocessing.active_children() == []
     assert dict(os.environ) == environment_before
+    assert SNSBackend.publish is sns_publish  # the outbox no longer listens
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(api_url + "/health", timeout=5)
 

@@ -268,3 +268,20 @@ def test_a_handler_that_cannot_be_imported_is_an_init_error(app: App) -> None:
     assert result.error["errorType"] == "Runtime.ImportModuleError"
     assert "missing_module" in result.error["errorMessage"]
     assert result.init_duration_ms is not None
+
+
+def test_functions_read_the_template_secrets_through_secrets_manager(app: App) -> None:
+    # When
+    result = app.stack.invoke("SecretsFunction", {})
+
+    # Then: !Ref of a secret is its ARN, as moto created it
+    assert result.ok, result.error
+    generated, fixed = result.payload["generated"], result.payload["fixed"]
+    assert app.stack.secrets == {"GeneratedSecret": generated["arn"], "FixedSecret": fixed["arn"]}
+    assert generated["arn"].startswith(
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:GeneratedSecret-"
+    )
+    assert fixed["value"] == "fixed-hello"
+    assert len(generated["value"]) == 40
+    assert generated["value"].isalnum()
+    assert not set(generated["value"]) & set("aeiouAEIOU")

@@ -1,4 +1,5 @@
-"""Reading a SAM template: short-form tags, intrinsic functions, Globals, functions, routes and the API."""
+"""Reading a SAM template: short-form tags, intrinsic functions, Globals, functions, routes, schedules and the
+API."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from points_local.template import (
     functions,
     gateway_responses,
     load_template,
+    rate_seconds,
     rest_api,
+    schedules,
+    secrets,
     tables,
     topics,
 )
@@ -325,10 +329,15 @@ def test_the_project_template_is_understood() -> None:
     template = load_template(ROOT / "template.yaml")
     physical = {name: name for name in tables(template)}
     physical |= {name: f"arn:aws:sns:eu-west-1:123456789012:{name}" for name in topics(template)}
+    physical |= {
+        name: f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name}-AbCdEf"
+        for name in secrets(template)
+    }
 
     # When
     api = rest_api(template)
     specs = functions(template, ROOT)
+    scheduled = schedules(template)
 
     # Then: every function's code exists and its environment resolves to strings
     assert api.routes
@@ -337,3 +346,102 @@ def test_the_project_template_is_understood() -> None:
         environment = function_environment(template, function_id, physical)
         assert all(isinstance(value, str) for value in environment.values())
         assert {environment[name] for name in environment if name.endswith("_TABLE")} <= set(tables(template))
+    assert all(schedule.function_id in specs for schedule in scheduled)
+
+
+@pytest.mark.parametrize(
+    ("expression", "seconds"),
+    [
+        ("rate(1 minute)", 60),
+        ("rate(5 minutes)", 300),
+        ("rate(1 hour)", 3600),
+        ("rate(12 hours)", 43200),
+        ("rate(1 day)", 86400),
+        ("rate(7 days)", 604800),
+    ],
+)
+def test_rate_expressions_give_their_period(expression: str, seconds: int) -> None:
+    assert rate_seconds(expression) == seconds
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(5 minute)",
+        "rate(1 minutes)",
+        "rate(0 minutes)",
+        "rate(5 seconds)",
+        "rate(5)",
+        "every 5 minutes",
+        "",
+    ],
+)
+def test_what_eventbridge_would_refuse_is_refused(expression: str) -> None:
+    with pytest.raises(ValueError, match="is not an EventBridge rate"):
+        rate_seconds(expression)
+
+
+def test_cron_schedules_are_refused_with_a_way_out() -> None:
+    with pytest.raises(
+        ValueError, match=r"cron schedules do not run locally; use a rate\(\.\.\.\) .*/_local/"
+    ):
+        rate_seconds("cron(0 12 * * ? *)")
+
+
+SCHEDULED = """\
+Parameters:
+  CleanupEnabled: {Type: String, Default: "false"}
+  Every: {Type: String, Default: "10"}
+Resources:
+  CleanupFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Handler: app.handler
+      Events:
+        Often:
+          Type: Schedule
+          Properties: {Schedule: !Sub "rate(${Every} minutes)"}
+        Nightly:
+          Type: Schedule
+          Properties: {Schedule: rate(1 day), Enabled: !Ref CleanupEnabled, Name: nightly-cleanup}
+        Paused:
+          Type: Schedule
+          Properties: {Schedule: rate(1 hour), State: DISABLED, Input: '{"mode": "dry-run"}'}
+        Get:
+          Type: Api
+          Properties: {Path: /cleanup, Method: post}
+"""
+
+
+def test_schedule_events_are_read_with_their_rate_and_state(tmp_path: Path) -> None:
+    # When
+    specs = schedules(_load(tmp_path, SCHEDULED))
+
+    # Then: Api events are routes, not schedules
+    assert [(s.event_id, s.expression, s.period_seconds, s.enabled) for s in specs] == [
+        ("Often", "rate(10 minutes)", 600, True),
+        ("Nightly", "rate(1 day)", 86400, False),
+        ("Paused", "rate(1 hour)", 3600, False),
+    ]
+    # SAM's rule logical id, unless the event names the rule
+    assert [s.rule_name for s in specs] == [
+        "CleanupFunctionOften",
+        "nightly-cleanup",
+        "CleanupFunctionPaused",
+    ]
+    assert [s.input for s in specs] == [None, None, {"mode": "dry-run"}]
+
+
+def test_a_schedule_that_cannot_run_locally_names_its_event(tmp_path: Path) -> None:
+    template = _load(tmp_path, SCHEDULED.replace("rate(1 day)", '"cron(0 3 * * ? *)"'))
+
+    with pytest.raises(ValueError, match=r"CleanupFunction\.Nightly: cron\(0 3 \* \* \? \*\)"):
+        schedules(template)
+
+
+def test_a_schedule_input_that_is_not_json_names_its_event(tmp_path: Path) -> None:
+    template = _load(tmp_path, SCHEDULED.replace("""Input: '{"mode": "dry-run"}'""", "Input: dry-run"))
+
+    with pytest.raises(ValueError, match=r"CleanupFunction\.Paused: Expecting value"):
+        schedules(template)
