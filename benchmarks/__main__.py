@@ -171,6 +171,7 @@ def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
             "warm_round_trips": sum(meter.calls.values()),
             "warm_calls": dict(meter.calls),
             "warm_read_units": meter.read_units,
+            "warm_write_units": meter.write_units,
             **({"cold": cold} if cold else {}),
         }
     handler_ms: list[float] = []
@@ -245,7 +246,7 @@ def report(name: str, results: dict[str, Any]) -> None:
         cold_text = f"   (cold: {cold['round_trips']} {cold['calls']})" if cold else ""
         print(
             f"  {variant:<26} warm round trips {figures['warm_round_trips']} {figures['warm_calls']}, "
-            f"read units {figures['warm_read_units']:.1f}{cold_text}"
+            f"RCU {figures['warm_read_units']:.1f} WCU {figures['warm_write_units']:.0f}{cold_text}"
         )
     handler, overhead = results["requests"]["warm_handler_ms"], results["requests"]["warm_overhead_ms"]
     print(

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 READ_UNIT_BYTES = 4096
+WRITE_UNIT_BYTES = 1024
 
 
 def attribute_size(value: dict[str, Any]) -> int:
@@ -46,10 +47,11 @@ def read_units(item: dict[str, Any], *, consistent: bool) -> float:
 
 @dataclass
 class Meter:
-    """Attach to a boto3 DynamoDB client; `calls` and `read_units` accumulate until `reset()`."""
+    """Attach to a boto3 DynamoDB client; calls and capacity accumulate until `reset()`."""
 
     calls: Counter[str] = field(default_factory=Counter)
     read_units: float = 0.0
+    write_units: float = 0.0
     aws_seconds: float = 0.0
     _started: dict[int, float] = field(default_factory=dict)
     _params: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -63,6 +65,7 @@ class Meter:
     def reset(self) -> None:
         self.calls.clear()
         self.read_units = 0.0
+        self.write_units = 0.0
         self.aws_seconds = 0.0
 
     def _parameters(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -81,6 +84,11 @@ class Meter:
             self.read_units += (
                 read_units(item, consistent=consistent) if item else (1.0 if consistent else 0.5)
             )
+        elif model.name in ("UpdateItem", "PutItem", "DeleteItem"):
+            # A write costs 1 WCU per started KB of the larger of the old and new item; the old image (our
+            # writes ask for it) stands for both, the change being a few bytes.
+            old = parsed.get("Attributes") or {}
+            self.write_units += math.ceil(max(item_size(old), 1) / WRITE_UNIT_BYTES)
         elif model.name == "BatchGetItem":
             requests = params.get("RequestItems", {})
             for table, items in parsed.get("Responses", {}).items():
