@@ -13,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from points_local import atomic_dynamodb
 from points_local.resources import create_tables, create_topics
 from points_local.template import load_template
 
@@ -102,6 +103,7 @@ class Aws:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     """moto in-process, every DynamoDB table of template.yaml created from its own definition."""
     with mock_aws():
+        atomic_dynamodb.install()
         template = load_template(TEMPLATE)
         client = boto3.client("dynamodb", region_name=REGION)
         create_tables(client, template)
@@ -113,3 +115,4 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         clear_caches()
         yield Aws(client, {table: table for table in TABLE_ENVIRONMENT}, sns, topic_arn)
         clear_caches()
+        atomic_dynamodb.uninstall()

@@ -28,6 +28,7 @@ import boto3
 import yaml
 from moto.server import ThreadedMotoServer
 
+from points_local import atomic_dynamodb
 from points_local.functions import FunctionHost, FunctionPool, InvocationResult
 from points_local.gateway import Gateway, GatewayServer, rest_api_id
 from points_local.local_routes import LocalRoutes, is_local_path
@@ -269,6 +270,9 @@ class LocalStack:
     def _start_aws(self, cleanup: ExitStack) -> None:
         # moto's server logs every request through werkzeug; the console is for the functions' logs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # DynamoDB's per-request atomicity, which concurrent redemptions rely on (see atomic_dynamodb).
+        atomic_dynamodb.install()
+        cleanup.callback(atomic_dynamodb.uninstall)
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self._moto_port, verbose=False)
         moto.start()
         cleanup.callback(moto.stop)

@@ -455,3 +455,20 @@ def test_item_codes_exist_in_the_catalogue() -> None:
         876,
         429,
     )
+
+
+def test_concurrent_requests_send_one_code_and_respect_the_limit(aws: Aws, call: Call) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    now = datetime.now(UTC)
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(
+            pool.map(
+                lambda _: issue_validation_code(caller(), CodeRequest({"mobile": JANE}, "100"), now), range(8)
+            )
+        )
+    sent = [outcome for outcome in outcomes if outcome.success]
+    assert len(sent) == 3
+    assert {outcome.status.code for outcome in outcomes if not outcome.success} == {429}
+    assert len({text.split()[0] for _, text in aws.sms_sent()}) == 1
+    assert len(aws.sms_sent()) == 3

@@ -39,6 +39,10 @@ def _window_name(now: int, settings: OtpSettings) -> str:
     return f"w{settings.window_minutes}_{window_index(now, settings)}"
 
 
+def _previous_window_name(now: int, settings: OtpSettings) -> str:
+    return f"w{settings.window_minutes}_{window_index(now, settings) - 1}"
+
+
 def expiry_bucket(epoch: int) -> str:
     """The hour an expiry falls in: the `by_expiry` index's partition."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H")
@@ -113,35 +117,43 @@ class OtpRepository:
             ":max_attempts": serialize(settings.max_attempts),
             ":max_sends": serialize(settings.max_sends),
         }
-        common = "#points = :points, expires_at = :ttl, expiry_bucket = :bucket"
+        # Each form counts the send, refuses past the limit, and forgets the previous window's count.
+        common = (
+            f"#points = :points, expires_at = :ttl, expiry_bucket = :bucket ADD {window} :one "
+            f"REMOVE {_previous_window_name(now, settings)}"
+        )
         within_limit = f"(attribute_not_exists({window}) OR {window} < :max_sends)"
-        update: dict[str, Any] = {
+        reuse_or_create = {
             "UpdateExpression": (
                 "SET #nonce = if_not_exists(#nonce, :nonce), #issued = if_not_exists(#issued, :now), "
-                f"#expires = if_not_exists(#expires, :expires), #attempts = if_not_exists(#attempts, :zero), "
-                f"{common} ADD {window} :one"
+                "#expires = if_not_exists(#expires, :expires), #attempts = if_not_exists(#attempts, :zero), "
+                + common
             ),
             "ConditionExpression": (
                 "(attribute_not_exists(#nonce) OR (#expires > :now AND #attempts < :max_attempts)) AND "
                 + within_limit
             ),
         }
+        replace_stale = {
+            "UpdateExpression": (
+                "SET #nonce = :nonce, #issued = :now, #expires = :expires, #attempts = :zero, " + common
+            ),
+            "ConditionExpression": f"#nonce = :stale_nonce AND {within_limit}",
+        }
+        update = reuse_or_create
         for _ in range(MAX_ISSUE_ATTEMPTS):
             try:
                 old = self._update(org_id, customer_id, names, values, update)
             except _Refused as refused:
                 if int(refused.old.get(window, 0)) >= settings.max_sends:
                     raise SendLimitReached(window_end(now, settings) - now) from None
-                stale = code_state(refused.old, program_id)
-                # The stored code expired or died: replace it, provided nobody else did meanwhile.
-                values[":stale_nonce"] = serialize(stale.nonce if stale else "")
-                update = {
-                    "UpdateExpression": (
-                        "SET #nonce = :nonce, #issued = :now, #expires = :expires, #attempts = :zero, "
-                        f"{common} ADD {window} :one"
-                    ),
-                    "ConditionExpression": f"#nonce = :stale_nonce AND {within_limit}",
-                }
+                # Decide again from what is stored now: a concurrent request may have renewed the code.
+                stored = code_state(refused.old, program_id)
+                if stored is None or stored.usable(now, settings.max_attempts):
+                    update = reuse_or_create
+                else:
+                    values[":stale_nonce"] = serialize(stored.nonce)
+                    update = replace_stale
                 continue
             previous = code_state(old, program_id)
             reused = previous is not None and previous.usable(now, settings.max_attempts)
