@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import urllib.request
 from typing import Any
 
@@ -21,7 +22,8 @@ def outbox(api: Api, destination: str) -> list[dict[str, Any]]:
     return messages
 
 
-def test_a_code_goes_to_the_customer_and_checks_out(api: Api) -> None:
+def test_a_code_goes_to_the_customer_and_checks_out(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="points_local.gateway")
     reply = api.get("/v1.1/points/validationcode", {"format": "json", "mobile": RAVI, "points": "100"})
     assert reply.status == 200
     item = reply.body["response"]["validation_code"]["code"]
@@ -44,6 +46,9 @@ def test_a_code_goes_to_the_customer_and_checks_out(api: Api) -> None:
     assert checked["response"]["points"]["redeemable"]["item_status"]["code"] == 800
     too_much = api.get(redeemable, {"mobile": RAVI, "points": "101", "validation_code": code}).body
     assert too_much["response"]["points"]["redeemable"]["item_status"]["code"] == 808
+    access_log = [record.getMessage() for record in caplog.records if record.name == "points_local.gateway"]
+    assert any("validation_code" in line for line in access_log)
+    assert not any(code in line or RAVI in line for line in access_log)
 
 
 def test_the_cleanup_schedule_can_be_run_on_demand(api: Api) -> None:

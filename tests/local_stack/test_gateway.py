@@ -341,3 +341,11 @@ def test_a_proxy_response_is_rendered_as_api_gateway_does() -> None:
     assert _header(response, "Flag") == ["true"]
     assert _header(response, "Content-Type") == ["application/json"]
     assert len(_header(response, "x-amzn-RequestId")) == 1
+
+
+def test_the_access_log_names_query_parameters_without_their_values() -> None:
+    from points_local.gateway import loggable_path
+
+    path = "/v1.1/points/isredeemable?format=json&mobile=919000000001&validation_code=216085&flag"
+    assert loggable_path(path) == "/v1.1/points/isredeemable?format&mobile&validation_code&flag"
+    assert loggable_path("/v1.1/points/redeem") == "/v1.1/points/redeem"
