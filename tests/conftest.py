@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,35 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         yield Aws(client, {table: table for table in TABLE_ENVIRONMENT}, sns, topic_arn)
         clear_caches()
         atomic_dynamodb.uninstall()
+
+
+@contextmanager
+def counted_calls(client: Any) -> Iterator[list[str]]:
+    """The operation names a boto3 client calls while the block runs (round trips, retries not included)."""
+    service = client.meta.service_model.endpoint_prefix
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    client.meta.events.register(f"before-call.{service}", record)
+    try:
+        yield calls
+    finally:
+        client.meta.events.unregister(f"before-call.{service}", record)
+
+
+@pytest.fixture
+def dynamodb_calls(aws: Aws) -> Iterator[list[str]]:
+    from points_core.aws import dynamodb_client
+
+    with counted_calls(dynamodb_client()) as calls:
+        yield calls
+
+
+@pytest.fixture
+def sns_calls(aws: Aws) -> Iterator[list[str]]:
+    from points_core.aws import sns_client
+
+    with counted_calls(sns_client()) as calls:
+        yield calls

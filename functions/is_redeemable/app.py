@@ -14,6 +14,7 @@ from points_core.api import (
     CustomerIdentifiers,
     caller,
     create_app,
+    documented_responses,
     json_response,
     lambda_entry,
     require_json_format,
@@ -21,7 +22,7 @@ from points_core.api import (
 )
 from points_core.observability import metrics
 from points_core.services.redeemability import RedeemableQuery, check_redeemable, parse_validation_type
-from points_core.wire import ErrorEnvelope, IsRedeemableEnvelope
+from points_core.wire import IsRedeemableEnvelope
 
 app = create_app(failure_payload=views.is_redeemable_failure)
 
@@ -37,25 +38,9 @@ OptionalText = str | None
         "the first failing rule answers in `item_status` with HTTP 200 and `status.code` 500."
     ),
     tags=["points v1.1"],
-    responses={
-        200: {
-            "description": "Checked (see item_status)",
-            "content": {"application/json": {"model": IsRedeemableEnvelope}},
-        },
-        400: {"description": "Invalid input", "content": {"application/json": {"model": ErrorEnvelope}}},
-        401: {
-            "description": "Authentication failed",
-            "content": {"application/json": {"model": ErrorEnvelope}},
-        },
-        429: {
-            "description": "issue_otp refused by the send limit",
-            "content": {"application/json": {"model": IsRedeemableEnvelope}},
-        },
-        500: {
-            "description": "Unexpected failure (889)",
-            "content": {"application/json": {"model": IsRedeemableEnvelope}},
-        },
-    },
+    responses=documented_responses(
+        IsRedeemableEnvelope, "Checked (see item_status)", {429: "issue_otp refused by the send limit"}
+    ),
 )
 @app.get("/v1.1/points/isredeemable.json", include_in_schema=False)
 def is_redeemable(

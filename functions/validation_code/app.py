@@ -15,13 +15,14 @@ from points_core.api import (
     CustomerIdentifiers,
     caller,
     create_app,
+    documented_responses,
     json_response,
     lambda_entry,
     require_json_format,
 )
 from points_core.observability import metrics
 from points_core.services.validation_codes import CodeRequest, issue_validation_code
-from points_core.wire import ErrorEnvelope, ValidationCodeEnvelope
+from points_core.wire import ValidationCodeEnvelope
 
 app = create_app(failure_payload=views.validation_code_failure)
 
@@ -37,25 +38,9 @@ OptionalText = str | None
         "toward the org's limit per window (429, HTTP 429 with Retry-After). A failed delivery answers 860."
     ),
     tags=["points v1.1"],
-    responses={
-        200: {
-            "description": "Sent, or refused (see item_status)",
-            "content": {"application/json": {"model": ValidationCodeEnvelope}},
-        },
-        400: {"description": "Invalid input", "content": {"application/json": {"model": ErrorEnvelope}}},
-        401: {
-            "description": "Authentication failed",
-            "content": {"application/json": {"model": ErrorEnvelope}},
-        },
-        429: {
-            "description": "Send limit reached",
-            "content": {"application/json": {"model": ValidationCodeEnvelope}},
-        },
-        500: {
-            "description": "Unexpected failure (889)",
-            "content": {"application/json": {"model": ValidationCodeEnvelope}},
-        },
-    },
+    responses=documented_responses(
+        ValidationCodeEnvelope, "Sent, or refused (see item_status)", {429: "Send limit reached"}
+    ),
 )
 @app.get("/v1.1/points/validationcode.json", include_in_schema=False)
 def validation_code(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -75,19 +75,6 @@ def invoke(demo: None) -> Invoke:
         return response["statusCode"], json.loads(response["body"], parse_float=Decimal)
 
     return call
-
-
-@pytest.fixture
-def dynamodb_calls() -> Iterator[list[str]]:
-    calls: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    client = dynamodb_client()
-    client.meta.events.register("before-call.dynamodb", record)
-    yield calls
-    client.meta.events.unregister("before-call.dynamodb", record)
 
 
 def item(body: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from points_core.aws import dynamodb_client, sns_client
+from points_core.aws import sns_client
 from points_core.codes import Item, Otp
 from points_core.models import OtpSettings
 from points_core.repositories import otp_repository
@@ -80,32 +80,6 @@ def issued(body: dict[str, Any]) -> dict[str, Any]:
 def checked(body: dict[str, Any]) -> dict[str, Any]:
     item: dict[str, Any] = body["response"]["points"]["redeemable"]
     return item
-
-
-@pytest.fixture
-def dynamodb_calls() -> Iterator[list[str]]:
-    calls: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    client = dynamodb_client()
-    client.meta.events.register("before-call.dynamodb", record)
-    yield calls
-    client.meta.events.unregister("before-call.dynamodb", record)
-
-
-@pytest.fixture
-def sns_calls() -> Iterator[list[str]]:
-    calls: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    client = sns_client()
-    client.meta.events.register("before-call.sns", record)
-    yield calls
-    client.meta.events.unregister("before-call.sns", record)
 
 
 def fail_sns(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, ValidationError
@@ -18,6 +19,7 @@ from points_core.envelope import dumps, v11
 from points_core.errors import InvalidInput
 from points_core.models import Caller
 from points_core.observability import logger, metrics, tracer
+from points_core.wire import ErrorEnvelope
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 SUPPORTED_FORMATS = ("json",)
@@ -42,6 +44,25 @@ class CustomerIdentifiers(BaseModel):
 
 class Unauthenticated(Exception):
     """The request reached a function without an authorizer context (it did not come through the gateway)."""
+
+
+def documented_responses(
+    envelope: type[BaseModel], ok: str, more: dict[int, str] | None = None
+) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI responses of a v1.1 route: its own envelope for 200, 500 and each status in `more`, the
+    request-level envelope for 400 and 401."""
+
+    def answer(description: str, model: type[BaseModel]) -> OpenAPIResponse:
+        return {"description": description, "content": {"application/json": {"model": model}}}
+
+    responses: dict[int, OpenAPIResponse] = {
+        200: answer(ok, envelope),
+        400: answer("Invalid input", ErrorEnvelope),
+        401: answer("Authentication failed", ErrorEnvelope),
+        500: answer("Unexpected failure (889)", envelope),
+    }
+    responses.update({status: answer(text, envelope) for status, text in (more or {}).items()})
+    return dict(sorted(responses.items()))
 
 
 def require_json_format(format_param: str | None) -> None:
