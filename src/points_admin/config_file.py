@@ -29,6 +29,7 @@ from points_admin.errors import CommandError
 from points_core.models import OrgConfig, TillLogin
 from points_core.repositories import ConfigRepository
 from points_core.security import client_password, hash_password, verify_password
+from points_core.timezones import zone_rules
 
 _MD5_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 # pydantic's "Input should be greater than 0" reads "must be greater than 0" after the field's path.
@@ -187,7 +188,7 @@ def validate(document: dict[str, Any]) -> Plan:
         tills.append(entry)
     if problems or org is None:
         raise InvalidConfig(problems)
-    return Plan(org, tills)
+    return Plan(org.model_copy(update={"timezone_rules": zone_rules(org.timezone)}), tills)
 
 
 def _names(names: Sequence[str]) -> str:

@@ -9,7 +9,7 @@ answers. Validation (808/822/823/824) and redemption time (859) follow in the se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from points_core.codes import Item, Status
@@ -170,3 +170,21 @@ def evaluate(check: RedemptionCheck, *, success: Status = Item.REDEEMABLE) -> De
     except RuleFailure as failure:
         return Decision(status=failure.status, redeemable=False, quote=requested)
     return Decision(status=success, redeemable=True, quote=requested)
+
+
+REDEMPTION_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def redemption_time(text: str | None, zone: tzinfo, now: datetime, backdating_days: int) -> datetime:
+    """`YYYY-MM-DD HH:MM:SS` in the org's zone; absent is now. More than five minutes ahead, or older than the
+    org's back-dating window, is 859, as is anything else."""
+    if text is None or not text.strip():
+        return now
+    try:
+        local = datetime.strptime(text.strip(), REDEMPTION_TIME_FORMAT).replace(tzinfo=zone)
+    except ValueError:
+        raise RuleFailure(Item.INVALID_REDEMPTION_TIME) from None
+    if local > now + FUTURE_TOLERANCE or local < now - timedelta(days=backdating_days):
+        raise RuleFailure(Item.INVALID_REDEMPTION_TIME)
+    return local

@@ -11,6 +11,7 @@ from points_core.models.config import (
 )
 from points_core.models.customer import MAX_LIVE_ALLOCATIONS, Allocation, CustomerProfile, Enrolment, Wallet
 from points_core.models.ledger import AwardEntry, EntryKind
+from points_core.models.redemption import Draw
 
 __all__ = [
     "MAX_LIVE_ALLOCATIONS",
@@ -18,6 +19,7 @@ __all__ = [
     "AwardEntry",
     "Caller",
     "CustomerProfile",
+    "Draw",
     "Enrolment",
     "EntryKind",
     "OrgConfig",

@@ -88,6 +88,11 @@ class OrgConfig(_Model):
     org_id: Annotated[int, Field(gt=0)]
     name: str = ""
     timezone: str = "UTC"
+    timezone_rules: str = Field(
+        default="",
+        repr=False,
+        description="Compiled zone rules (TZif, base64) from apply-config, for runtimes without tzdata",
+    )
     country_code: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}$")] = Field(
         description="Default country calling code, prefixed to national mobile numbers"
     )
