@@ -52,6 +52,7 @@ TABLE_ENVIRONMENT = {
     "CustomersTable": "CUSTOMERS_TABLE",
     "LedgerTable": "LEDGER_TABLE",
     "OtpTable": "OTP_TABLE",
+    "RedemptionsTable": "REDEMPTIONS_TABLE",
 }
 
 
@@ -65,6 +66,7 @@ def clear_caches() -> None:
     repositories.config_repository.cache_clear()
     repositories.customer_repository.cache_clear()
     repositories.otp_repository.cache_clear()
+    repositories.redemption_repository.cache_clear()
 
 
 @pytest.fixture

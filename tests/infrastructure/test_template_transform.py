@@ -68,6 +68,16 @@ FUNCTION_ACCESS: dict[str, Access] = {
         },
         sms=True,
     ),
+    "RedeemFunction": Access(
+        {
+            "ConfigTable": allow("dynamodb:GetItem"),
+            "CustomersTable": allow("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"),
+            "OtpTable": allow("dynamodb:BatchGetItem", "dynamodb:UpdateItem"),
+            "RedemptionsTable": allow("dynamodb:BatchGetItem", "dynamodb:PutItem"),
+            "LedgerTable": allow("dynamodb:PutItem"),
+            "OtpSecret": allow("secretsmanager:GetSecretValue"),
+        }
+    ),
     "OtpCleanupFunction": Access(
         {"OtpTable/index/by_expiry": allow("dynamodb:Query"), "OtpTable": allow("dynamodb:DeleteItem")}
     ),

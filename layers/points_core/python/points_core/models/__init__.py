@@ -11,13 +11,14 @@ from points_core.models.config import (
 )
 from points_core.models.customer import MAX_LIVE_ALLOCATIONS, Allocation, CustomerProfile, Enrolment, Wallet
 from points_core.models.ledger import AwardEntry, EntryKind
-from points_core.models.redemption import Draw
+from points_core.models.redemption import CustomField, Draw, Redemption
 
 __all__ = [
     "MAX_LIVE_ALLOCATIONS",
     "Allocation",
     "AwardEntry",
     "Caller",
+    "CustomField",
     "CustomerProfile",
     "Draw",
     "Enrolment",
@@ -25,6 +26,7 @@ __all__ = [
     "OrgConfig",
     "OtpSettings",
     "Program",
+    "Redemption",
     "RedemptionRules",
     "Store",
     "TillLogin",

@@ -8,6 +8,7 @@ from points_core.aws import dynamodb_client
 from points_core.repositories.config import ConfigRepository
 from points_core.repositories.customers import Contact, CustomerRepository, CustomerUpsert, WalletConflict
 from points_core.repositories.otp import OtpRepository
+from points_core.repositories.redemptions import RedemptionRepository
 from points_core.settings import get_settings
 
 __all__ = [
@@ -16,10 +17,12 @@ __all__ = [
     "CustomerRepository",
     "CustomerUpsert",
     "OtpRepository",
+    "RedemptionRepository",
     "WalletConflict",
     "config_repository",
     "customer_repository",
     "otp_repository",
+    "redemption_repository",
 ]
 
 
@@ -35,7 +38,23 @@ def config_repository() -> ConfigRepository:
 def customer_repository() -> CustomerRepository:
     settings = get_settings()
     return CustomerRepository(
-        dynamodb_client(), settings.customers_table, settings.ledger_table, otp_table=settings.otp_table
+        dynamodb_client(),
+        settings.customers_table,
+        settings.ledger_table,
+        otp_table=settings.otp_table,
+        redemptions_table=settings.redemptions_table,
+    )
+
+
+@cache
+def redemption_repository() -> RedemptionRepository:
+    settings = get_settings()
+    return RedemptionRepository(
+        dynamodb_client(),
+        redemptions=settings.redemptions_table,
+        customers=settings.customers_table,
+        ledger=settings.ledger_table,
+        otp=settings.otp_table,
     )
 
 

@@ -39,6 +39,8 @@ class Snapshot:
     wallet: Wallet | None = None
     codes: dict[str, Any] | None = None
     """The customer's validation-code state item, when asked for and present."""
+    reference: dict[str, Any] | None = None
+    """The marker of the asked-for `external_reference_number`, when it has been used."""
 
 
 class WalletConflict(Exception):
@@ -55,11 +57,20 @@ class CustomerUpsert:
 
 
 class CustomerRepository:
-    def __init__(self, client: Any, customers_table: str, ledger_table: str, *, otp_table: str = "") -> None:
+    def __init__(
+        self,
+        client: Any,
+        customers_table: str,
+        ledger_table: str,
+        *,
+        otp_table: str = "",
+        redemptions_table: str = "",
+    ) -> None:
         self._client = client
         self._customers = customers_table
         self._ledger = ledger_table
         self._otp = otp_table
+        self._redemptions = redemptions_table
 
     # Reads on the request path: at most two round trips.
 
@@ -97,18 +108,29 @@ class CustomerRepository:
         )
 
     def profile_and_wallet(
-        self, org_id: int, customer_id: str, program_id: int | None, *, with_codes: bool = False
+        self,
+        org_id: int,
+        customer_id: str,
+        program_id: int | None,
+        *,
+        with_codes: bool = False,
+        reference: str | None = None,
     ) -> Snapshot:
-        """Profile, the program's wallet and (`with_codes`) the validation-code state: one BatchGetItem."""
+        """Profile, the program's wallet, and when asked the validation-code state and the marker of an
+        `external_reference_number`: one BatchGetItem."""
         wanted = {self._customers: [keys.profile(org_id, customer_id)]}
         if program_id is not None:
             wanted[self._customers].append(keys.wallet(org_id, customer_id, program_id))
         if with_codes:
             wanted[self._otp] = [keys.otp_state(org_id, customer_id)]
+        if reference:
+            wanted[self._redemptions] = [keys.reference(org_id, reference)]
         snapshot = Snapshot()
         for table, items in batch_get_tables(self._client, wanted).items():
             for item in items:
-                if table == self._otp:
+                if table == self._redemptions:
+                    snapshot.reference = item
+                elif table == self._otp:
                     snapshot.codes = from_item(item)
                 elif item["sk"]["S"] == "PROFILE":
                     snapshot.profile = _load(CustomerProfile, item)

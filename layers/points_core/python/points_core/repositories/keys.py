@@ -3,6 +3,7 @@ a Basic-auth request reaches before any org is known."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from points_core.identifiers import Identifier
@@ -54,3 +55,26 @@ def award_entry(org_id: int, customer_id: str, program_id: int, allocation_id: s
 def otp_state(org_id: int, customer_id: str) -> dict[str, Any]:
     """A customer's validation codes (one per program) and send counters, in the Otp table."""
     return key(f"ORG#{org_id}#OTP#{customer_id}", "STATE")
+
+
+def _digest(text: str) -> str:
+    """Caller-chosen text in a key: fixed length whatever its size (references have no length limit)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def redemption(org_id: int, redemption_id: str) -> dict[str, Any]:
+    return key(f"ORG#{org_id}#RED#{redemption_id}", "REDEMPTION")
+
+
+def reference(org_id: int, external_reference_number: str) -> dict[str, Any]:
+    """Marks an `external_reference_number` as used in the org, forever."""
+    return key(f"ORG#{org_id}#REF#{_digest(external_reference_number)}", "REF")
+
+
+def bill_redemption(org_id: int, transaction_number: str, redemption_id: str) -> dict[str, Any]:
+    """One redemption on a bill: all of a bill's redemptions share the partition."""
+    return key(f"ORG#{org_id}#BILL#{_digest(transaction_number)}", f"RED#{redemption_id}")
+
+
+def redemption_entry(org_id: int, customer_id: str, program_id: int, redemption_id: str) -> dict[str, Any]:
+    return key(customer_partition(org_id, customer_id), f"P#{program_id}#REDEEM#{redemption_id}")

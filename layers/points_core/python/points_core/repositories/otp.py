@@ -30,7 +30,7 @@ MAX_ISSUE_ATTEMPTS = 3
 _PLACEHOLDER = re.compile(r"[#:][A-Za-z0-9_]+")
 
 
-def _code_names(program_id: int) -> dict[str, str]:
+def code_names(program_id: int) -> dict[str, str]:
     prefix = f"c{program_id}_"
     return {f"#{field}": prefix + field for field in ("nonce", "issued", "expires", "points", "attempts")}
 
@@ -49,7 +49,7 @@ def expiry_bucket(epoch: int) -> str:
 
 
 def code_state(values: Mapping[str, Any], program_id: int) -> CodeState | None:
-    names = _code_names(program_id)
+    names = code_names(program_id)
     if names["#nonce"] not in values:
         return None
     return CodeState(
@@ -101,7 +101,7 @@ class OtpRepository:
     ) -> Issued:
         """Re-use the customer's valid code for this program, or create one from `nonce`, bound to `points`,
         and count the send; `SendLimitReached` past `settings.max_sends` in the window (nothing written)."""
-        names = _code_names(program_id)
+        names = code_names(program_id)
         window = _window_name(now, settings)
         expires = now + settings.validity_minutes * 60
         ttl = max(expires, window_end(now, settings))
@@ -168,7 +168,7 @@ class OtpRepository:
 
     def undo_issue(self, org_id: int, customer_id: str, program_id: int, issued: Issued) -> None:
         """After a failed delivery: the send does not count, and a code nobody received does not exist."""
-        names = _code_names(program_id)
+        names = code_names(program_id)
         values = {":nonce": serialize(issued.state.nonce), ":minus_one": serialize(-1)}
         if issued.fresh:
             expression = (
@@ -189,7 +189,7 @@ class OtpRepository:
 
     def record_wrong_attempt(self, org_id: int, customer_id: str, program_id: int, nonce: str) -> None:
         """Count a wrong code against the code that was checked (not against a newer one)."""
-        names = _code_names(program_id)
+        names = code_names(program_id)
         try:
             self._client.update_item(
                 TableName=self._table,

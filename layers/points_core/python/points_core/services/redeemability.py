@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
-from points_core.codes import Item, Otp, Status
+from points_core.codes import Item, Otp
 from points_core.errors import InvalidInput
-from points_core.identifiers import Identifier, MalformedIdentifier, pick_identifier
+from points_core.identifiers import Identifier
 from points_core.models import Caller, CustomerProfile, OrgConfig, Program, Wallet
 from points_core.notifications import Destination
 from points_core.observability import logger, mask_identifier
@@ -21,7 +20,8 @@ from points_core.repositories import (
     config_repository,
     customer_repository,
 )
-from points_core.rules import Decision, RedemptionCheck, RuleFailure, echo_amount, evaluate, resolve_program
+from points_core.rules import Decision, RedemptionCheck, echo_amount, evaluate
+from points_core.services.lookup import Lookup, look_up
 from points_core.services.validation_codes import check_given_code, send_code
 
 
@@ -85,52 +85,8 @@ class RedeemableOutcome:
         return self.decision.quote.points if self.decision.quote else echo_amount(self.query.amount_text)
 
 
-@dataclass(frozen=True, slots=True)
-class _Lookup:
-    identifier: Identifier | None = None
-    customer_failure: Status | None = None
-    program: Program | None = None
-    program_failure: Status | None = None
-    profile: CustomerProfile | None = None
-    wallet: Wallet | None = None
-    codes: dict[str, Any] | None = None
-
-
-def _lookup(org: OrgConfig, caller: Caller, query: RedeemableQuery, customers: CustomerRepository) -> _Lookup:
-    try:
-        identifier = pick_identifier(query.identifiers, org.country_code, org.mobile_national_digits)
-    except MalformedIdentifier:
-        identifier = None
-    try:
-        program: Program | None = resolve_program(org, query.program_id, caller.store_id)
-        program_failure = None
-    except RuleFailure as failure:
-        program, program_failure = None, failure.status
-    if identifier is None:
-        return _Lookup(None, Item.INVALID_IDENTIFIER, program, program_failure)
-    customer_id = customers.resolve(org.org_id, identifier)
-    if customer_id is None:
-        return _Lookup(identifier, Item.CUSTOMER_NOT_FOUND, program, program_failure)
-    snapshot = customers.profile_and_wallet(
-        org.org_id,
-        customer_id,
-        program.program_id if program else None,
-        with_codes=query.code_to_check is not None,
-    )
-    customer_failure = None if snapshot.profile else Item.CUSTOMER_NOT_FOUND
-    return _Lookup(
-        identifier,
-        customer_failure,
-        program,
-        program_failure,
-        snapshot.profile,
-        snapshot.wallet,
-        snapshot.codes,
-    )
-
-
 def _after_the_rules(
-    org: OrgConfig, query: RedeemableQuery, found: _Lookup, decision: Decision, now: datetime
+    org: OrgConfig, query: RedeemableQuery, found: Lookup, decision: Decision, now: datetime
 ) -> tuple[Decision, int | None]:
     """Once the rules passed: validation (823, 808), then issuing (429; a failed delivery is warning 876)."""
     if not decision.redeemable or found.profile is None or found.program is None or decision.quote is None:
@@ -167,7 +123,14 @@ def check_redeemable(
     if org is None:
         logger.warning("org has no configuration", extra={"org_id": caller.org_id})
         return RedeemableOutcome(Decision(Item.PROGRAM_NOT_CONFIGURED, redeemable=False), query)
-    found = _lookup(org, caller, query, customers or customer_repository())
+    found = look_up(
+        org,
+        caller.store_id,
+        query.identifiers,
+        query.program_id,
+        customers or customer_repository(),
+        with_codes=query.code_to_check is not None,
+    )
     decision = evaluate(
         RedemptionCheck(
             org=org,
