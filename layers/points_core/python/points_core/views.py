@@ -8,8 +8,9 @@ from typing import Any
 from points_core.codes import Otp, RequestStatus, Status
 from points_core.envelope import decimal_text, flag, request_status, status_block
 from points_core.services.redeemability import RedeemableOutcome
+from points_core.services.redemption import ItemOutcome
 from points_core.services.validation_codes import CodeOutcome
-from points_core.wire import IsRedeemableEnvelope, ValidationCodeEnvelope
+from points_core.wire import IsRedeemableEnvelope, RedeemEnvelope, ValidationCodeEnvelope
 
 _ECHOED_IDENTIFIERS = ("mobile", "email", "external_id")
 
@@ -109,3 +110,85 @@ def _validation_code(
         }
     )
     return envelope.model_dump()
+
+
+def _redeemed(outcome: ItemOutcome) -> dict[str, Any]:
+    profile = outcome.profile
+    given = outcome.item.identifiers
+    item: dict[str, Any] = {
+        "mobile": profile.mobile if profile else (given.get("mobile") or "").strip(),
+        "email": profile.email if profile else (given.get("email") or "").strip(),
+        "external_id": profile.external_id if profile else (given.get("external_id") or "").strip(),
+        "user_id": profile.customer_id if profile else None,
+        "points_redeemed": decimal_text(outcome.quote.points)
+        if outcome.quote
+        else (outcome.item.points or ""),
+        "redemption_purpose": outcome.item.purpose,
+        "redeemed_value": Decimal(0),
+        "side_effects": {"effect": []},
+        "item_status": status_block(outcome.status, success=outcome.success),
+    }
+    redemption = outcome.redemption
+    if redemption is not None:
+        item.update(
+            redemption_id=redemption.redemption_id,
+            redeemed_value=redemption.value,
+            redeemed_local_value=redemption.local_value,
+            balance=redemption.balance_after,
+            side_effects={
+                "effect": [
+                    {
+                        "id": redemption.summary_id,
+                        "case_value": "false",
+                        "num_points": redemption.points,
+                        "currency_value": redemption.value,
+                        "validation_code": outcome.item.validation_code if redemption.validated else "",
+                        "points_redemption_summary_id": str(redemption.summary_id),
+                        "redeemed_on_bill_number": redemption.transaction_number,
+                        "redeemed_on_bill_id": -1,
+                        "type": "points",
+                    }
+                ]
+            },
+        )
+    elif outcome.original is not None:
+        item.update(redemption_id=outcome.original.redemption_id, balance=outcome.original.balance_after)
+    return item
+
+
+def redeem(outcomes: list[ItemOutcome], *, single: bool) -> dict[str, Any]:
+    """`responses.points` is an object when the request sent one item, a list when it sent a list."""
+    successes = [outcome.success for outcome in outcomes]
+    items = [_redeemed(outcome) for outcome in outcomes]
+    envelope = RedeemEnvelope.model_validate(
+        {
+            "response": {
+                "status": status_block(request_status(successes), success=all(successes)),
+                "responses": {"points": items[0] if single else items},
+            }
+        }
+    )
+    # Only what was set: a failed item has no balance or redemption id, but does say `user_id: null`.
+    return envelope.model_dump(exclude_unset=True)
+
+
+def redeem_failure(status: Status) -> dict[str, Any]:
+    return RedeemEnvelope.model_validate(
+        {
+            "response": {
+                "status": status_block(request_status([False]), success=False),
+                "responses": {
+                    "points": {
+                        "mobile": "",
+                        "email": "",
+                        "external_id": "",
+                        "user_id": None,
+                        "points_redeemed": "",
+                        "redeemed_value": Decimal(0),
+                        "side_effects": {"effect": []},
+                        "item_status": status_block(status, success=False),
+                    }
+                },
+            }
+        }
+    ).model_dump(exclude_unset=True)

@@ -73,6 +73,52 @@ class ValidationCodeEnvelope(_Wire):
     response: ValidationCodeResponse
 
 
+class Effect(_Wire):
+    id: int
+    case_value: Flag
+    num_points: Number
+    currency_value: Number
+    validation_code: str
+    points_redemption_summary_id: str
+    redeemed_on_bill_number: str
+    redeemed_on_bill_id: int
+    type: Literal["points"]
+
+
+class SideEffects(_Wire):
+    effect: list[Effect]
+
+
+class Redeemed(_Wire):
+    mobile: str
+    email: str
+    external_id: str
+    user_id: str | None
+    redemption_id: str | None = None
+    points_redeemed: str = Field(description="A string, as Capillary sends it")
+    redemption_purpose: str = ""
+    redeemed_value: Number
+    redeemed_local_value: Number | None = None
+    balance: Number | None = Field(
+        default=None, description="Balance after the debit (and on 744, after the original)"
+    )
+    side_effects: SideEffects
+    item_status: StatusBlock
+
+
+class RedeemResponses(_Wire):
+    points: Redeemed | list[Redeemed] = Field(description="An object for one item, a list for several")
+
+
+class RedeemResponse(_Wire):
+    status: StatusBlock
+    responses: RedeemResponses
+
+
+class RedeemEnvelope(_Wire):
+    response: RedeemResponse
+
+
 class ErrorResponse(_Wire):
     status: StatusBlock
 

@@ -95,11 +95,11 @@ def _after_the_rules(
     if query.validation_type is ValidationType.MISSED_CALL and not query.skip_validation:
         return Decision(Item.MISSED_CALL_DISABLED, redeemable=False, quote=decision.quote), None
     if query.code_to_check is not None:
-        refused = check_given_code(
+        checked = check_given_code(
             org, profile.customer_id, program, points, query.code_to_check, found.codes, now
         )
-        if refused is not None:
-            return Decision(refused, redeemable=False, quote=decision.quote), None
+        if checked.refused is not None:
+            return Decision(checked.refused, redeemable=False, quote=decision.quote), None
     if query.issue_otp:
         sent = send_code(
             org, profile.customer_id, Destination(profile.mobile, profile.email), program, points, now

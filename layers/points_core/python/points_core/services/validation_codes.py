@@ -18,7 +18,7 @@ from points_core.identifiers import MalformedIdentifier, pick_identifier
 from points_core.models import Caller, OrgConfig, Program
 from points_core.notifications import Channel, DeliveryFailed, Destination, deliver
 from points_core.observability import logger, mask_identifier, metrics
-from points_core.otp import Rejection, check_code, derive_code, message_text, new_nonce
+from points_core.otp import CodeState, Rejection, check_code, derive_code, message_text, new_nonce
 from points_core.repositories import (
     ConfigRepository,
     Contact,
@@ -89,6 +89,13 @@ def send_code(
     return Sent(_ISSUED[channels], delivered=True)
 
 
+@dataclass(frozen=True, slots=True)
+class CodeCheck:
+    refused: Status | None
+    """808, or None when the code is valid for these points."""
+    state: CodeState | None
+
+
 def check_given_code(
     org: OrgConfig,
     customer_id: str,
@@ -98,9 +105,9 @@ def check_given_code(
     otp_values: dict[str, Any] | None,
     now: datetime,
     otp: OtpRepository | None = None,
-) -> Status | None:
-    """None when `given` is the customer's valid code for these points (it is not consumed); otherwise 808,
-    and a wrong code counts as a failed attempt."""
+) -> CodeCheck:
+    """Whether `given` is the customer's valid code for these points (nothing is consumed here); a wrong
+    code counts as a failed attempt."""
     state = code_state(otp_values or {}, program.program_id)
     rejection = check_code(
         given,
@@ -114,14 +121,14 @@ def check_given_code(
         settings=org.otp,
     )
     if rejection is None:
-        return None
+        return CodeCheck(None, state)
     if rejection is Rejection.WRONG and state is not None:
         (otp or otp_repository()).record_wrong_attempt(
             org.org_id, customer_id, program.program_id, state.nonce
         )
     metrics.add_metric(name="OtpRejected", unit="Count", value=1)
     logger.info("validation code refused", extra={"customer_id": customer_id, "reason": rejection.value})
-    return Item.INVALID_VALIDATION_CODE
+    return CodeCheck(Item.INVALID_VALIDATION_CODE, state)
 
 
 @dataclass(frozen=True, slots=True)

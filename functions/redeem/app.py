@@ -1,0 +1,90 @@
+"""POST /v1.1/points/redeem: debit points, earliest expiry first, consuming the validation code, atomically
+and once per `external_reference_number`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from points_core import views
+from points_core.api import (
+    caller,
+    create_app,
+    documented_responses,
+    json_response,
+    lambda_entry,
+    require_json_format,
+    truthy,
+)
+from points_core.redeem_body import parse_redeem_body
+from points_core.services.redeemability import parse_validation_type
+from points_core.services.redemption import RedeemItem, RedeemOptions, redeem_item
+from points_core.wire import RedeemEnvelope
+
+app = create_app(failure_payload=views.redeem_failure)
+
+OptionalText = str | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@app.post(
+    "/v1.1/points/redeem",
+    summary="Redeem points",
+    description=(
+        'Body: {"root": {"redeem": item or [items]}}, each item with points_redeemed, customer{mobile|email|'
+        "external_id|...}, validation_code, transaction_number, external_reference_number, redemption_time "
+        "(YYYY-MM-DD HH:MM:SS, org time), notes, till_id, redemption_purpose, custom_fields. Each item is "
+        "processed on its own and atomically; a reused external_reference_number answers 744 (original id)."
+    ),
+    tags=["points v1.1"],
+    responses=documented_responses(RedeemEnvelope, "Processed (see each item_status)"),
+)
+@app.post("/v1.1/points/redeem.json", include_in_schema=False)
+def redeem(
+    program_id: Annotated[
+        OptionalText, Query(description="Program; default: the till's store mapping")
+    ] = None,
+    skip_validation: Annotated[
+        OptionalText, Query(description="true: no validation code (org permitting)")
+    ] = None,
+    validation_type: Annotated[OptionalText, Query(description="SMS (default), MISSED_CALL, INVALID")] = None,
+    format: Annotated[OptionalText, Query(description="json (default)")] = None,
+) -> Response[str]:
+    require_json_format(format)
+    options = RedeemOptions(
+        program_id=program_id,
+        skip_validation=truthy(skip_validation),
+        validation_type=parse_validation_type(validation_type),
+    )
+    body = parse_redeem_body(app.current_event.body)
+    who = caller(app)
+    outcomes = [
+        redeem_item(
+            who,
+            RedeemItem(
+                identifiers=item.customer.identifiers(),
+                points=item.points_redeemed,
+                transaction_number=item.transaction_number or "",
+                external_reference_number=item.external_reference_number or "",
+                validation_code=item.validation_code or "",
+                redemption_time=item.redemption_time,
+                notes=item.notes or "",
+                till_id=item.till_id or "",
+                purpose=item.redemption_purpose or "",
+                custom_fields=item.custom_fields.as_tuple() if item.custom_fields else (),
+            ),
+            options,
+            _now,
+        )
+        for item in body.items
+    ]
+    return json_response(views.redeem(outcomes, single=body.single))
+
+
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,211 @@
+"""redeem: debit points, earliest expiry first, atomically, once.
+
+Each item: the reference (744 with the original redemption when it was used), the same rules as isredeemable
+(one engine), validation (823, 824, 808), the redemption time (859), then one conditional transaction. A
+transaction refused because something changed meanwhile is retried from a fresh read, with jittered backoff;
+only when retries give out does the item answer 521.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from points_core.codes import Item, RequestStatus, Status
+from points_core.ledger import debit
+from points_core.models import Caller, CustomerProfile, CustomField, OrgConfig, Redemption
+from points_core.models.redemption import BASE62
+from points_core.observability import logger, metrics
+from points_core.repositories import (
+    ConfigRepository,
+    CustomerRepository,
+    RedemptionRepository,
+    config_repository,
+    customer_repository,
+    redemption_repository,
+)
+from points_core.repositories.redemptions import CodeToConsume, NotRecorded, Refusal, UsedReference
+from points_core.rules import Quote, RedemptionCheck, RuleFailure, evaluate, redemption_time
+from points_core.services.lookup import Lookup, look_up
+from points_core.services.redeemability import ValidationType
+from points_core.services.validation_codes import check_given_code
+from points_core.timezones import org_zone
+
+MAX_ATTEMPTS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemItem:
+    identifiers: dict[str, str | None]
+    points: str | None
+    transaction_number: str = ""
+    external_reference_number: str = ""
+    validation_code: str = ""
+    redemption_time: str | None = None
+    notes: str = ""
+    till_id: str = ""
+    purpose: str = ""
+    custom_fields: tuple[CustomField, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemOptions:
+    program_id: str | None = None
+    skip_validation: bool = False
+    validation_type: ValidationType = ValidationType.SMS
+
+    @property
+    def skipping(self) -> bool:
+        return self.skip_validation or self.validation_type is ValidationType.INVALID
+
+
+@dataclass(frozen=True, slots=True)
+class ItemOutcome:
+    status: Status
+    success: bool
+    item: RedeemItem
+    profile: CustomerProfile | None = None
+    redemption: Redemption | None = None
+    original: UsedReference | None = None
+    """The redemption an already used `external_reference_number` belongs to (744)."""
+    quote: Quote | None = field(default=None)
+
+
+def new_redemption_id() -> str:
+    return "".join(secrets.choice(BASE62) for _ in range(6))
+
+
+def _validate(
+    org: OrgConfig, found: Lookup, item: RedeemItem, options: RedeemOptions, points: Decimal, now: datetime
+) -> CodeToConsume | None:
+    """823/824/808, or the code the transaction must consume (None when validation is skipped)."""
+    if options.validation_type is ValidationType.MISSED_CALL and not options.skip_validation:
+        raise RuleFailure(Item.MISSED_CALL_DISABLED)
+    if options.skipping:
+        if not org.allow_skip_validation:
+            raise RuleFailure(Item.VALIDATION_MANDATORY)
+        return None
+    assert found.profile is not None and found.program is not None
+    checked = check_given_code(
+        org, found.profile.customer_id, found.program, points, item.validation_code, found.codes, now
+    )
+    if checked.refused is not None or checked.state is None:
+        raise RuleFailure(Item.INVALID_VALIDATION_CODE)
+    return CodeToConsume(
+        found.program.program_id, checked.state.nonce, points, int(now.timestamp()), org.otp.max_attempts
+    )
+
+
+def _attempt(
+    org: OrgConfig,
+    caller: Caller,
+    item: RedeemItem,
+    options: RedeemOptions,
+    now: datetime,
+    customers: CustomerRepository,
+    redemptions: RedemptionRepository,
+) -> ItemOutcome:
+    found = look_up(
+        org,
+        caller.store_id,
+        item.identifiers,
+        options.program_id,
+        customers,
+        with_codes=not options.skipping,
+        reference=item.external_reference_number or None,
+    )
+    if found.reference is not None:
+        original = redemptions.used_reference(found.reference)
+        return ItemOutcome(Item.DUPLICATE_REFERENCE, False, item, found.profile, original=original)
+    decision = evaluate(
+        RedemptionCheck(
+            org=org,
+            now=now,
+            amount_text=item.points,
+            customer=found.profile,
+            customer_failure=found.customer_failure,
+            program=found.program,
+            program_failure=found.program_failure,
+            wallet=found.wallet,
+        ),
+        success=Item.REDEEMED,
+    )
+    if not decision.redeemable or decision.quote is None:
+        return ItemOutcome(decision.status, False, item, found.profile, quote=decision.quote)
+    assert found.profile is not None and found.program is not None and found.wallet is not None
+    quote = decision.quote
+    try:
+        code = _validate(org, found, item, options, quote.points, now)
+        redeemed_at = redemption_time(item.redemption_time, org_zone(org), now, org.backdating_days)
+    except RuleFailure as failure:
+        return ItemOutcome(failure.status, False, item, found.profile, quote=quote)
+    wallet, draws = debit(found.wallet, quote.points, now)
+    redemption = Redemption(
+        redemption_id=new_redemption_id(),
+        customer_id=found.profile.customer_id,
+        program_id=found.program.program_id,
+        points=quote.points,
+        value=quote.value,
+        local_value=quote.local_value,
+        balance_after=wallet.balance(now),
+        draws=draws,
+        redeemed_at=redeemed_at,
+        recorded_at=now,
+        till_id=item.till_id or caller.till_id,
+        store_id=caller.store_id,
+        transaction_number=item.transaction_number,
+        external_reference_number=item.external_reference_number,
+        notes=item.notes,
+        purpose=item.purpose,
+        custom_fields=item.custom_fields,
+        validated=code is not None,
+    )
+    redemptions.record(org.org_id, redemption, found.wallet.version, wallet, code)
+    return ItemOutcome(Item.REDEEMED, True, item, found.profile, redemption=redemption, quote=quote)
+
+
+def redeem_item(
+    caller: Caller,
+    item: RedeemItem,
+    options: RedeemOptions,
+    clock: Callable[[], datetime],
+    *,
+    configs: ConfigRepository | None = None,
+    customers: CustomerRepository | None = None,
+    redemptions: RedemptionRepository | None = None,
+) -> ItemOutcome:
+    org = (configs or config_repository()).org(caller.org_id)
+    if org is None:
+        return ItemOutcome(Item.PROGRAM_NOT_CONFIGURED, False, item)
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            outcome = _attempt(
+                org,
+                caller,
+                item,
+                options,
+                clock(),
+                customers or customer_repository(),
+                redemptions or redemption_repository(),
+            )
+        except NotRecorded as refused:
+            logger.info("redemption not recorded, retrying", extra={"reasons": sorted(refused.refusals)})
+            # The next attempt reads again: a used reference then answers 744, a consumed code 808.
+            if refused.refusals <= {Refusal.ID_TAKEN}:
+                continue
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not security
+            continue
+        if not outcome.success:
+            metrics.add_metric(name="RedemptionsRefused", unit="Count", value=1)
+        if outcome.success and outcome.redemption is not None:
+            metrics.add_metric(name="Redemptions", unit="Count", value=1)
+            # CloudWatch stores doubles: the one place points become a float, for a dashboard only.
+            metrics.add_metric(name="PointsRedeemed", unit="Count", value=float(outcome.redemption.points))
+        return outcome
+    metrics.add_metric(name="RedemptionsGivenUp", unit="Count", value=1)
+    return ItemOutcome(RequestStatus.CUSTOMER_LOCKED, False, item)

@@ -1,0 +1,226 @@
+"""POST /v1.1/points/redeem against moto: the debit, the code consumed, the reference, the codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from points_core.models import OtpSettings
+from points_core.repositories import customer_repository
+from tests.conftest import Aws
+from tests.factories import (
+    NOW,
+    LambdaContext,
+    allocation,
+    api_event,
+    function_module,
+    org_config,
+    profile,
+    program,
+    seed_customer,
+    seed_org,
+)
+
+JANE = "919000000001"
+Redeem = Callable[..., tuple[int, dict[str, Any]]]
+
+
+@pytest.fixture
+def redeem(aws: Aws) -> Redeem:
+    seed_org(
+        org_config(
+            programs=(program(973, ratio="0.5", min_points=Decimal(10)),),
+            allow_skip_validation=True,
+            otp=OtpSettings(channels="sms"),
+        )
+    )
+    seed_customer(
+        profile("1001", JANE, email="jane.doe@example.com"),
+        allocation("500", expires_in_days=900, allocation_id="late"),
+        allocation("300", expires_in_days=30, allocation_id="soon"),
+        allocation("200", expires_in_days=-5, allocation_id="expired"),
+    )
+
+    def call(body: Any, query: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+        event = api_event(
+            "POST",
+            "/v1.1/points/redeem",
+            query or {},
+            body=json.dumps(body) if not isinstance(body, str) else body,
+        )
+        response = function_module("redeem").lambda_handler(event, LambdaContext())
+        return response["statusCode"], json.loads(response["body"], parse_float=Decimal)
+
+    return call
+
+
+def one(points: Any = 100, **fields: Any) -> dict[str, Any]:
+    return {"root": {"redeem": {"points_redeemed": points, "customer": {"mobile": JANE}, **fields}}}
+
+
+def item(body: dict[str, Any]) -> dict[str, Any]:
+    points: dict[str, Any] = body["response"]["responses"]["points"]
+    return points
+
+
+def balance() -> Decimal:
+    wallet = customer_repository().wallet(100737, "1001", 973)
+    assert wallet is not None
+    return wallet.balance(NOW)
+
+
+def test_a_redemption_debits_earliest_expiry_first_and_answers_the_reference_shape(redeem: Redeem) -> None:
+    status, body = redeem(
+        one(350, transaction_number="BILL-1", redemption_purpose="BILL_PAYMENT"), {"skip_validation": "true"}
+    )
+    assert status == 200
+    assert body["response"]["status"] == {"success": "true", "code": 200, "message": "Success"}
+    redeemed = item(body)
+    assert redeemed["item_status"] == {"success": "true", "code": 800, "message": "Points Redeemed"}
+    assert (redeemed["points_redeemed"], redeemed["redeemed_value"], redeemed["balance"]) == ("350", 175, 450)
+    assert redeemed["user_id"] == "1001"
+    assert len(redeemed["redemption_id"]) == 6
+    (effect,) = redeemed["side_effects"]["effect"]
+    assert effect["redeemed_on_bill_number"] == "BILL-1"
+    assert (effect["num_points"], effect["type"], effect["redeemed_on_bill_id"], effect["case_value"]) == (
+        350,
+        "points",
+        -1,
+        "false",
+    )
+    assert effect["points_redemption_summary_id"] == str(effect["id"])
+    assert balance() == 450
+    wallet = customer_repository().wallet(100737, "1001", 973)
+    assert wallet is not None
+    assert [(a.allocation_id, a.remaining) for a in wallet.allocations] == [("late", Decimal(450))]
+
+
+def test_a_reused_reference_answers_744_with_the_original(redeem: Redeem) -> None:
+    first = item(redeem(one(100, external_reference_number="REF-1"), {"skip_validation": "true"})[1])
+    status, body = redeem(one(100, external_reference_number="REF-1"), {"skip_validation": "true"})
+    assert status == 200
+    assert body["response"]["status"]["code"] == 500
+    again = item(body)
+    assert again["item_status"] == {
+        "success": "false",
+        "code": 744,
+        "message": "Reference number already exists",
+    }
+    assert (again["redemption_id"], again["balance"]) == (first["redemption_id"], first["balance"])
+    assert balance() == 700
+
+
+def test_skipping_validation_only_where_the_org_allows_it(aws: Aws, redeem: Redeem) -> None:
+    seed_org(org_config(programs=(program(973),), allow_skip_validation=False))
+    assert item(redeem(one(100), {"skip_validation": "true"})[1])["item_status"]["code"] == 824
+    assert balance() == 800
+
+
+@pytest.mark.parametrize(
+    ("body", "query", "code"),
+    [
+        (one(100), {"validation_type": "MISSED_CALL"}, 823),
+        (one(100, validation_code="123456"), {}, 808),
+        (one(100), {}, 808),
+        (one(100, redemption_time="2001-01-01 10:00:00"), {"skip_validation": "true"}, 859),
+        (one(100, redemption_time="yesterday"), {"skip_validation": "true"}, 859),
+        (one(900), {"skip_validation": "true"}, 818),
+        (one("10.0001"), {"skip_validation": "true"}, 878),
+        (one(0), {"skip_validation": "true"}, 801),
+        (
+            {"root": {"redeem": {"points_redeemed": 10, "customer": {"mobile": "919999999999"}}}},
+            {"skip_validation": "true"},
+            816,
+        ),
+    ],
+)
+def test_refusals_leave_the_balance_alone(
+    redeem: Redeem, body: dict[str, Any], query: dict[str, str], code: int
+) -> None:
+    status, answer = redeem(body, query)
+    assert (status, item(answer)["item_status"]["code"]) == (200, code)
+    assert item(answer)["side_effects"] == {"effect": []}
+    assert balance() == 800
+
+
+def test_several_items_each_on_their_own(redeem: Redeem) -> None:
+    body = {
+        "root": {
+            "redeem": [
+                {"points_redeemed": 100, "customer": {"mobile": JANE}},
+                {"points_redeemed": 5000, "customer": {"mobile": JANE}},
+            ]
+        }
+    }
+    status, answer = redeem(body, {"skip_validation": "true"})
+    assert status == 200
+    assert answer["response"]["status"] == {
+        "success": "false",
+        "code": 201,
+        "message": "One or more requests have failed due to errors",
+    }
+    first, second = answer["response"]["responses"]["points"]
+    assert (first["item_status"]["code"], second["item_status"]["code"]) == (800, 818)
+    assert balance() == 700
+
+
+@pytest.mark.parametrize(
+    "body", ["not json", "[]", '{"root": {}}', '{"root": {"redeem": []}}', '{"root": {"redeem": [1]}}']
+)
+def test_an_unusable_body_is_400(redeem: Redeem, body: str) -> None:
+    status, answer = redeem(body)
+    assert status == 400
+    assert answer["response"]["status"]["code"] == 400
+
+
+def last_code(aws: Aws) -> str:
+    return aws.sms_sent()[-1][1].split()[0]
+
+
+def request_code(points: str) -> None:
+    event = api_event("GET", "/v1.1/points/validationcode", {"mobile": JANE, "points": points})
+    assert function_module("validation_code").lambda_handler(event, LambdaContext())["statusCode"] == 200
+
+
+def test_the_code_is_consumed_by_the_redemption_and_only_then(aws: Aws, redeem: Redeem) -> None:
+    request_code("100")
+    code = last_code(aws)
+    assert item(redeem(one(101, validation_code=code))[1])["item_status"]["code"] == 808
+    redeemed = item(redeem(one(100, validation_code=code))[1])
+    assert redeemed["item_status"]["code"] == 800
+    assert redeemed["side_effects"]["effect"][0]["validation_code"] == code
+    assert item(redeem(one(50, validation_code=code))[1])["item_status"]["code"] == 808
+    assert balance() == 700
+    request_code("50")
+    assert last_code(aws) != code
+
+
+def test_warm_at_most_three_dynamodb_round_trips(aws: Aws, redeem: Redeem, dynamodb_calls: list[str]) -> None:
+    request_code("10")
+    redeem(one(10, validation_code=last_code(aws)))
+    request_code("10")
+    code = last_code(aws)
+    dynamodb_calls.clear()
+    assert (
+        item(redeem(one(10, validation_code=code, external_reference_number="R-9"))[1])["item_status"]["code"]
+        == 800
+    )
+    assert dynamodb_calls == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+
+
+def test_when_the_wallet_keeps_changing_the_item_answers_521(
+    redeem: Redeem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from points_core.repositories.redemptions import NotRecorded, RedemptionRepository, Refusal
+
+    def always_changed(*_: Any, **__: Any) -> None:
+        raise NotRecorded({Refusal.WALLET_CHANGED})
+
+    monkeypatch.setattr(RedemptionRepository, "record", always_changed)
+    monkeypatch.setattr("points_core.services.redemption.time.sleep", lambda _: None)
+    assert item(redeem(one(100), {"skip_validation": "true"})[1])["item_status"]["code"] == 521
+    assert balance() == 800
