@@ -53,6 +53,7 @@ TABLE_ENVIRONMENT = {
     "LedgerTable": "LEDGER_TABLE",
     "OtpTable": "OTP_TABLE",
     "RedemptionsTable": "REDEMPTIONS_TABLE",
+    "IdempotencyTable": "IDEMPOTENCY_TABLE",
 }
 
 

@@ -4,24 +4,29 @@ and once per `external_reference_number`."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from http import HTTPStatus
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from points_core import views
 from points_core.api import (
+    JSON_CONTENT_TYPE,
     caller,
     create_app,
     documented_responses,
-    json_response,
     lambda_entry,
     require_json_format,
     truthy,
 )
-from points_core.redeem_body import parse_redeem_body
+from points_core.envelope import dumps
+from points_core.idempotency import KEY_HEADER, once
+from points_core.models import Caller
+from points_core.observability import metrics
+from points_core.redeem_body import RedeemBody, parse_redeem_body
 from points_core.services.redeemability import parse_validation_type
-from points_core.services.redemption import RedeemItem, RedeemOptions, redeem_item
+from points_core.services.redemption import ItemOutcome, RedeemItem, RedeemOptions, redeem_item
 from points_core.wire import RedeemEnvelope
 
 app = create_app(failure_payload=views.redeem_failure)
@@ -62,9 +67,25 @@ def redeem(
         skip_validation=truthy(skip_validation),
         validation_type=parse_validation_type(validation_type),
     )
-    body = parse_redeem_body(app.current_event.body)
     who = caller(app)
-    outcomes = [
+    metrics.add_metric(name="RedeemRequests", unit="Count", value=1)
+    raw_body = app.current_event.body or ""
+    body = parse_redeem_body(raw_body)
+
+    def answer() -> dict[str, Any]:
+        return {
+            "status_code": int(HTTPStatus.OK),
+            "body": dumps(views.redeem(process(who, body, options), single=body.single)),
+        }
+
+    key = app.current_event.headers.get(KEY_HEADER)
+    # With a key, a retry replays the first answer (same bytes) instead of running again.
+    stored = once(key, who.org_id, raw_body, app.lambda_context, answer) if key is not None else answer()
+    return Response(stored["status_code"], JSON_CONTENT_TYPE, stored["body"])
+
+
+def process(who: Caller, body: RedeemBody, options: RedeemOptions) -> list[ItemOutcome]:
+    return [
         redeem_item(
             who,
             RedeemItem(
@@ -84,7 +105,6 @@ def redeem(
         )
         for item in body.items
     ]
-    return json_response(views.redeem(outcomes, single=body.single))
 
 
 lambda_handler = lambda_entry(app)

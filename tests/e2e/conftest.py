@@ -53,6 +53,28 @@ class Api:
         except urllib.error.HTTPError as error:
             return Reply(error.code, dict(error.headers), json.loads(error.read(), parse_float=Decimal))
 
+    def post(
+        self, path: str, query: dict[str, str], body: str, headers: dict[str, str] | None = None
+    ) -> Reply:
+        credentials = base64.b64encode(f"demo.till:{client_password('demo-till-password')}".encode()).decode()
+        request = urllib.request.Request(
+            f"{self.url}{path}?{urlencode(query)}",
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Authorization": f"Basic {credentials}",
+                "Content-Type": "application/json",
+                **(headers or {}),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return Reply(
+                    response.status, dict(response.headers), json.loads(response.read(), parse_float=Decimal)
+                )
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, dict(error.headers), json.loads(error.read(), parse_float=Decimal))
+
 
 @pytest.fixture(scope="package")
 def api() -> Iterator[Api]:

@@ -76,6 +76,9 @@ FUNCTION_ACCESS: dict[str, Access] = {
             "RedemptionsTable": allow("dynamodb:BatchGetItem", "dynamodb:PutItem"),
             "LedgerTable": allow("dynamodb:PutItem"),
             "OtpSecret": allow("secretsmanager:GetSecretValue"),
+            "IdempotencyTable": allow(
+                "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
+            ),
         }
     ),
     "OtpCleanupFunction": Access(

@@ -224,3 +224,62 @@ def test_when_the_wallet_keeps_changing_the_item_answers_521(
     monkeypatch.setattr("points_core.services.redemption.time.sleep", lambda _: None)
     assert item(redeem(one(100), {"skip_validation": "true"})[1])["item_status"]["code"] == 521
     assert balance() == 800
+
+
+def keyed(redeem_body: Any, key: str, query: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    event = api_event(
+        "POST",
+        "/v1.1/points/redeem",
+        query or {"skip_validation": "true"},
+        body=json.dumps(redeem_body),
+        headers={"idempotency-key": key},
+    )
+    response = function_module("redeem").lambda_handler(event, LambdaContext())
+    headers = {name: values[-1] for name, values in response.get("multiValueHeaders", {}).items()}
+    return response["statusCode"], headers, response["body"]
+
+
+def test_an_idempotency_key_replays_the_first_answer_byte_for_byte(redeem: Redeem) -> None:
+    first = keyed(one(100), "key-1")
+    again = keyed(one(100), "key-1")
+    assert first[0] == again[0] == 200
+    assert again[2] == first[2]
+    assert json.loads(first[2])["response"]["responses"]["points"]["item_status"]["code"] == 800
+    assert balance() == 700
+    assert keyed(one(100), "key-2")[0] == 200
+    assert balance() == 600
+
+
+def test_the_same_key_with_another_body_is_422(redeem: Redeem) -> None:
+    keyed(one(100), "key-1")
+    status, _, body = keyed(one(200), "key-1")
+    assert status == 422
+    assert json.loads(body)["response"]["status"] == {
+        "success": "false",
+        "code": 422,
+        "message": "Idempotency-Key was used with another request body",
+    }
+    assert balance() == 700
+
+
+def test_a_key_still_in_flight_is_409(redeem: Redeem, monkeypatch: pytest.MonkeyPatch) -> None:
+    module = function_module("redeem")
+    real_process = module.process
+    inner: list[tuple[int, dict[str, str], str]] = []
+
+    def process_with_a_retry_arriving(*args: Any) -> Any:
+        inner.append(keyed(one(100), "key-1"))  # the POS retries while the first is still running
+        return real_process(*args)
+
+    monkeypatch.setattr(module, "process", process_with_a_retry_arriving)
+    assert keyed(one(100), "key-1")[0] == 200
+    ((status, headers, answer),) = inner
+    assert status == 409, answer
+    assert headers["Retry-After"] == "1"
+    assert json.loads(answer)["response"]["status"]["code"] == 409
+    assert balance() == 700
+
+
+@pytest.mark.parametrize("key", ["", "   ", "x" * 256, "bad\\x01key"])
+def test_an_unusable_key_is_400(redeem: Redeem, key: str) -> None:
+    assert keyed(one(100), key.replace("\\x01", "\x01"))[0] == 400

@@ -11,6 +11,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, ValidationError
 
@@ -108,6 +112,19 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
             {".".join(str(part) for part in detail.get("loc", ())[1:]) for detail in error.errors()}
         )
         return bad_request("invalid " + ", ".join(field for field in fields if field) or "invalid request")
+
+    @app.exception_handler(IdempotencyValidationError)
+    def key_reused(_: IdempotencyValidationError) -> Response[str]:
+        metrics.add_metric(name="IdempotencyKeyReused", unit="Count", value=1)
+        return json_response(
+            v11(RequestStatus.IDEMPOTENCY_KEY_REUSED, success=False), HTTPStatus.UNPROCESSABLE_ENTITY
+        )
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def key_in_flight(_: IdempotencyAlreadyInProgressError) -> Response[str]:
+        metrics.add_metric(name="IdempotencyKeyInFlight", unit="Count", value=1)
+        payload = v11(RequestStatus.IDEMPOTENCY_KEY_IN_FLIGHT, success=False)
+        return json_response(payload, HTTPStatus.CONFLICT, {"Retry-After": "1"})
 
     @app.exception_handler(Unauthenticated)
     def unauthenticated(_: Unauthenticated) -> Response[str]:

@@ -30,7 +30,11 @@ class RequestStatus:
     ACCESS_DENIED = Status(403, "Not authorized. Access is denied!")
     INCORRECT_RESOURCE = Status(404, "Incorrect resource")
     INCORRECT_METHOD = Status(405, "Incorrect HTTP method")
+    IDEMPOTENCY_KEY_IN_FLIGHT = Status(
+        409, "A request with this Idempotency-Key is still in progress, retry later"
+    )
     UNSUPPORTED_MEDIA_TYPE = Status(415, "Unsupported media type")
+    IDEMPOTENCY_KEY_REUSED = Status(422, "Idempotency-Key was used with another request body")
     RATE_LIMITED = Status(429, "Rate limit exceeded")
     CUSTOMER_LOCKED = Status(521, "Multiple actions running for the same customer, please retry later")
     AUTHORIZATION_UNAVAILABLE = Status(503, "Authorization status is unavailable")

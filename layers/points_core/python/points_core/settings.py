@@ -17,6 +17,7 @@ class Settings(BaseModel):
     ledger_table: Annotated[str, Field(min_length=3)]
     otp_table: Annotated[str, Field(min_length=3)]
     redemptions_table: str = ""
+    idempotency_table: str = ""
     email_codes_topic_arn: str = ""
     otp_secret_arn: str = ""
     otp_secret: str = Field(default="", repr=False, description="Local runs and tests only; AWS uses the ARN")
