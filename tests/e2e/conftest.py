@@ -30,6 +30,8 @@ class Reply:
 @dataclass
 class Api:
     url: str
+    admin_options: list[str]
+    """points-admin's global options that reach this stack's tables."""
 
     def get(
         self,
@@ -78,5 +80,16 @@ class Api:
 
 @pytest.fixture(scope="package")
 def api() -> Iterator[Api]:
-    with LocalStack(TEMPLATE, workers_per_function=2, parameter_overrides={"LogLevel": "WARNING"}) as stack:
-        yield Api(stack.api_url)
+    with LocalStack(TEMPLATE, workers_per_function=4, parameter_overrides={"LogLevel": "WARNING"}) as stack:
+        tables = stack.environment("RedeemFunction")
+        options = [
+            "--endpoint-url",
+            stack.aws_endpoint_url,
+            "--config-table",
+            tables["CONFIG_TABLE"],
+            "--customers-table",
+            tables["CUSTOMERS_TABLE"],
+            "--ledger-table",
+            tables["LEDGER_TABLE"],
+        ]
+        yield Api(stack.api_url, options)
