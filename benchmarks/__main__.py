@@ -18,7 +18,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,13 @@ TILL_PASSWORD_MD5 = "66ec77491ae1b96f2325d8fd3ea002d3"  # md5("demo-till-passwor
 AUTHORIZER_CONTEXT = {"principalId": TILL, "org_id": "100737", "till_id": TILL, "store_id": "501"}
 
 
+def redeem_body(points: int, customer: dict[str, str], reference: str = "") -> str:
+    item: dict[str, Any] = {"points_redeemed": points, "customer": customer}
+    if reference:
+        item["external_reference_number"] = reference
+    return json.dumps({"root": {"redeem": item}})
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -43,8 +51,14 @@ class Scenario:
     path: str
     variants: dict[str, dict[str, str]]
     """Request variants by name: query parameters over the demo data."""
+    bodies: dict[str, str] | None = None
+    """For a POST: the body of each variant."""
     org_overrides: dict[str, Any] | None = None
     """Changes to the demo org's configuration for this scenario (applied with the operator tool)."""
+    load: Callable[[int], tuple[dict[str, str], str | None]] | None = None
+    """The n-th request of the throughput run (default: the variants in turn)."""
+    prepare: Callable[[], None] | None = None
+    """Data the scenario needs beyond the demo (loaded with the operator tool)."""
 
 
 SCENARIOS = [
@@ -76,7 +90,52 @@ SCENARIOS = [
         # Measure sending, not the send limit: one SMS, and a limit the run cannot reach.
         org_overrides={"otp": {"channels": "sms", "max_sends": 1000, "window_minutes": 1}},
     ),
+    Scenario(
+        name="redeem",
+        function_id="RedeemFunction",
+        module="functions.redeem.app",
+        method="POST",
+        path="/v1.1/points/redeem",
+        variants={
+            "by mobile, validation skipped": {"format": "json", "skip_validation": "true"},
+            "by customer id, with a reference": {"format": "json", "skip_validation": "true"},
+            "more than the balance (818)": {"format": "json", "skip_validation": "true"},
+        },
+        bodies={
+            "by mobile, validation skipped": redeem_body(1, {"mobile": "919000000002"}),
+            "by customer id, with a reference": redeem_body(1, {"id": "1002"}, reference="%s"),
+            "more than the balance (818)": redeem_body(20000, {"id": "1002"}),
+        },
+        load=lambda n: (
+            {"format": "json", "skip_validation": "true"},
+            redeem_body(10, {"id": str(BENCH_FIRST_CUSTOMER + n % BENCH_CUSTOMERS)}),
+        ),
+        prepare=lambda: load_bench_customers(),  # noqa: PLW0108 - defined below the scenarios
+    ),
 ]
+
+BENCH_FIRST_CUSTOMER = 900001
+BENCH_CUSTOMERS = 50
+
+
+def load_bench_customers() -> None:
+    """Customers of the benchmark's own, with points enough for every run, loaded with the operator tool."""
+    import tempfile
+
+    from points_admin.cli import main as admin
+
+    folder = Path(tempfile.mkdtemp())
+    ids = range(BENCH_FIRST_CUSTOMER, BENCH_FIRST_CUSTOMER + BENCH_CUSTOMERS)
+    (folder / "customers.csv").write_text(
+        "customer_id,mobile\n" + "".join(f"{customer},9190{customer}\n" for customer in ids)
+    )
+    (folder / "allocations.csv").write_text(
+        "customer_id,program_id,allocation_id,points,awarded_at,expires_at\n"
+        + "".join(f"{customer},973,BENCH-{customer},1000000,2026-01-01T00:00:00+00:00,\n" for customer in ids)
+    )
+    for command, name in (("import-customers", "customers.csv"), ("import-allocations", "allocations.csv")):
+        if admin([command, str(folder / name), "--org", "100737"]) != 0:
+            raise RuntimeError(f"could not load the benchmark's {name}")
 
 
 def apply_org_overrides(overrides: dict[str, Any]) -> None:
@@ -97,7 +156,7 @@ def apply_org_overrides(overrides: dict[str, Any]) -> None:
     Path(changed.name).unlink()
 
 
-def proxy_event(scenario: Scenario, query: dict[str, str]) -> dict[str, Any]:
+def proxy_event(scenario: Scenario, query: dict[str, str], body: str | None = None) -> dict[str, Any]:
     return {
         "resource": scenario.path,
         "path": scenario.path,
@@ -116,7 +175,7 @@ def proxy_event(scenario: Scenario, query: dict[str, str]) -> dict[str, Any]:
             "identity": {"sourceIp": "127.0.0.1"},
             "authorizer": AUTHORIZER_CONTEXT,
         },
-        "body": None,
+        "body": body,
         "isBase64Encoded": False,
     }
 
@@ -151,6 +210,14 @@ def function_environment(environment: dict[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+def variant_event(scenario: Scenario, variant: str) -> dict[str, Any]:
+    """A variant's event; `%s` in its body becomes a fresh reference, so no two requests share one."""
+    body = (scenario.bodies or {}).get(variant)
+    return proxy_event(
+        scenario, scenario.variants[variant], body.replace("%s", uuid.uuid4().hex) if body else None
+    )
+
+
 def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
     """Round trips, capacity and handler time, with the handler imported in this process."""
     module = importlib.import_module(scenario.module)
@@ -159,14 +226,14 @@ def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
     meter = Meter().attach(dynamodb_client())
     results: dict[str, Any] = {"variants": {}}
     first = True
-    for variant, query in scenario.variants.items():
-        event = proxy_event(scenario, query)
+    for variant in scenario.variants:
+        event = variant_event(scenario, variant)
         meter.reset()
         module.lambda_handler(event, Context())
         cold = {"round_trips": sum(meter.calls.values()), "calls": dict(meter.calls)} if first else None
         first = False
         meter.reset()
-        module.lambda_handler(event, Context())
+        module.lambda_handler(variant_event(scenario, variant), Context())
         results["variants"][variant] = {
             "warm_round_trips": sum(meter.calls.values()),
             "warm_calls": dict(meter.calls),
@@ -176,11 +243,12 @@ def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
         }
     handler_ms: list[float] = []
     overhead_ms: list[float] = []
-    events = [proxy_event(scenario, query) for query in scenario.variants.values()]
+    variants = list(scenario.variants)
     for index in range(requests):
+        event = variant_event(scenario, variants[index % len(variants)])
         meter.reset()
         started = time.perf_counter()
-        module.lambda_handler(events[index % len(events)], Context())
+        module.lambda_handler(event, Context())
         elapsed = time.perf_counter() - started
         handler_ms.append(elapsed * 1000)
         overhead_ms.append((elapsed - meter.aws_seconds) * 1000)
@@ -216,10 +284,21 @@ def measure_cold_init(scenario: Scenario, environment: dict[str, str], runs: int
 
 def measure_throughput(scenario: Scenario, api_url: str, clients: int, requests: int) -> dict[str, float]:
     authorization = "Basic " + base64.b64encode(f"{TILL}:{TILL_PASSWORD_MD5}".encode()).decode()
-    urls = [f"{api_url}{scenario.path}?{urlencode(query)}" for query in scenario.variants.values()]
+    variants = list(scenario.variants.values())
+
+    def nth(index: int) -> tuple[dict[str, str], str | None]:
+        if scenario.load is not None:
+            return scenario.load(index)
+        return variants[index % len(variants)], None
 
     def call(index: int) -> float:
-        request = urllib.request.Request(urls[index % len(urls)], headers={"Authorization": authorization})
+        query, body = nth(index)
+        request = urllib.request.Request(
+            f"{api_url}{scenario.path}?{urlencode(query)}",
+            data=body.encode() if body is not None else None,
+            method=scenario.method,
+            headers={"Authorization": authorization, "Content-Type": "application/json"},
+        )
         started = time.perf_counter()
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
@@ -289,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             with function_environment(environment):
                 if scenario.org_overrides:
                     apply_org_overrides(scenario.org_overrides)
+                if scenario.prepare:
+                    scenario.prepare()
                 results = {
                     "requests": measure_requests(scenario, args.requests),
                     "cold_init": measure_cold_init(scenario, environment, args.cold_runs),

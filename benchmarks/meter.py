@@ -89,6 +89,11 @@ class Meter:
             # writes ask for it) stands for both, the change being a few bytes.
             old = parsed.get("Attributes") or {}
             self.write_units += math.ceil(max(item_size(old), 1) / WRITE_UNIT_BYTES)
+        elif model.name == "TransactWriteItems":
+            # Transactional writes cost double: 2 WCU per started KB of each item (an update counts as 1 KB).
+            for entry in params.get("TransactItems", []):
+                size = item_size(entry["Put"]["Item"]) if "Put" in entry else WRITE_UNIT_BYTES
+                self.write_units += 2 * math.ceil(size / WRITE_UNIT_BYTES)
         elif model.name == "BatchGetItem":
             requests = params.get("RequestItems", {})
             for table, items in parsed.get("Responses", {}).items():
