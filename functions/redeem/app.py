@@ -8,7 +8,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from points_core import views
 from points_core.api import (
@@ -24,7 +24,7 @@ from points_core.envelope import dumps
 from points_core.idempotency import KEY_HEADER, once
 from points_core.models import Caller
 from points_core.observability import metrics
-from points_core.redeem_body import RedeemBody, parse_redeem_body
+from points_core.redeem_body import RedeemBody, require_items
 from points_core.services.redeemability import parse_validation_type
 from points_core.services.redemption import ItemOutcome, RedeemItem, RedeemOptions, redeem_item
 from points_core.wire import RedeemEnvelope
@@ -42,16 +42,17 @@ def _now() -> datetime:
     "/v1.1/points/redeem",
     summary="Redeem points",
     description=(
-        'Body: {"root": {"redeem": item or [items]}}, each item with points_redeemed, customer{mobile|email|'
-        "external_id|...}, validation_code, transaction_number, external_reference_number, redemption_time "
-        "(YYYY-MM-DD HH:MM:SS, org time), notes, till_id, redemption_purpose, custom_fields. Each item is "
-        "processed on its own and atomically; a reused external_reference_number answers 744 (original id)."
+        "Each item is processed on its own and atomically: the same rules as isredeemable, the validation "
+        "code (consumed), redemption_time (YYYY-MM-DD HH:MM:SS, org time), then an earliest-expiry-first "
+        "debit. A reused external_reference_number answers 744 with the original; an Idempotency-Key header "
+        "replays the first answer (422 for another body, 409 while in flight)."
     ),
     tags=["points v1.1"],
     responses=documented_responses(RedeemEnvelope, "Processed (see each item_status)"),
 )
 @app.post("/v1.1/points/redeem.json", include_in_schema=False)
 def redeem(
+    request: Annotated[RedeemBody, Body(description="One redemption, or a list of up to 20")],
     program_id: Annotated[
         OptionalText, Query(description="Program; default: the till's store mapping")
     ] = None,
@@ -70,7 +71,7 @@ def redeem(
     who = caller(app)
     metrics.add_metric(name="RedeemRequests", unit="Count", value=1)
     raw_body = app.current_event.body or ""
-    body = parse_redeem_body(raw_body)
+    body = require_items(request)
 
     def answer() -> dict[str, Any]:
         return {

@@ -3,7 +3,10 @@ authorizer context, JSON responses, and the Lambda entry-point decorator stack."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from decimal import Decimal
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -95,7 +98,10 @@ def json_response(
 def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGatewayRestResolver:
     """A resolver whose errors all answer in the Capillary envelope. `failure_payload` renders the endpoint's
     own item shape for an unexpected failure, so even a 500 looks like the endpoint's normal response."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    # Request bodies are read with exact decimals: points never pass through a float.
+    app = APIGatewayRestResolver(
+        enable_validation=True, json_body_deserializer=partial(json.loads, parse_float=Decimal)
+    )
 
     def bad_request(reason: str) -> Response[str]:
         metrics.add_metric(name="InvalidRequests", unit="Count", value=1)
@@ -108,6 +114,8 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[str]:
+        if any(detail.get("type") == "json_invalid" for detail in error.errors()):
+            return bad_request("the body is not JSON")
         fields = sorted(
             {".".join(str(part) for part in detail.get("loc", ())[1:]) for detail in error.errors()}
         )

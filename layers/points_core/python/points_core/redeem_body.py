@@ -1,13 +1,13 @@
-"""The body of POST /v1.1/points/redeem: `{"root": {"redeem": {...} | [{...}, ...]}}`, read with exact
-decimals (never floats); any structural problem is a request-level 400 that names the field."""
+"""The body of POST /v1.1/points/redeem: `{"root": {"redeem": {...} | [{...}, ...]}}`. The resolver reads it
+with exact decimals (never floats) and validates it against these models; a structural problem is a
+request-level 400 that names the field."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from points_core.errors import InvalidInput
 from points_core.models import CustomField
@@ -66,12 +66,12 @@ class BodyItem(_Lenient):
     custom_fields: BodyCustomFields | None = None
 
 
-class _Root(BaseModel):
+class RedeemRoot(BaseModel):
     redeem: BodyItem | list[BodyItem]
 
 
 class RedeemBody(BaseModel):
-    root: _Root
+    root: RedeemRoot
 
     @property
     def items(self) -> list[BodyItem]:
@@ -82,16 +82,7 @@ class RedeemBody(BaseModel):
         return not isinstance(self.root.redeem, list)
 
 
-def parse_redeem_body(text: str | None) -> RedeemBody:
-    try:
-        document = json.loads(text or "", parse_float=Decimal)
-    except ValueError:
-        raise InvalidInput("the body is not JSON") from None
-    try:
-        body = RedeemBody.model_validate(document)
-    except ValidationError as error:
-        where = sorted({".".join(str(part) for part in detail["loc"]) for detail in error.errors()})
-        raise InvalidInput("invalid body: " + ", ".join(where[:5])) from None
+def require_items(body: RedeemBody) -> RedeemBody:
     if not body.items or len(body.items) > MAX_ITEMS:
         raise InvalidInput(f"root.redeem: between 1 and {MAX_ITEMS} items")
     return body
