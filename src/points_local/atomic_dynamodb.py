@@ -1,20 +1,28 @@
-"""Make moto's DynamoDB as atomic as DynamoDB.
+"""Make moto's DynamoDB as atomic as DynamoDB, and its transactions affordable.
 
 DynamoDB applies each request to an item atomically: a conditional write cannot interleave with another
 write of the same item, and a transaction is all or nothing against concurrent requests. moto's in-memory
 backend has no locking, so under threads (the local stack's HTTP server, concurrency tests) a condition can
 be checked, another request can write, and the first then writes too. Serializing the data operations of the
-backend restores the service's guarantees; throughput is not what the local stack is for.
+backend restores the service's guarantees.
+
+moto makes a transaction all-or-nothing by deep-copying every table it touches, once per item, so each
+redemption cost time in proportion to all the data loaded. With the operations serialized, a transaction can
+instead keep copies of just the items it touches and put those back if it fails.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from collections.abc import Callable
 from typing import Any
 
+import moto.dynamodb.models as moto_dynamodb
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 
 _DATA_OPERATIONS = (
     "put_item",
@@ -44,13 +52,67 @@ def _serialized(operation: Callable[..., Any]) -> Callable[..., Any]:
     return locked
 
 
+class _TablesNotCopied:
+    """Stands in for the `copy` module inside moto's DynamoDB models during a transaction: tables are not
+    copied (the items touched are, by `_with_item_rollback`); everything else is, as before."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _touched_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    touched = []
+    for entry in transact_items:
+        operation, details = next(iter(entry.items()))
+        table = backend.get_table(details["TableName"])
+        attributes = details["Item"] if operation == "Put" else details["Key"]
+        hash_key = DynamoType(attributes[table.hash_key_attr])
+        range_key = DynamoType(attributes[table.range_key_attr]) if table.range_key_attr else None
+        touched.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    return touched
+
+
+def _restore(table: Table, hash_key: DynamoType, range_key: DynamoType | None, item: Any) -> None:
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+        return
+    if item is None:
+        table.items.get(hash_key, {}).pop(range_key, None)
+    else:
+        table.items[hash_key][range_key] = item
+
+
+def _with_item_rollback(transact: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(transact)
+    def run(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
+        touched = _touched_items(backend, transact_items)
+        moto_dynamodb.copy = _TablesNotCopied  # type: ignore[assignment]
+        try:
+            return transact(backend, transact_items)
+        except Exception:
+            for table, hash_key, range_key, item in reversed(touched):
+                _restore(table, hash_key, range_key, item)
+            raise
+        finally:
+            moto_dynamodb.copy = copy
+
+    return run
+
+
 def install() -> None:
     """Idempotent; lasts until `uninstall()`."""
     with _lock:
         for name in _DATA_OPERATIONS:
             if name not in _originals:
                 _originals[name] = getattr(DynamoDBBackend, name)
-                setattr(DynamoDBBackend, name, _serialized(_originals[name]))
+                operation = _originals[name]
+                if name == "transact_write_items":
+                    operation = _with_item_rollback(operation)
+                setattr(DynamoDBBackend, name, _serialized(operation))
 
 
 def uninstall() -> None:

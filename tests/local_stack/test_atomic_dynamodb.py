@@ -19,3 +19,58 @@ def test_install_wraps_the_data_operations_once_and_uninstall_restores_them() ->
     finally:
         atomic_dynamodb.uninstall()
     assert DynamoDBBackend.update_item is original
+
+
+def test_a_refused_transaction_leaves_every_item_as_it_was() -> None:
+    import boto3
+    import pytest
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    with mock_aws():
+        atomic_dynamodb.install()
+        try:
+            client = boto3.client("dynamodb", region_name="eu-west-1")
+            client.create_table(
+                TableName="t",
+                BillingMode="PAY_PER_REQUEST",
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+            )
+            client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "5"}})
+            client.put_item(TableName="t", Item={"pk": {"S": "b"}, "sk": {"S": "1"}, "n": {"N": "5"}})
+            with pytest.raises(ClientError, match="TransactionCanceled"):
+                client.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": "t", "Item": {"pk": {"S": "new"}, "sk": {"S": "1"}}}},
+                        {
+                            "Update": {
+                                "TableName": "t",
+                                "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                                "UpdateExpression": "SET n = :zero",
+                                "ExpressionAttributeValues": {":zero": {"N": "0"}},
+                            }
+                        },
+                        {
+                            "ConditionCheck": {
+                                "TableName": "t",
+                                "Key": {"pk": {"S": "b"}, "sk": {"S": "1"}},
+                                "ConditionExpression": "n = :six",
+                                "ExpressionAttributeValues": {":six": {"N": "6"}},
+                            }
+                        },
+                    ]
+                )
+            items = sorted(client.scan(TableName="t")["Items"], key=lambda item: item["pk"]["S"])
+            assert items == [
+                {"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "5"}},
+                {"pk": {"S": "b"}, "sk": {"S": "1"}, "n": {"N": "5"}},
+            ]
+        finally:
+            atomic_dynamodb.uninstall()
