@@ -4,7 +4,9 @@ DynamoDB applies each request to an item atomically: a conditional write cannot 
 write of the same item, and a transaction is all or nothing against concurrent requests. moto's in-memory
 backend has no locking, so under threads (the local stack's HTTP server, concurrency tests) a condition can
 be checked, another request can write, and the first then writes too. Serializing the data operations of the
-backend restores the service's guarantees.
+backend restores the service's guarantees. moto's request handlers for PutItem, UpdateItem and DeleteItem
+read the old item (for `ReturnValues` and conditions' failure images) in a call of their own before the write:
+they are serialized whole, or a concurrent write between the two would make the returned old image wrong.
 
 moto makes a transaction all-or-nothing by deep-copying every table it touches, once per item, so each
 redemption cost time in proportion to all the data loaded. With the operations serialized, a transaction can
@@ -23,6 +25,7 @@ import moto.dynamodb.models as moto_dynamodb
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 
 _DATA_OPERATIONS = (
     "put_item",
@@ -39,8 +42,10 @@ _DATA_OPERATIONS = (
     "execute_transaction",
     "batch_execute_statement",
 )
+# Request handlers that read the item, then write it, in two backend calls.
+_READ_THEN_WRITE_HANDLERS = ("put_item", "update_item", "delete_item")
 _lock = threading.RLock()
-_originals: dict[str, Callable[..., Any]] = {}
+_originals: dict[tuple[type, str], Callable[..., Any]] = {}
 
 
 def _serialized(operation: Callable[..., Any]) -> Callable[..., Any]:
@@ -105,18 +110,20 @@ def _with_item_rollback(transact: Callable[..., Any]) -> Callable[..., Any]:
 
 def install() -> None:
     """Idempotent; lasts until `uninstall()`."""
+    wrapped = [(DynamoDBBackend, name) for name in _DATA_OPERATIONS]
+    wrapped += [(DynamoHandler, name) for name in _READ_THEN_WRITE_HANDLERS]
     with _lock:
-        for name in _DATA_OPERATIONS:
-            if name not in _originals:
-                _originals[name] = getattr(DynamoDBBackend, name)
-                operation = _originals[name]
-                if name == "transact_write_items":
+        for owner, name in wrapped:
+            if (owner, name) not in _originals:
+                _originals[(owner, name)] = getattr(owner, name)
+                operation = _originals[(owner, name)]
+                if owner is DynamoDBBackend and name == "transact_write_items":
                     operation = _with_item_rollback(operation)
-                setattr(DynamoDBBackend, name, _serialized(operation))
+                setattr(owner, name, _serialized(operation))
 
 
 def uninstall() -> None:
     with _lock:
-        for name, original in _originals.items():
-            setattr(DynamoDBBackend, name, original)
+        for (owner, name), original in _originals.items():
+            setattr(owner, name, original)
         _originals.clear()

@@ -1,0 +1,160 @@
+"""Request bodies. v1.1: `{"root": {"redeem": {...} | [{...}, ...]}}` and `{"root": {"revert": ...}}`; v2:
+the reverse request. The resolver reads them with exact decimals (never floats) and validates them against
+these models; a structural problem is a request-level 400 that names the field."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from points_core.errors import InvalidInput
+from points_core.identifiers import IdentifierType, v2_identifier_type
+from points_core.models import CustomField
+
+MAX_ITEMS = 20
+
+
+def _text(value: Any) -> Any:
+    """Clients send numbers or strings for the same field: keep the exact text of a number."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | Decimal):
+        return str(value)
+    return value
+
+
+Text = Annotated[str | None, BeforeValidator(_text)]
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class BodyCustomer(_Lenient):
+    mobile: Text = None
+    email: Text = None
+    external_id: Text = None
+    id: Text = None
+    user_id: Text = None
+    card_number: Text = None
+    card_external_id: Text = None
+
+    def identifiers(self) -> dict[str, str | None]:
+        values = self.model_dump(exclude={"user_id"})
+        values["id"] = self.id or self.user_id
+        return values
+
+
+class BodyCustomFields(_Lenient):
+    field: list[CustomField] | CustomField = Field(default_factory=list)
+
+    def as_tuple(self) -> tuple[CustomField, ...]:
+        return tuple(self.field) if isinstance(self.field, list) else (self.field,)
+
+
+class BodyItem(_Lenient):
+    points_redeemed: Text = None
+    customer: BodyCustomer = BodyCustomer()
+    transaction_number: Text = None
+    external_reference_number: Text = None
+    validation_code: Text = None
+    redemption_time: Text = None
+    notes: Text = None
+    till_id: Text = None
+    redemption_purpose: Text = None
+    custom_fields: BodyCustomFields | None = None
+
+
+class RedeemRoot(BaseModel):
+    redeem: BodyItem | list[BodyItem]
+
+
+class RevertItemBody(_Lenient):
+    transaction_number: Text = None
+    customer: BodyCustomer = BodyCustomer()
+    points_redeemed: Text = Field(
+        default=None, description="What was redeemed on the bill; when given, it must match (810)"
+    )
+
+
+class RevertRoot(BaseModel):
+    revert: RevertItemBody | list[RevertItemBody]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+class RedeemBody(BaseModel):
+    root: RedeemRoot
+
+    @property
+    def items(self) -> list[BodyItem]:
+        return _listed(self.root.redeem)
+
+    @property
+    def single(self) -> bool:
+        return not isinstance(self.root.redeem, list)
+
+
+class RevertBody(BaseModel):
+    root: RevertRoot
+
+    @property
+    def items(self) -> list[RevertItemBody]:
+        return _listed(self.root.revert)
+
+    @property
+    def single(self) -> bool:
+        return not isinstance(self.root.revert, list)
+
+
+def require_items(body: RedeemBody | RevertBody, name: str = "root.redeem") -> None:
+    if not body.items or len(body.items) > MAX_ITEMS:
+        raise InvalidInput(f"{name}: between 1 and {MAX_ITEMS} items")
+
+
+def _identifier_type(value: Any) -> Any:
+    if isinstance(value, str) and v2_identifier_type(value) is None:
+        raise ValueError("use ID, PHONE, mobile, EMAIL, externalId, cardnumber or cardExternalId")
+    return value
+
+
+class ReverseIdentifier(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    type: Annotated[
+        str,
+        BeforeValidator(_identifier_type),
+        Field(description="ID, PHONE (or mobile), EMAIL, externalId, cardnumber, cardExternalId; any case"),
+    ]
+    value: Annotated[str, BeforeValidator(_text)]
+
+    @property
+    def identifier_type(self) -> IdentifierType:
+        found = v2_identifier_type(self.type)
+        assert found is not None  # checked by the validator
+        return found
+
+
+class ReverseBody(BaseModel):
+    """`POST /v2/points/reverse`: by `redemptionId` or `externalReferenceNumber` (both: the same one)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    redemptionId: Text = Field(default=None, description="The redemption_id of the redeem response")
+    externalReferenceNumber: Text = Field(
+        default=None, description="The external_reference_number the redemption was made with"
+    )
+    pointsToBeReversed: Text = Field(
+        default=None, description="At most 3 decimals; absent: everything not reversed yet"
+    )
+    identifier: ReverseIdentifier
+
+    @model_validator(mode="after")
+    def _names_a_redemption(self) -> ReverseBody:
+        if not (self.redemptionId or "").strip() and not (self.externalReferenceNumber or "").strip():
+            raise ValueError("redemptionId or externalReferenceNumber is required")
+        return self
