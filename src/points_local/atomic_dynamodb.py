@@ -110,7 +110,7 @@ def _with_item_rollback(transact: Callable[..., Any]) -> Callable[..., Any]:
 
 def install() -> None:
     """Idempotent; lasts until `uninstall()`."""
-    wrapped = [(DynamoDBBackend, name) for name in _DATA_OPERATIONS]
+    wrapped: list[tuple[type, str]] = [(DynamoDBBackend, name) for name in _DATA_OPERATIONS]
     wrapped += [(DynamoHandler, name) for name in _READ_THEN_WRITE_HANDLERS]
     with _lock:
         for owner, name in wrapped:
