@@ -68,6 +68,7 @@ def clear_caches() -> None:
     repositories.customer_repository.cache_clear()
     repositories.otp_repository.cache_clear()
     repositories.redemption_repository.cache_clear()
+    repositories.reversal_repository.cache_clear()
 
 
 @pytest.fixture

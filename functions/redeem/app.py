@@ -5,26 +5,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from points_core import views
 from points_core.api import (
-    JSON_CONTENT_TYPE,
     caller,
     create_app,
     documented_responses,
     lambda_entry,
+    replayable,
     require_json_format,
     truthy,
 )
-from points_core.envelope import dumps
-from points_core.idempotency import KEY_HEADER, once
+from points_core.bodies import RedeemBody, require_items
 from points_core.models import Caller
 from points_core.observability import metrics
-from points_core.redeem_body import RedeemBody, require_items
 from points_core.services.redeemability import parse_validation_type
 from points_core.services.redemption import ItemOutcome, RedeemItem, RedeemOptions, redeem_item
 from points_core.wire import RedeemEnvelope
@@ -70,19 +68,13 @@ def redeem(
     )
     who = caller(app)
     metrics.add_metric(name="RedeemRequests", unit="Count", value=1)
-    raw_body = app.current_event.body or ""
-    body = require_items(request)
-
-    def answer() -> dict[str, Any]:
-        return {
-            "status_code": int(HTTPStatus.OK),
-            "body": dumps(views.redeem(process(who, body, options), single=body.single)),
-        }
-
-    key = app.current_event.headers.get(KEY_HEADER)
-    # With a key, a retry replays the first answer (same bytes) instead of running again.
-    stored = once(key, who.org_id, raw_body, app.lambda_context, answer) if key is not None else answer()
-    return Response(stored["status_code"], JSON_CONTENT_TYPE, stored["body"])
+    require_items(request)
+    # With an Idempotency-Key, a retry replays the first answer (same bytes) instead of running again.
+    return replayable(
+        app,
+        who.org_id,
+        lambda: (HTTPStatus.OK, views.redeem(process(who, request, options), single=request.single)),
+    )
 
 
 def process(who: Caller, body: RedeemBody, options: RedeemOptions) -> list[ItemOutcome]:

@@ -81,6 +81,19 @@ FUNCTION_ACCESS: dict[str, Access] = {
             ),
         }
     ),
+    "RevertFunction": Access(
+        {
+            "ConfigTable": allow("dynamodb:GetItem"),
+            "CustomersTable": allow("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"),
+            "RedemptionsTable": allow(
+                "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"
+            ),
+            "LedgerTable": allow("dynamodb:PutItem"),
+            "IdempotencyTable": allow(
+                "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
+            ),
+        }
+    ),
     "OtpCleanupFunction": Access(
         {"OtpTable/index/by_expiry": allow("dynamodb:Query"), "OtpTable": allow("dynamodb:DeleteItem")}
     ),

@@ -221,7 +221,7 @@ def test_when_the_wallet_keeps_changing_the_item_answers_521(
         raise NotRecorded({Refusal.WALLET_CHANGED})
 
     monkeypatch.setattr(RedemptionRepository, "record", always_changed)
-    monkeypatch.setattr("points_core.services.redemption.time.sleep", lambda _: None)
+    monkeypatch.setattr("points_core.services.retry.time.sleep", lambda _: None)
     assert item(redeem(one(100), {"skip_validation": "true"})[1])["item_status"]["code"] == 521
     assert balance() == 800
 

@@ -22,14 +22,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, ValidationError
 
 from points_core.codes import Item, RequestStatus, Status
-from points_core.envelope import dumps, v11
+from points_core.envelope import dumps, v2_errors, v11
 from points_core.errors import InvalidInput
+from points_core.idempotency import KEY_HEADER, once
 from points_core.models import Caller
 from points_core.observability import logger, metrics, tracer
 from points_core.wire import ErrorEnvelope
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 SUPPORTED_FORMATS = ("json",)
+V2_PREFIX = "/v2/"
 
 
 class CustomerIdentifiers(BaseModel):
@@ -54,21 +56,26 @@ class Unauthenticated(Exception):
 
 
 def documented_responses(
-    envelope: type[BaseModel], ok: str, more: dict[int, str] | None = None
+    envelope: type[BaseModel],
+    ok: str,
+    more: dict[int, str] | None = None,
+    *,
+    errors: type[BaseModel] | None = None,
 ) -> dict[int, OpenAPIResponse]:
-    """The OpenAPI responses of a v1.1 route: its own envelope for 200, 500 and each status in `more`, the
-    request-level envelope for 400 and 401."""
+    """The OpenAPI responses of a route. v1.1 (`errors` None): its own envelope for 200, 500 and each status
+    in `more`, the request-level envelope for 400 and 401. v2: `envelope` for 200, `errors` for the others."""
 
     def answer(description: str, model: type[BaseModel]) -> OpenAPIResponse:
         return {"description": description, "content": {"application/json": {"model": model}}}
 
+    failure = errors or envelope
     responses: dict[int, OpenAPIResponse] = {
         200: answer(ok, envelope),
-        400: answer("Invalid input", ErrorEnvelope),
-        401: answer("Authentication failed", ErrorEnvelope),
-        500: answer("Unexpected failure (889)", envelope),
+        400: answer("Invalid input", errors or ErrorEnvelope),
+        401: answer("Authentication failed", errors or ErrorEnvelope),
+        500: answer("Unexpected failure (889)", failure),
     }
-    responses.update({status: answer(text, envelope) for status, text in (more or {}).items()})
+    responses.update({status: answer(text, failure) for status, text in (more or {}).items()})
     return dict(sorted(responses.items()))
 
 
@@ -96,17 +103,23 @@ def json_response(
 
 
 def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGatewayRestResolver:
-    """A resolver whose errors all answer in the Capillary envelope. `failure_payload` renders the endpoint's
-    own item shape for an unexpected failure, so even a 500 looks like the endpoint's normal response."""
+    """A resolver whose errors all answer in the Capillary envelope: v1.1's, or v2's (`errors[]`) on a /v2/
+    route. `failure_payload` renders a v1.1 endpoint's own item shape for an unexpected failure, so even a 500
+    looks like the endpoint's normal response."""
     # Request bodies are read with exact decimals: points never pass through a float.
     app = APIGatewayRestResolver(
         enable_validation=True, json_body_deserializer=partial(json.loads, parse_float=Decimal)
     )
 
+    def answer(status: Status, http_status: int, headers: dict[str, str] | None = None) -> Response[str]:
+        """A request-level failure in the envelope of the route's API version."""
+        v2 = app.current_event.path.startswith(V2_PREFIX)
+        return json_response(v2_errors(status) if v2 else v11(status, success=False), http_status, headers)
+
     def bad_request(reason: str) -> Response[str]:
         metrics.add_metric(name="InvalidRequests", unit="Count", value=1)
         status = Status(RequestStatus.INVALID_INPUT.code, f"{RequestStatus.INVALID_INPUT.message}: {reason}")
-        return json_response(v11(status, success=False), HTTPStatus.BAD_REQUEST)
+        return answer(status, HTTPStatus.BAD_REQUEST)
 
     @app.exception_handler(InvalidInput)
     def invalid_input(error: InvalidInput) -> Response[str]:
@@ -114,43 +127,53 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[str]:
-        if any(detail.get("type") == "json_invalid" for detail in error.errors()):
+        details = error.errors()
+        if any(detail.get("type") == "json_invalid" for detail in details):
             return bad_request("the body is not JSON")
-        fields = sorted(
-            {".".join(str(part) for part in detail.get("loc", ())[1:]) for detail in error.errors()}
-        )
-        return bad_request("invalid " + ", ".join(field for field in fields if field) or "invalid request")
+        return bad_request("; ".join(sorted({_reason(detail) for detail in details})) or "invalid request")
 
     @app.exception_handler(IdempotencyValidationError)
     def key_reused(_: IdempotencyValidationError) -> Response[str]:
         metrics.add_metric(name="IdempotencyKeyReused", unit="Count", value=1)
-        return json_response(
-            v11(RequestStatus.IDEMPOTENCY_KEY_REUSED, success=False), HTTPStatus.UNPROCESSABLE_ENTITY
-        )
+        return answer(RequestStatus.IDEMPOTENCY_KEY_REUSED, HTTPStatus.UNPROCESSABLE_ENTITY)
 
     @app.exception_handler(IdempotencyAlreadyInProgressError)
     def key_in_flight(_: IdempotencyAlreadyInProgressError) -> Response[str]:
         metrics.add_metric(name="IdempotencyKeyInFlight", unit="Count", value=1)
-        payload = v11(RequestStatus.IDEMPOTENCY_KEY_IN_FLIGHT, success=False)
-        return json_response(payload, HTTPStatus.CONFLICT, {"Retry-After": "1"})
+        return answer(RequestStatus.IDEMPOTENCY_KEY_IN_FLIGHT, HTTPStatus.CONFLICT, {"Retry-After": "1"})
 
     @app.exception_handler(Unauthenticated)
     def unauthenticated(_: Unauthenticated) -> Response[str]:
         metrics.add_metric(name="UnauthenticatedRequests", unit="Count", value=1)
-        return json_response(v11(RequestStatus.UNAUTHORIZED, success=False), HTTPStatus.UNAUTHORIZED)
+        return answer(RequestStatus.UNAUTHORIZED, HTTPStatus.UNAUTHORIZED)
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response[str]:
         logger.exception("unexpected failure", extra={"error_type": type(error).__name__})
         metrics.add_metric(name="UnexpectedFailures", unit="Count", value=1)
+        if app.current_event.path.startswith(V2_PREFIX):
+            return answer(Item.PROCESSING_FAILED, HTTPStatus.INTERNAL_SERVER_ERROR)
         return json_response(failure_payload(Item.PROCESSING_FAILED), HTTPStatus.INTERNAL_SERVER_ERROR)
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
         metrics.add_metric(name="InvalidRequests", unit="Count", value=1)
-        return json_response(v11(RequestStatus.INCORRECT_RESOURCE, success=False), HTTPStatus.NOT_FOUND)
+        return answer(RequestStatus.INCORRECT_RESOURCE, HTTPStatus.NOT_FOUND)
 
     return app
+
+
+def _reason(detail: Any) -> str:
+    """One validation error in words, naming the field: missing, invalid, or the rule it broke."""
+    field = ".".join(str(part) for part in detail.get("loc", ())[1:])
+    rule = str(detail.get("msg", "")).removeprefix("Value error, ")
+    if not field:
+        return rule  # a rule over the whole body
+    if detail.get("type") == "missing":
+        return f"{field} is required"
+    if detail.get("type") == "value_error":
+        return f"invalid {field}: {rule}"
+    return f"invalid {field}"
 
 
 def caller(app: APIGatewayRestResolver) -> Caller:
@@ -176,3 +199,24 @@ def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Lambd
         return response
 
     return handler
+
+
+def replayable(
+    app: APIGatewayRestResolver, org_id: int, compute: Callable[[], tuple[int, Any]]
+) -> Response[str]:
+    """The response `compute()` gives as (HTTP status, payload); with an `Idempotency-Key` header, the first
+    response for that key, replayed byte for byte. The key is checked against the path and body: the same key
+    on another endpoint or with another body is HTTP 422."""
+
+    def rendered() -> dict[str, Any]:
+        status_code, payload = compute()
+        return {"status_code": int(status_code), "body": dumps(payload)}
+
+    event = app.current_event
+    key = event.headers.get(KEY_HEADER)
+    if key is None:
+        stored = rendered()
+    else:
+        request = f"{event.http_method} {event.path}\n{event.body or ''}"
+        stored = once(key, org_id, request, app.lambda_context, rendered)
+    return Response(stored["status_code"], JSON_CONTENT_TYPE, stored["body"])

@@ -95,3 +95,20 @@ def pick_identifier(
         if raw is not None and raw.strip():
             return Identifier(identifier_type, normalize(identifier_type, raw, country_code, national_digits))
     raise MalformedIdentifier("no customer identifier given")
+
+
+# The identifier type names of v2 requests (`identifier.type`): every spelling the reference records, read
+# case-insensitively, with `_` ignored.
+V2_TYPE_NAMES = {
+    "id": IdentifierType.ID,
+    "phone": IdentifierType.MOBILE,
+    "mobile": IdentifierType.MOBILE,
+    "email": IdentifierType.EMAIL,
+    "externalid": IdentifierType.EXTERNAL_ID,
+    "cardnumber": IdentifierType.CARD_NUMBER,
+    "cardexternalid": IdentifierType.CARD_EXTERNAL_ID,
+}
+
+
+def v2_identifier_type(name: str) -> IdentifierType | None:
+    return V2_TYPE_NAMES.get(name.strip().replace("_", "").lower())

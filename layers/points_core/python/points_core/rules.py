@@ -26,17 +26,17 @@ class RuleFailure(Exception):
         self.status = status
 
 
-def parse_amount(text: str | None) -> Decimal:
-    """A positive decimal with at most 3 decimal places: 801 when missing, not a number or not positive; 878
-    when it has more places than that."""
+def parse_amount(text: str | None, *, invalid: Status = Item.INVALID_POINTS) -> Decimal:
+    """A positive decimal with at most 3 decimal places: `invalid` (801) when missing, not a number or not
+    positive; 878 when it has more places than that."""
     if text is None or not text.strip():
-        raise RuleFailure(Item.INVALID_POINTS)
+        raise RuleFailure(invalid)
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
-        raise RuleFailure(Item.INVALID_POINTS) from None
+        raise RuleFailure(invalid) from None
     if not value.is_finite() or value <= 0 or value > MAX_POINTS:
-        raise RuleFailure(Item.INVALID_POINTS)
+        raise RuleFailure(invalid)
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -POINTS_DECIMAL_PLACES:
         raise RuleFailure(Item.INVALID_DECIMAL_PRECISION)

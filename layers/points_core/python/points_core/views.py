@@ -6,11 +6,19 @@ from decimal import Decimal
 from typing import Any
 
 from points_core.codes import Otp, RequestStatus, Status
-from points_core.envelope import decimal_text, flag, request_status, status_block
+from points_core.envelope import decimal_text, flag, request_status, status_block, v2_errors
 from points_core.services.redeemability import RedeemableOutcome
 from points_core.services.redemption import ItemOutcome
+from points_core.services.reversal import ReverseOutcome, RevertOutcome
 from points_core.services.validation_codes import CodeOutcome
-from points_core.wire import IsRedeemableEnvelope, RedeemEnvelope, ValidationCodeEnvelope
+from points_core.wire import (
+    IsRedeemableEnvelope,
+    RedeemEnvelope,
+    ReverseResponse,
+    RevertEnvelope,
+    V2ErrorEnvelope,
+    ValidationCodeEnvelope,
+)
 
 _ECHOED_IDENTIFIERS = ("mobile", "email", "external_id")
 
@@ -156,39 +164,120 @@ def _redeemed(outcome: ItemOutcome) -> dict[str, Any]:
     return item
 
 
-def redeem(outcomes: list[ItemOutcome], *, single: bool) -> dict[str, Any]:
-    """`responses.points` is an object when the request sent one item, a list when it sent a list."""
-    successes = [outcome.success for outcome in outcomes]
-    items = [_redeemed(outcome) for outcome in outcomes]
-    envelope = RedeemEnvelope.model_validate(
+def _items_envelope(
+    envelope: type[RedeemEnvelope | RevertEnvelope],
+    items: list[dict[str, Any]],
+    successes: list[bool],
+    single: bool,
+) -> dict[str, Any]:
+    """A v1.1 multi-item answer: `responses.points` is an object when the request sent one item, a list when
+    it sent a list. Only what was set is rendered (a failed item has no balance, but says `user_id: null`)."""
+    return envelope.model_validate(
         {
             "response": {
                 "status": status_block(request_status(successes), success=all(successes)),
                 "responses": {"points": items[0] if single else items},
             }
         }
+    ).model_dump(exclude_unset=True)
+
+
+def redeem(outcomes: list[ItemOutcome], *, single: bool) -> dict[str, Any]:
+    return _items_envelope(
+        RedeemEnvelope, [_redeemed(o) for o in outcomes], [o.success for o in outcomes], single
     )
-    # Only what was set: a failed item has no balance or redemption id, but does say `user_id: null`.
-    return envelope.model_dump(exclude_unset=True)
 
 
 def redeem_failure(status: Status) -> dict[str, Any]:
-    return RedeemEnvelope.model_validate(
+    item: dict[str, Any] = {
+        "mobile": "",
+        "email": "",
+        "external_id": "",
+        "user_id": None,
+        "points_redeemed": "",
+        "redeemed_value": Decimal(0),
+        "side_effects": {"effect": []},
+        "item_status": status_block(status, success=False),
+    }
+    return _items_envelope(RedeemEnvelope, [item], [False], True)
+
+
+def reverse(
+    outcome: ReverseOutcome, org_id: int, identifier_type: str, identifier_value: str
+) -> dict[str, Any]:
+    """The v2 reversal, key for key as the reference's example (`warnings` always present)."""
+    reversal = outcome.reversal
+    assert reversal is not None and outcome.customer_id is not None and outcome.requested is not None
+    return ReverseResponse.model_validate(
         {
-            "response": {
-                "status": status_block(request_status([False]), success=False),
-                "responses": {
-                    "points": {
-                        "mobile": "",
-                        "email": "",
-                        "external_id": "",
-                        "user_id": None,
-                        "points_redeemed": "",
-                        "redeemed_value": Decimal(0),
-                        "side_effects": {"effect": []},
-                        "item_status": status_block(status, success=False),
-                    }
-                },
-            }
+            "orgId": org_id,
+            "identifier": {"type": identifier_type, "value": identifier_value},
+            "customerId": int(outcome.customer_id),
+            "redemptionId": reversal.redemption_id,
+            "reversalId": reversal.reversal_id,
+            "pointsToBeReversed": outcome.requested,
+            "pointsReversed": reversal.points,
+            "pointsReversedDetails": {"available": reversal.available, "expired": reversal.expired},
+            "warnings": [],
         }
-    ).model_dump(exclude_unset=True)
+    ).model_dump()
+
+
+def v2_failure(status: Status) -> dict[str, Any]:
+    return V2ErrorEnvelope.model_validate(v2_errors(status)).model_dump()
+
+
+def _reverted(outcome: RevertOutcome) -> dict[str, Any]:
+    contact = outcome.contact
+    given = outcome.item.identifiers
+    reversals = outcome.reversals
+    item: dict[str, Any] = {
+        **{
+            name: getattr(contact, name) if contact else (given.get(name) or "").strip()
+            for name in _ECHOED_IDENTIFIERS
+        },
+        "user_id": contact.customer_id if contact else None,
+        "transaction_number": outcome.item.transaction_number,
+        "points_reverted": decimal_text(sum((r.points for r in reversals), Decimal(0))),
+        "points_reverted_details": {
+            "available": sum((r.available for r in reversals), Decimal(0)),
+            "expired": sum((r.expired for r in reversals), Decimal(0)),
+        },
+        "reversals": {
+            "reversal": [
+                {
+                    "redemption_id": r.redemption_id,
+                    "reversal_id": r.reversal_id,
+                    "points_reversed": r.points,
+                    "points_credited": r.available,
+                    "points_expired": r.expired,
+                }
+                for r in reversals
+            ]
+        },
+        "item_status": status_block(outcome.status, success=outcome.success),
+    }
+    if outcome.balance is not None:
+        item["balance"] = outcome.balance
+    return item
+
+
+def revert(outcomes: list[RevertOutcome], *, single: bool) -> dict[str, Any]:
+    return _items_envelope(
+        RevertEnvelope, [_reverted(o) for o in outcomes], [o.success for o in outcomes], single
+    )
+
+
+def revert_failure(status: Status) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "mobile": "",
+        "email": "",
+        "external_id": "",
+        "user_id": None,
+        "transaction_number": "",
+        "points_reverted": "0",
+        "points_reverted_details": {"available": Decimal(0), "expired": Decimal(0)},
+        "reversals": {"reversal": []},
+        "item_status": status_block(status, success=False),
+    }
+    return _items_envelope(RevertEnvelope, [item], [False], True)

@@ -119,6 +119,88 @@ class RedeemEnvelope(_Wire):
     response: RedeemResponse
 
 
+class ReversalDone(_Wire):
+    """One redemption given back by a revert."""
+
+    redemption_id: str
+    reversal_id: str
+    points_reversed: Number = Field(description="Credited plus expired")
+    points_credited: Number
+    points_expired: Number
+
+
+class ReversalsDone(_Wire):
+    reversal: list[ReversalDone]
+
+
+class PointsReversedDetails(_Wire):
+    available: Number = Field(description="Credited back to the balance, with the original expiry")
+    expired: Number = Field(description="Whose allocation has expired since: reported, not credited")
+
+
+class Reverted(_Wire):
+    mobile: str
+    email: str
+    external_id: str
+    user_id: str | None
+    transaction_number: str
+    points_reverted: str = Field(description="A string, as points_redeemed in the redeem response")
+    points_reverted_details: PointsReversedDetails
+    balance: Number | None = Field(
+        default=None, description="Balance after, when the bill's redemptions were in one program"
+    )
+    reversals: ReversalsDone
+    item_status: StatusBlock
+
+
+class RevertResponses(_Wire):
+    points: Reverted | list[Reverted] = Field(description="An object for one item, a list for several")
+
+
+class RevertResponse(_Wire):
+    status: StatusBlock
+    responses: RevertResponses
+
+
+class RevertEnvelope(_Wire):
+    response: RevertResponse
+
+
+class ReverseIdentifierEcho(_Wire):
+    type: str
+    value: str
+
+
+class ReverseResponse(_Wire):
+    """`POST /v2/points/reverse` succeeded (HTTP 200)."""
+
+    orgId: int
+    identifier: ReverseIdentifierEcho
+    customerId: int
+    redemptionId: str
+    reversalId: str
+    pointsToBeReversed: Number
+    pointsReversed: Number = Field(description="Credited plus expired")
+    pointsReversedDetails: PointsReversedDetails
+    warnings: list[V2Message]
+
+
+class V2Message(_Wire):
+    """An entry of a v2 `errors` (status false) or `warnings` list."""
+
+    status: bool
+    code: int
+    message: str
+
+
+class V2ErrorEnvelope(_Wire):
+    """A v2 error: HTTP 400 for what the request asked, 409 when others kept changing the customer (521),
+    500 for an unexpected failure (889), 401 when authentication failed."""
+
+    warnings: list[V2Message]
+    errors: list[V2Message]
+
+
 class ErrorResponse(_Wire):
     status: StatusBlock
 

@@ -12,12 +12,14 @@ from points_core.models.config import (
 from points_core.models.customer import MAX_LIVE_ALLOCATIONS, Allocation, CustomerProfile, Enrolment, Wallet
 from points_core.models.ledger import AwardEntry, EntryKind
 from points_core.models.redemption import CustomField, Draw, Redemption
+from points_core.models.reversal import Credit, Reversal, ReversalSource
 
 __all__ = [
     "MAX_LIVE_ALLOCATIONS",
     "Allocation",
     "AwardEntry",
     "Caller",
+    "Credit",
     "CustomField",
     "CustomerProfile",
     "Draw",
@@ -28,6 +30,8 @@ __all__ = [
     "Program",
     "Redemption",
     "RedemptionRules",
+    "Reversal",
+    "ReversalSource",
     "Store",
     "TillLogin",
     "Wallet",

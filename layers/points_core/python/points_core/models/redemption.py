@@ -55,6 +55,12 @@ class Redemption(BaseModel):
     validated: bool
     """A validation code was checked and consumed (else validation was skipped, as the org allows)."""
     reversed_points: Points = Decimal(0)
+    """Reversed so far, credited or expired; never more than `points`."""
+
+    @property
+    def outstanding(self) -> Decimal:
+        """What a reversal can still give back."""
+        return self.points - self.reversed_points
 
     @property
     def summary_id(self) -> int:

@@ -9,6 +9,7 @@ from points_core.repositories.config import ConfigRepository
 from points_core.repositories.customers import Contact, CustomerRepository, CustomerUpsert, WalletConflict
 from points_core.repositories.otp import OtpRepository
 from points_core.repositories.redemptions import RedemptionRepository
+from points_core.repositories.reversals import ReversalRepository
 from points_core.settings import get_settings
 
 __all__ = [
@@ -18,11 +19,13 @@ __all__ = [
     "CustomerUpsert",
     "OtpRepository",
     "RedemptionRepository",
+    "ReversalRepository",
     "WalletConflict",
     "config_repository",
     "customer_repository",
     "otp_repository",
     "redemption_repository",
+    "reversal_repository",
 ]
 
 
@@ -55,6 +58,17 @@ def redemption_repository() -> RedemptionRepository:
         customers=settings.customers_table,
         ledger=settings.ledger_table,
         otp=settings.otp_table,
+    )
+
+
+@cache
+def reversal_repository() -> ReversalRepository:
+    settings = get_settings()
+    return ReversalRepository(
+        dynamodb_client(),
+        redemptions=settings.redemptions_table,
+        customers=settings.customers_table,
+        ledger=settings.ledger_table,
     )
 
 

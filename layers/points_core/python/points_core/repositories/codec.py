@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from pydantic import BaseModel
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -45,3 +48,9 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def serialize(value: Any) -> dict[str, Any]:
     return dict(_serializer.serialize(_plain(value)))
+
+
+def load_model(model: type[ModelT], item: Mapping[str, Any]) -> ModelT:
+    """A model from an item, ignoring attributes the model does not have (keys, `kind`, markers)."""
+    values = from_item(item)
+    return model.model_validate({name: values[name] for name in model.model_fields if name in values})

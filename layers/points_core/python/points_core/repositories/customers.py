@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
 
 from points_core.identifiers import Identifier, IdentifierType
 from points_core.models import AwardEntry, CustomerProfile, Wallet
 from points_core.repositories import keys
 from points_core.repositories.batch import batch_get, batch_get_tables, batch_write
-from points_core.repositories.codec import from_item, to_item
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def _load(model: type[ModelT], item: dict[str, Any]) -> ModelT:
-    values = from_item(item)
-    return model.model_validate({name: values[name] for name in model.model_fields if name in values})
+from points_core.repositories.codec import from_item, load_model, to_item
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +23,17 @@ class Contact:
     mobile: str
     email: str
     external_id: str
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Contact:
+        """From a profile or an identifier item (both carry these)."""
+        values = from_item(item)
+        return cls(
+            values["customer_id"],
+            values.get("mobile", ""),
+            values.get("email", ""),
+            values.get("external_id", ""),
+        )
 
 
 @dataclass(slots=True)
@@ -88,24 +91,13 @@ class CustomerRepository:
 
     def contact(self, org_id: int, identifier: Identifier) -> Contact | None:
         """One read: the identifier item (or the profile, for `id`), which carries the contact details."""
-        key = (
-            keys.profile(org_id, identifier.value)
-            if identifier.type is IdentifierType.ID
-            else keys.identifier(org_id, identifier)
-        )
         response = self._client.get_item(
-            TableName=self._customers, Key=key, ProjectionExpression="customer_id, mobile, email, external_id"
+            TableName=self._customers,
+            Key=keys.customer_by(org_id, identifier),
+            ProjectionExpression="customer_id, mobile, email, external_id",
         )
         item = response.get("Item")
-        if not item:
-            return None
-        values = from_item(item)
-        return Contact(
-            values["customer_id"],
-            values.get("mobile", ""),
-            values.get("email", ""),
-            values.get("external_id", ""),
-        )
+        return Contact.from_item(item) if item else None
 
     def profile_and_wallet(
         self,
@@ -133,16 +125,18 @@ class CustomerRepository:
                 elif table == self._otp:
                     snapshot.codes = from_item(item)
                 elif item["sk"]["S"] == "PROFILE":
-                    snapshot.profile = _load(CustomerProfile, item)
+                    snapshot.profile = load_model(CustomerProfile, item)
                 else:
-                    snapshot.wallet = _load(Wallet, item)
+                    snapshot.wallet = load_model(Wallet, item)
         return snapshot
 
     # Writes of the operator tool.
 
     def profiles(self, org_id: int, customer_ids: Iterable[str]) -> dict[str, CustomerProfile]:
         wanted = [keys.profile(org_id, customer_id) for customer_id in dict.fromkeys(customer_ids)]
-        found = (_load(CustomerProfile, item) for item in batch_get(self._client, self._customers, wanted))
+        found = (
+            load_model(CustomerProfile, item) for item in batch_get(self._client, self._customers, wanted)
+        )
         return {profile.customer_id: profile for profile in found}
 
     def identifier_owners(self, org_id: int, identifiers: Iterable[Identifier]) -> dict[Identifier, str]:
@@ -189,7 +183,7 @@ class CustomerRepository:
             TableName=self._customers, Key=keys.wallet(org_id, customer_id, program_id), ConsistentRead=True
         )
         item = response.get("Item")
-        return _load(Wallet, item) if item else None
+        return load_model(Wallet, item) if item else None
 
     def recorded_awards(
         self, org_id: int, customer_id: str, program_id: int, allocation_ids: Iterable[str]
@@ -199,7 +193,8 @@ class CustomerRepository:
             for allocation_id in allocation_ids
         ]
         entries = (
-            _load(AwardEntry, item) for item in batch_get(self._client, self._ledger, wanted, consistent=True)
+            load_model(AwardEntry, item)
+            for item in batch_get(self._client, self._ledger, wanted, consistent=True)
         )
         return {entry.allocation_id: entry for entry in entries}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from points_core.identifiers import Identifier
+from points_core.identifiers import Identifier, IdentifierType
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
@@ -36,6 +36,14 @@ def identifier(org_id: int, ident: Identifier) -> dict[str, Any]:
     return key(f"ORG#{org_id}#IDENT#{ident.type.value}#{ident.value}", "IDENT")
 
 
+def customer_by(org_id: int, ident: Identifier) -> dict[str, Any]:
+    """The item that names the customer an identifier belongs to, with their contact details: the profile
+    for `id`, else the identifier item."""
+    if ident.type is IdentifierType.ID:
+        return profile(org_id, ident.value)
+    return identifier(org_id, ident)
+
+
 def customer_partition(org_id: int, customer_id: str) -> str:
     return f"ORG#{org_id}#CUST#{customer_id}"
 
@@ -63,6 +71,7 @@ def _digest(text: str) -> str:
 
 
 def redemption(org_id: int, redemption_id: str) -> dict[str, Any]:
+    """A redemption, or a reversal (`kind`): one namespace of ids, as Capillary's redemption summaries."""
     return key(f"ORG#{org_id}#RED#{redemption_id}", "REDEMPTION")
 
 
@@ -71,10 +80,18 @@ def reference(org_id: int, external_reference_number: str) -> dict[str, Any]:
     return key(f"ORG#{org_id}#REF#{_digest(external_reference_number)}", "REF")
 
 
+def bill_partition(org_id: int, transaction_number: str) -> str:
+    return f"ORG#{org_id}#BILL#{_digest(transaction_number)}"
+
+
 def bill_redemption(org_id: int, transaction_number: str, redemption_id: str) -> dict[str, Any]:
     """One redemption on a bill: all of a bill's redemptions share the partition."""
-    return key(f"ORG#{org_id}#BILL#{_digest(transaction_number)}", f"RED#{redemption_id}")
+    return key(bill_partition(org_id, transaction_number), f"RED#{redemption_id}")
 
 
 def redemption_entry(org_id: int, customer_id: str, program_id: int, redemption_id: str) -> dict[str, Any]:
     return key(customer_partition(org_id, customer_id), f"P#{program_id}#REDEEM#{redemption_id}")
+
+
+def reversal_entry(org_id: int, customer_id: str, program_id: int, reversal_id: str) -> dict[str, Any]:
+    return key(customer_partition(org_id, customer_id), f"P#{program_id}#REVERSE#{reversal_id}")

@@ -21,11 +21,19 @@ from points_core.repositories.codec import from_item, serialize, to_item
 from points_core.repositories.otp import code_names
 
 
+class RecordKind(StrEnum):
+    """What an item under `keys.redemption` is: redemption and reversal ids share one namespace."""
+
+    REDEMPTION = "redemption"
+    REVERSAL = "reversal"
+
+
 class Refusal(StrEnum):
     WALLET_CHANGED = "wallet changed"
     ID_TAKEN = "redemption id taken"
     DUPLICATE_REFERENCE = "reference already used"
     CODE_CHANGED = "validation code no longer valid"
+    REDEMPTION_CHANGED = "redemption reversed meanwhile"
     CONFLICT = "another transaction on the same items"
 
 
@@ -33,6 +41,23 @@ class NotRecorded(Exception):
     def __init__(self, refusals: set[Refusal]) -> None:
         super().__init__(", ".join(sorted(refusals)))
         self.refusals = refusals
+
+
+def transact(client: Any, items: list[tuple[Refusal, dict[str, Any]]]) -> None:
+    """One TransactWriteItems; when it is cancelled, `NotRecorded` says which conditions refused (by the
+    refusal each item stands for) or that another transaction was on the same items (CONFLICT)."""
+    try:
+        client.transact_write_items(TransactItems=[item for _, item in items])
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons") or []
+        refusals = {
+            refusal if reason.get("Code") == "ConditionalCheckFailed" else Refusal.CONFLICT
+            for (refusal, _), reason in zip(items, reasons, strict=False)
+            if reason.get("Code") not in (None, "None")
+        }
+        raise NotRecorded(refusals or {Refusal.CONFLICT}) from error
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +74,19 @@ class UsedReference:
     redemption_id: str
     customer_id: str
     balance_after: Decimal
+    program_id: int | None = None
+    """Absent on markers written before reversals needed it."""
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> UsedReference:
+        values = from_item(item)
+        program_id = values.get("program_id")
+        return cls(
+            values["redemption_id"],
+            values["customer_id"],
+            Decimal(values["balance_after"]),
+            int(program_id) if program_id is not None else None,
+        )
 
 
 class RedemptionRepository:
@@ -92,7 +130,8 @@ class RedemptionRepository:
                     "Put": {
                         "TableName": self._redemptions,
                         "Item": to_item(
-                            redemption.model_dump(), keys.redemption(org_id, redemption.redemption_id)
+                            {"kind": RecordKind.REDEMPTION, **redemption.model_dump()},
+                            keys.redemption(org_id, redemption.redemption_id),
                         ),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
@@ -126,6 +165,7 @@ class RedemptionRepository:
             marker = {
                 "redemption_id": redemption.redemption_id,
                 "customer_id": customer_id,
+                "program_id": redemption.program_id,
                 "balance_after": redemption.balance_after,
                 "external_reference_number": redemption.external_reference_number,
             }
@@ -147,6 +187,7 @@ class RedemptionRepository:
             on_bill = {
                 "redemption_id": redemption.redemption_id,
                 "customer_id": customer_id,
+                "program_id": redemption.program_id,
                 "points": redemption.points,
                 "transaction_number": redemption.transaction_number,
             }
@@ -191,19 +232,7 @@ class RedemptionRepository:
                     },
                 )
             )
-        try:
-            self._client.transact_write_items(TransactItems=[item for _, item in items])
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons") or []
-            refusals = {
-                refusal if reason.get("Code") == "ConditionalCheckFailed" else Refusal.CONFLICT
-                for (refusal, _), reason in zip(items, reasons, strict=False)
-                if reason.get("Code") not in (None, "None")
-            }
-            raise NotRecorded(refusals or {Refusal.CONFLICT}) from error
+        transact(self._client, items)
 
     def used_reference(self, item: dict[str, Any]) -> UsedReference:
-        values = from_item(item)
-        return UsedReference(values["redemption_id"], values["customer_id"], Decimal(values["balance_after"]))
+        return UsedReference.from_item(item)

@@ -8,9 +8,7 @@ only when retries give out does the item answer 521.
 
 from __future__ import annotations
 
-import random
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +18,7 @@ from points_core.codes import Item, RequestStatus, Status
 from points_core.ledger import debit
 from points_core.models import Caller, CustomerProfile, CustomField, OrgConfig, Redemption
 from points_core.models.redemption import BASE62
-from points_core.observability import logger, metrics
+from points_core.observability import metrics
 from points_core.repositories import (
     ConfigRepository,
     CustomerRepository,
@@ -29,14 +27,13 @@ from points_core.repositories import (
     customer_repository,
     redemption_repository,
 )
-from points_core.repositories.redemptions import CodeToConsume, NotRecorded, Refusal, UsedReference
+from points_core.repositories.redemptions import CodeToConsume, UsedReference
 from points_core.rules import Quote, RedemptionCheck, RuleFailure, evaluate, redemption_time
 from points_core.services.lookup import Lookup, look_up
 from points_core.services.redeemability import ValidationType
+from points_core.services.retry import GaveUp, retrying
 from points_core.services.validation_codes import check_given_code
 from points_core.timezones import org_zone
-
-MAX_ATTEMPTS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,9 +179,10 @@ def redeem_item(
     org = (configs or config_repository()).org(caller.org_id)
     if org is None:
         return ItemOutcome(Item.PROGRAM_NOT_CONFIGURED, False, item)
-    for attempt in range(MAX_ATTEMPTS):
-        try:
-            outcome = _attempt(
+    try:
+        # Each attempt reads again: a used reference then answers 744, a consumed code 808.
+        outcome = retrying(
+            lambda _: _attempt(
                 org,
                 caller,
                 item,
@@ -192,20 +190,16 @@ def redeem_item(
                 clock(),
                 customers or customer_repository(),
                 redemptions or redemption_repository(),
-            )
-        except NotRecorded as refused:
-            logger.info("redemption not recorded, retrying", extra={"reasons": sorted(refused.refusals)})
-            # The next attempt reads again: a used reference then answers 744, a consumed code 808.
-            if refused.refusals <= {Refusal.ID_TAKEN}:
-                continue
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not security
-            continue
-        if not outcome.success:
-            metrics.add_metric(name="RedemptionsRefused", unit="Count", value=1)
-        if outcome.success and outcome.redemption is not None:
-            metrics.add_metric(name="Redemptions", unit="Count", value=1)
-            # CloudWatch stores doubles: the one place points become a float, for a dashboard only.
-            metrics.add_metric(name="PointsRedeemed", unit="Count", value=float(outcome.redemption.points))
-        return outcome
-    metrics.add_metric(name="RedemptionsGivenUp", unit="Count", value=1)
-    return ItemOutcome(RequestStatus.CUSTOMER_LOCKED, False, item)
+            ),
+            "redemption",
+        )
+    except GaveUp:
+        metrics.add_metric(name="RedemptionsGivenUp", unit="Count", value=1)
+        return ItemOutcome(RequestStatus.CUSTOMER_LOCKED, False, item)
+    if not outcome.success:
+        metrics.add_metric(name="RedemptionsRefused", unit="Count", value=1)
+    if outcome.success and outcome.redemption is not None:
+        metrics.add_metric(name="Redemptions", unit="Count", value=1)
+        # CloudWatch stores doubles: the one place points become a float, for a dashboard only.
+        metrics.add_metric(name="PointsRedeemed", unit="Count", value=float(outcome.redemption.points))
+    return outcome

@@ -1,0 +1,124 @@
+"""POST /v2/points/reverse and POST /v1.1/points/revert: give redeemed points back to the allocations they
+came from, with their original expiry, atomically; partly or fully (reverse), or all that was redeemed on a
+bill (revert)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from points_core import views
+from points_core.api import (
+    caller,
+    create_app,
+    documented_responses,
+    lambda_entry,
+    replayable,
+    require_json_format,
+)
+from points_core.bodies import ReverseBody, RevertBody, require_items
+from points_core.codes import RequestStatus
+from points_core.observability import metrics
+from points_core.services.reversal import ReverseRequest, RevertItem, reverse, revert
+from points_core.wire import ReverseResponse, RevertEnvelope, V2ErrorEnvelope
+
+app = create_app(failure_payload=views.revert_failure)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@app.post(
+    "/v2/points/reverse",
+    summary="Reverse a redemption, fully or partly",
+    description=(
+        "By redemptionId or externalReferenceNumber; identifier must name the redemption's customer. "
+        "pointsToBeReversed (absent: everything not reversed yet) goes back to the allocations it was drawn "
+        "from, last drawn first, with their original expiry; the part whose allocation has expired since is "
+        "reported in pointsReversedDetails.expired and not credited. Partial reversals repeat until nothing "
+        "is left. Errors: 3801 more than is left, 3802 nothing left, 3803 unknown or another customer's "
+        "redemption, 3804 a reversal's id, 4101 reversal disabled, 4102 zero, negative or not a number, "
+        "878 more than 3 decimals, 802 malformed identifier, 8015 unknown customer. An Idempotency-Key "
+        "header replays the first answer (422 for another body, 409 while in flight)."
+    ),
+    tags=["points v2"],
+    responses=documented_responses(
+        ReverseResponse,
+        "Reversed",
+        {409: "Others kept changing this customer's points: retry (521)"},
+        errors=V2ErrorEnvelope,
+    ),
+)
+def reverse_points(request: Annotated[ReverseBody, Body(description="What to reverse")]) -> Response[str]:
+    who = caller(app)
+    metrics.add_metric(name="ReverseRequests", unit="Count", value=1)
+
+    def compute() -> tuple[int, Any]:
+        outcome = reverse(
+            who,
+            ReverseRequest(
+                identifier_type=request.identifier.identifier_type,
+                identifier_value=request.identifier.value,
+                redemption_id=request.redemptionId or "",
+                external_reference_number=request.externalReferenceNumber or "",
+                points=request.pointsToBeReversed,
+            ),
+            _now,
+        )
+        if outcome.success:
+            return HTTPStatus.OK, views.reverse(
+                outcome, who.org_id, request.identifier.type, request.identifier.value
+            )
+        locked = outcome.status == RequestStatus.CUSTOMER_LOCKED
+        return HTTPStatus.CONFLICT if locked else HTTPStatus.BAD_REQUEST, views.v2_failure(outcome.status)
+
+    return replayable(app, who.org_id, compute)
+
+
+@app.post(
+    "/v1.1/points/revert",
+    summary="Revert what was redeemed on a bill",
+    description=(
+        "Legacy revert by transaction_number and customer: everything the customer redeemed on the bill and "
+        "has not been reversed yet goes back to its allocations, with their original expiry (expired parts "
+        "are reported, not credited). points_redeemed, when given, must equal what was redeemed on the bill "
+        "(810). Item codes: 811 unknown or blank transaction number, 812 already reverted, 814 nothing of "
+        "this customer's redeemed on it, 816 unknown customer, 905 reversal disabled for the org. Each item "
+        "is one transaction; an Idempotency-Key header replays the first answer."
+    ),
+    tags=["points v1.1"],
+    responses=documented_responses(RevertEnvelope, "Processed (see each item_status)"),
+)
+@app.post("/v1.1/points/revert.json", include_in_schema=False)
+def revert_bill(
+    request: Annotated[RevertBody, Body(description="One bill to revert, or a list of up to 20")],
+    format: Annotated[str | None, Query(description="json (default)")] = None,
+) -> Response[str]:
+    require_json_format(format)
+    who = caller(app)
+    metrics.add_metric(name="RevertRequests", unit="Count", value=1)
+    require_items(request, "root.revert")
+    items = [
+        RevertItem(
+            identifiers=item.customer.identifiers(),
+            transaction_number=item.transaction_number or "",
+            points=item.points_redeemed,
+        )
+        for item in request.items
+    ]
+    return replayable(
+        app,
+        who.org_id,
+        lambda: (
+            HTTPStatus.OK,
+            views.revert([revert(who, item, _now) for item in items], single=request.single),
+        ),
+    )
+
+
+lambda_handler = lambda_entry(app)

@@ -1,0 +1,52 @@
+"""Reversals: points of a redemption given back to the allocations they were drawn from, with their expiry."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from points_core.models.customer import Points
+
+
+class ReversalSource(StrEnum):
+    REVERSE = "reverse"
+    """POST /v2/points/reverse, by redemption id or external reference number."""
+    REVERT = "revert"
+    """POST /v1.1/points/revert, everything redeemed on a bill."""
+
+
+class Credit(BaseModel):
+    """Points of one draw given back: to its allocation, or, when that has expired, to nobody."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allocation_id: str
+    points: Annotated[Decimal, Field(gt=0, allow_inf_nan=False, decimal_places=3)]
+    expires_at: AwareDatetime | None = None
+    expired: bool
+    """The allocation had expired by the time of the reversal: reported, not credited."""
+
+
+class Reversal(BaseModel):
+    """One reversal as recorded, beside the redemptions (Capillary's summary row of type reversal)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reversal_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{6}$")]
+    redemption_id: str
+    customer_id: str
+    program_id: int
+    points: Annotated[Decimal, Field(gt=0, allow_inf_nan=False, decimal_places=3)]
+    """All that was reversed: what was credited plus what had expired."""
+    available: Points
+    expired: Points
+    credits: tuple[Credit, ...]
+    balance_after: Decimal
+    reversed_at: AwareDatetime
+    till_id: str
+    store_id: str = ""
+    source: ReversalSource
+    transaction_number: str = ""

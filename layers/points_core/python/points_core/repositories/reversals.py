@@ -1,0 +1,265 @@
+"""Reading what a reversal needs, and recording it: one TransactWriteItems, so nothing is ever half done.
+
+Reads, warm: one BatchGetItem (the customer's identifier and the redemption or its reference marker) and
+one read of the redemption's wallet; for a bill, one Query of the bill, then one BatchGetItem. Then one
+transaction: each wallet at the version that was read, each redemption at the `reversed_points` that was
+read (so two reversals of one redemption can never both count the same points), a reversal record with a
+fresh id in the redemptions' id namespace, and a ledger entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from points_core.identifiers import Identifier
+from points_core.models import Redemption, Reversal, Wallet
+from points_core.repositories import keys
+from points_core.repositories.batch import batch_get_tables
+from points_core.repositories.codec import from_item, load_model, serialize, to_item
+from points_core.repositories.customers import Contact
+from points_core.repositories.redemptions import RecordKind, Refusal, UsedReference, transact
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalRecord:
+    """A reversal found where a redemption id was expected (3804)."""
+
+    reversal_id: str
+    customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The first read of a reverse: who the identifier names, and what the id or reference names."""
+
+    contact: Contact | None = None
+    record: Redemption | ReversalRecord | None = None
+    reference: UsedReference | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BillEntry:
+    redemption_id: str
+    customer_id: str
+    program_id: int | None
+    points: Decimal
+
+
+@dataclass(slots=True)
+class Loaded:
+    """The second read: the customer, redemptions and wallets asked for (missing ones are absent)."""
+
+    contact: Contact | None = None
+    redemptions: dict[str, Redemption] = field(default_factory=dict)
+    wallets: dict[tuple[str, int], Wallet] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class WalletChange:
+    customer_id: str
+    previous_version: int
+    wallet: Wallet
+
+
+class ReversalRepository:
+    def __init__(self, client: Any, *, redemptions: str, customers: str, ledger: str) -> None:
+        self._client = client
+        self._redemptions = redemptions
+        self._customers = customers
+        self._ledger = ledger
+
+    def find(
+        self,
+        org_id: int,
+        identifier: Identifier,
+        *,
+        redemption_id: str | None,
+        reference: str | None,
+        consistent: bool,
+    ) -> Found:
+        """One BatchGetItem: the customer's item, the item under `redemption_id`, the reference marker."""
+        customer_key = keys.customer_by(org_id, identifier)
+        wanted: dict[str, list[dict[str, Any]]] = {self._customers: [customer_key], self._redemptions: []}
+        if redemption_id:
+            wanted[self._redemptions].append(keys.redemption(org_id, redemption_id))
+        if reference:
+            wanted[self._redemptions].append(keys.reference(org_id, reference))
+        contact: Contact | None = None
+        record: Redemption | ReversalRecord | None = None
+        marker: UsedReference | None = None
+        for table, items in batch_get_tables(self._client, wanted, consistent=consistent).items():
+            for item in items:
+                if table == self._customers:
+                    contact = Contact.from_item(item)
+                elif item["sk"]["S"] == "REF":
+                    marker = UsedReference.from_item(item)
+                else:
+                    record = _record(item)
+        return Found(contact, record, marker)
+
+    def wallet(self, org_id: int, customer_id: str, program_id: int, *, consistent: bool) -> Wallet | None:
+        response = self._client.get_item(
+            TableName=self._customers,
+            Key=keys.wallet(org_id, customer_id, program_id),
+            ConsistentRead=consistent,
+        )
+        item = response.get("Item")
+        return load_model(Wallet, item) if item else None
+
+    def on_bill(self, org_id: int, transaction_number: str, *, consistent: bool) -> list[BillEntry]:
+        """Every redemption recorded with this transaction number, whoever's (one Query, paginated)."""
+        entries: list[BillEntry] = []
+        request: dict[str, Any] = {
+            "TableName": self._redemptions,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": serialize(keys.bill_partition(org_id, transaction_number))},
+            "ConsistentRead": consistent,
+        }
+        while True:
+            response = self._client.query(**request)
+            for item in response.get("Items", []):
+                values = from_item(item)
+                program_id = values.get("program_id")
+                entries.append(
+                    BillEntry(
+                        values["redemption_id"],
+                        values["customer_id"],
+                        int(program_id) if program_id is not None else None,
+                        Decimal(values["points"]),
+                    )
+                )
+            if "LastEvaluatedKey" not in response:
+                return entries
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def load(
+        self,
+        org_id: int,
+        *,
+        identifier: Identifier | None = None,
+        redemption_ids: Iterable[str] = (),
+        wallets: Iterable[tuple[str, int]] = (),
+        consistent: bool,
+    ) -> Loaded:
+        """One BatchGetItem (100 keys a call): the customer's item, redemptions, and wallets by (customer,
+        program)."""
+        customers = [keys.wallet(org_id, customer_id, program_id) for customer_id, program_id in set(wallets)]
+        if identifier is not None:
+            customers.append(keys.customer_by(org_id, identifier))
+        wanted = {
+            self._customers: customers,
+            self._redemptions: [keys.redemption(org_id, rid) for rid in dict.fromkeys(redemption_ids)],
+        }
+        loaded = Loaded()
+        for table, items in batch_get_tables(self._client, wanted, consistent=consistent).items():
+            for item in items:
+                if table == self._redemptions:
+                    record = _record(item)
+                    if isinstance(record, Redemption):
+                        loaded.redemptions[record.redemption_id] = record
+                elif item["sk"]["S"].startswith("WALLET#"):
+                    wallet = load_model(Wallet, item)
+                    customer_id = item["pk"]["S"].rsplit("#", 1)[-1]
+                    loaded.wallets[(customer_id, wallet.program_id)] = wallet
+                else:
+                    loaded.contact = Contact.from_item(item)
+        return loaded
+
+    def record(
+        self,
+        org_id: int,
+        reversals: Sequence[tuple[Redemption, Reversal]],
+        wallets: Sequence[WalletChange],
+    ) -> None:
+        """Every wallet, every redemption's new `reversed_points`, every reversal record and ledger entry,
+        in one transaction; each only if nothing changed since it was read. `NotRecorded` otherwise."""
+        items: list[tuple[Refusal, dict[str, Any]]] = [
+            (
+                Refusal.WALLET_CHANGED,
+                {
+                    "Put": {
+                        "TableName": self._customers,
+                        "Item": to_item(
+                            change.wallet.model_dump(),
+                            keys.wallet(org_id, change.customer_id, change.wallet.program_id),
+                        ),
+                        "ConditionExpression": "version = :version",
+                        "ExpressionAttributeValues": {":version": serialize(change.previous_version)},
+                    }
+                },
+            )
+            for change in wallets
+        ]
+        for redemption, reversal in reversals:
+            items.extend(self._reversal_items(org_id, redemption, reversal))
+        transact(self._client, items)
+
+    def _reversal_items(
+        self, org_id: int, redemption: Redemption, reversal: Reversal
+    ) -> list[tuple[Refusal, dict[str, Any]]]:
+        return [
+            (
+                Refusal.REDEMPTION_CHANGED,
+                {
+                    "Update": {
+                        "TableName": self._redemptions,
+                        "Key": keys.redemption(org_id, redemption.redemption_id),
+                        "UpdateExpression": "SET reversed_points = :reversed",
+                        "ConditionExpression": "reversed_points = :before AND points >= :reversed",
+                        "ExpressionAttributeValues": {
+                            ":before": serialize(redemption.reversed_points),
+                            ":reversed": serialize(redemption.reversed_points + reversal.points),
+                        },
+                    }
+                },
+            ),
+            (
+                Refusal.ID_TAKEN,
+                {
+                    "Put": {
+                        "TableName": self._redemptions,
+                        "Item": to_item(
+                            {"kind": RecordKind.REVERSAL, **reversal.model_dump()},
+                            keys.redemption(org_id, reversal.reversal_id),
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ),
+            (
+                Refusal.CONFLICT,
+                {
+                    "Put": {
+                        "TableName": self._ledger,
+                        "Item": to_item(
+                            {
+                                "kind": "reversal",
+                                "reversal_id": reversal.reversal_id,
+                                "redemption_id": reversal.redemption_id,
+                                "program_id": reversal.program_id,
+                                # What the balance gained; the expired part is kept apart.
+                                "points": reversal.available,
+                                "expired_points": reversal.expired,
+                                "balance_after": reversal.balance_after,
+                                "credits": [credit.model_dump() for credit in reversal.credits],
+                                "recorded_at": reversal.reversed_at,
+                            },
+                            keys.reversal_entry(
+                                org_id, reversal.customer_id, reversal.program_id, reversal.reversal_id
+                            ),
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ),
+        ]
+
+
+def _record(item: dict[str, Any]) -> Redemption | ReversalRecord:
+    if item.get("kind", {}).get("S") == RecordKind.REVERSAL:
+        values = from_item(item)
+        return ReversalRecord(values["reversal_id"], values["customer_id"])
+    return load_model(Redemption, item)
