@@ -18,6 +18,10 @@ class InsufficientPoints(ValueError):
     pass
 
 
+class StaleRead(ValueError):
+    """The wallet and the redemption were read at different moments: read both again."""
+
+
 def debit(wallet: Wallet, points: Decimal, now: datetime) -> tuple[Wallet, tuple[Draw, ...]]:
     """The wallet after taking `points` (next version; spent and expired allocations pruned) and the draws."""
     remaining = points
@@ -70,7 +74,8 @@ def credit(
 
     Each draw's points go back to its allocation with the allocation's own expiry; an allocation that was
     pruned when it was spent is re-created from the draw. Points whose allocation has expired since are
-    reported (`expired`) and credited to nobody.
+    reported (`expired`) and credited to nobody. `StaleRead` when an allocation would end up holding more than
+    it was awarded.
     """
     if not 0 < points <= redemption.outstanding:
         raise ValueError(f"{points} is not within the {redemption.outstanding} points left to reverse")
@@ -101,10 +106,10 @@ def credit(
                 awarded_at=draw.awarded_at,
                 expires_at=draw.expires_at,
             )
-        # The model refuses more remaining than the allocation was awarded: a credit can never inflate it.
-        allocations[draw.allocation_id] = Allocation.model_validate(
-            existing.model_dump() | {"remaining": existing.remaining + take}
-        )
+        if existing.remaining + take > existing.points:
+            # Only a wallet read after a reversal its redemption was read before can look like this.
+            raise StaleRead(f"allocation {draw.allocation_id} would hold more than it was awarded")
+        allocations[draw.allocation_id] = existing.model_copy(update={"remaining": existing.remaining + take})
     updated = wallet.model_copy(
         update={"version": wallet.version + 1, "allocations": tuple(allocations[key] for key in order)}
     )

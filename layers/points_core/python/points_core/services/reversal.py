@@ -31,7 +31,7 @@ from points_core.identifiers import (
     normalize,
     pick_identifier,
 )
-from points_core.ledger import credit
+from points_core.ledger import StaleRead, credit
 from points_core.models import Caller, OrgConfig, Redemption, Reversal, ReversalSource, Wallet
 from points_core.models.redemption import BASE62
 from points_core.observability import metrics
@@ -42,6 +42,7 @@ from points_core.repositories import (
     reversal_repository,
 )
 from points_core.repositories.customers import Contact
+from points_core.repositories.redemptions import NotRecorded, Refusal
 from points_core.repositories.reversals import Found, ReversalRecord, WalletChange
 from points_core.rules import RuleFailure, parse_amount
 from points_core.services.retry import GaveUp, retrying
@@ -103,7 +104,10 @@ def _reversal(
     source: ReversalSource,
 ) -> tuple[Wallet, Reversal]:
     """The wallet with `points` of `redemption` given back, and the reversal that records it."""
-    updated, credits = credit(wallet, redemption, points, now)
+    try:
+        updated, credits = credit(wallet, redemption, points, now)
+    except StaleRead:
+        raise NotRecorded({Refusal.REDEMPTION_CHANGED}) from None  # retried from fresh reads
     reversal = Reversal(
         reversal_id=new_reversal_id(),
         redemption_id=redemption.redemption_id,
