@@ -99,7 +99,7 @@ def test_racing_reversals_never_give_back_more_than_was_redeemed(
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(
             pool.map(lambda _: give_back("1001", redemption.redemption_id, "100"), range(10))
-            # 10 × 100 asked, 600 there: six succeed, the rest find too little (3801) or nothing (3802) left.
+            # 10 x 100 asked, 600 there: six succeed, the rest find too little (3801) or nothing (3802) left.
         )
     succeeded = [o for o in outcomes if o.success]
     assert len(succeeded) == 6

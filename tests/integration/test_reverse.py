@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -391,3 +392,12 @@ def test_a_request_without_authorizer_context_is_401_in_the_v2_envelope(demo: No
     event = api_event("POST", PATH, body=json.dumps(body), authorizer={})
     status, payload = answer(function_module("revert").lambda_handler(event, LambdaContext()))
     assert (status, payload["errors"][0]["code"]) == (401, 401)
+
+
+def test_logs_carry_no_unmasked_mobile_and_say_what_was_reversed(demo: None, logs: io.StringIO) -> None:
+    redemption_id = redeem(100)["redemption_id"]
+    reversal_id = reverse(redemption_id, 10)[1]["reversalId"]
+    written = logs.getvalue()
+    assert JANE not in written
+    assert "91******0001" in written
+    assert reversal_id in written and '"code":200' in written

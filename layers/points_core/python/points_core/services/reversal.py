@@ -34,7 +34,7 @@ from points_core.identifiers import (
 from points_core.ledger import StaleRead, credit
 from points_core.models import Caller, OrgConfig, Redemption, Reversal, ReversalSource, Wallet
 from points_core.models.redemption import BASE62
-from points_core.observability import metrics
+from points_core.observability import logger, mask_identifier, metrics
 from points_core.repositories import (
     ConfigRepository,
     ReversalRepository,
@@ -127,13 +127,42 @@ def _reversal(
     return updated, reversal
 
 
-def _count(reversals: tuple[Reversal, ...]) -> None:
+def _audit(
+    caller: Caller,
+    source: str,
+    status: Status,
+    who: str | None,
+    reversals: tuple[Reversal, ...],
+    **extra: str,
+) -> None:
+    """One log line per reversal request (identifiers masked), and the metrics."""
+    if not reversals:
+        metrics.add_metric(name="ReversalsRefused", unit="Count", value=1)
     for reversal in reversals:
         metrics.add_metric(name="Reversals", unit="Count", value=1)
         # CloudWatch stores doubles: the one place points become a float, for a dashboard only.
         metrics.add_metric(name="PointsReversed", unit="Count", value=float(reversal.available))
         if reversal.expired:
             metrics.add_metric(name="PointsReversedExpired", unit="Count", value=float(reversal.expired))
+    logger.info(
+        f"{source} processed",
+        extra={
+            "org_id": caller.org_id,
+            "till_id": caller.till_id,
+            "customer": who,
+            "code": status.code,
+            "reversals": [
+                {
+                    "redemption_id": r.redemption_id,
+                    "reversal_id": r.reversal_id,
+                    "available": str(r.available),
+                    "expired": str(r.expired),
+                }
+                for r in reversals
+            ],
+            **extra,
+        },
+    )
 
 
 def _org(caller: Caller, configs: ConfigRepository | None, disabled: Status) -> OrgConfig:
@@ -175,13 +204,18 @@ def reverse(
             "reversal",
         )
     except RuleFailure as failure:
-        metrics.add_metric(name="ReversalsRefused", unit="Count", value=1)
-        return ReverseOutcome(failure.status, False)
+        outcome = ReverseOutcome(failure.status, False)
     except GaveUp:
         metrics.add_metric(name="ReversalsGivenUp", unit="Count", value=1)
-        return ReverseOutcome(RequestStatus.CUSTOMER_LOCKED, False)
-    if outcome.reversal is not None:
-        _count((outcome.reversal,))
+        outcome = ReverseOutcome(RequestStatus.CUSTOMER_LOCKED, False)
+    _audit(
+        caller,
+        "reverse",
+        outcome.status,
+        mask_identifier(request.identifier_type, request.identifier_value),
+        (outcome.reversal,) if outcome.reversal else (),
+        redemption_id=request.redemption_id.strip()[:16],
+    )
     return outcome
 
 
@@ -295,13 +329,13 @@ def revert(
             "revert",
         )
     except RuleFailure as failure:
-        metrics.add_metric(name="ReversalsRefused", unit="Count", value=1)
         contact = failure.contact if isinstance(failure, Refused) else None
-        return RevertOutcome(failure.status, False, item, contact)
+        outcome = RevertOutcome(failure.status, False, item, contact)
     except GaveUp:
         metrics.add_metric(name="ReversalsGivenUp", unit="Count", value=1)
-        return RevertOutcome(RequestStatus.CUSTOMER_LOCKED, False, item)
-    _count(outcome.reversals)
+        outcome = RevertOutcome(RequestStatus.CUSTOMER_LOCKED, False, item)
+    who = outcome.contact.customer_id if outcome.contact else None
+    _audit(caller, "revert", outcome.status, who, outcome.reversals)
     return outcome
 
 
