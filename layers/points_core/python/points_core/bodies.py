@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from points_core.errors import InvalidInput
 from points_core.identifiers import IdentifierType, v2_identifier_type
@@ -26,6 +26,12 @@ def _text(value: Any) -> Any:
 
 
 Text = Annotated[str | None, BeforeValidator(_text)]
+# Points: a JSON number (read exactly) or a string.
+Amount = Annotated[
+    str | None,
+    BeforeValidator(_text),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "null"}]}),
+]
 
 
 class _Lenient(BaseModel):
@@ -55,7 +61,7 @@ class BodyCustomFields(_Lenient):
 
 
 class BodyItem(_Lenient):
-    points_redeemed: Text = None
+    points_redeemed: Amount = None
     customer: BodyCustomer = BodyCustomer()
     transaction_number: Text = None
     external_reference_number: Text = None
@@ -74,7 +80,7 @@ class RedeemRoot(BaseModel):
 class RevertItemBody(_Lenient):
     transaction_number: Text = None
     customer: BodyCustomer = BodyCustomer()
-    points_redeemed: Text = Field(
+    points_redeemed: Amount = Field(
         default=None, description="What was redeemed on the bill; when given, it must match (810)"
     )
 
@@ -148,7 +154,7 @@ class ReverseBody(BaseModel):
     externalReferenceNumber: Text = Field(
         default=None, description="The external_reference_number the redemption was made with"
     )
-    pointsToBeReversed: Text = Field(
+    pointsToBeReversed: Amount = Field(
         default=None, description="At most 3 decimals; absent: everything not reversed yet"
     )
     identifier: ReverseIdentifier
