@@ -1,5 +1,6 @@
 """`points-admin`: the operator tool. Applies an org's configuration, imports customers and point
-allocations, and grants goodwill points, against the local stack or a real AWS account.
+allocations, grants goodwill points and shows a customer's wallet, against the local stack or a real AWS
+account.
 
     points-admin [AWS options] apply-config FILE
     points-admin [AWS options] import-customers FILE --org ORG_ID [--batch-size N] [--rejects FILE]
@@ -7,9 +8,13 @@ allocations, and grants goodwill points, against the local stack or a real AWS a
     points-admin [AWS options] grant --org ORG_ID --program ID --points N --reason TEXT
                  (--customer-id ID | --mobile M | --email E | --external-id X | --card-number C
                   | --card-external-id X) [--expires-at ISO] [--reference REF]
+    points-admin [AWS options] wallet --org ORG_ID [--program ID] [--json]
+                 (--customer-id ID | --mobile M | --email E | --external-id X | --card-number C
+                  | --card-external-id X)
 
-Exit codes: 0 done; 1 an import rejected some rows (the others are written); 2 a usage or configuration
-error, or AWS out of reach (nothing, or nothing more, was written).
+Exit codes: 0 done; 1 an import rejected some rows (the others are written), or `wallet` found no such
+customer or wallet; 2 a usage or configuration error, or AWS out of reach (nothing, or nothing more, was
+written).
 """
 
 from __future__ import annotations
@@ -21,17 +26,18 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from points_admin import allocations, config_file, customers, grant
+from points_admin import allocations, config_file, customers, grant, wallet
 from points_admin.allocations import AllocationRows
 from points_admin.connection import AwsOptions, Backend, Table
 from points_admin.csv_import import print_summary, run_import
 from points_admin.customers import CustomerRows
-from points_admin.errors import CommandError
+from points_admin.errors import CommandError, NotFound
 from points_core.identifiers import IdentifierType
 from points_core.models import OrgConfig
 
 PROG = "points-admin"
 DEFAULT_BATCH_SIZE = 100
+EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -76,7 +82,7 @@ def _import_allocations(args: argparse.Namespace, backend: Backend) -> int:
 
 
 def _grant(args: argparse.Namespace, backend: Backend) -> int:
-    identifier_type = next(t for t in IdentifierType if getattr(args, t.value) is not None)
+    identifier_type = _given_identifier(args)
     request = grant.GrantRequest(
         org_id=args.org,
         program_id=args.program,
@@ -88,6 +94,23 @@ def _grant(args: argparse.Namespace, backend: Backend) -> int:
         reference=args.reference,
     )
     return grant.run(request, backend)
+
+
+def _given_identifier(args: argparse.Namespace) -> IdentifierType:
+    return next(t for t in IdentifierType if getattr(args, t.value) is not None)
+
+
+def _wallet(args: argparse.Namespace, backend: Backend) -> int:
+    identifier_type = _given_identifier(args)
+    request = wallet.WalletRequest(
+        org_id=args.org,
+        identifier_type=identifier_type,
+        identifier=getattr(args, identifier_type.value),
+        option=grant.identifier_option(identifier_type),
+        program_id=args.program,
+        as_json=args.json,
+    )
+    return wallet.run(request, backend)
 
 
 def _add_import(
@@ -123,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Operator tool of the points redemption service.",
-        epilog="Exit codes: 0 done, 1 some import rows rejected, 2 usage, configuration or AWS error.",
+        epilog="Exit codes: 0 done, 1 some import rows rejected or (wallet) no such customer or wallet, "
+        "2 usage, configuration or AWS error.",
     )
     aws = parser.add_argument_group("AWS (otherwise the normal AWS configuration: environment, profile)")
     aws.add_argument(
@@ -166,11 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     grant_parser.add_argument("--program", type=_positive_int, required=True, metavar="PROGRAM_ID")
     grant_parser.add_argument("--points", required=True, metavar="N", help="up to 3 decimal places")
     grant_parser.add_argument("--reason", required=True, metavar="TEXT", help="kept in the ledger")
-    customer = grant_parser.add_mutually_exclusive_group(required=True)
-    for identifier_type in IdentifierType:
-        customer.add_argument(
-            grant.identifier_option(identifier_type), dest=identifier_type.value, metavar="VALUE"
-        )
+    _add_customer_options(grant_parser)
     grant_parser.add_argument(
         "--expires-at",
         metavar="ISO",
@@ -178,7 +198,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grant_parser.add_argument("--reference", metavar="REF", help="makes the grant idempotent: GW-<REF>")
     grant_parser.set_defaults(run=_grant)
+
+    wallet_parser = commands.add_parser(
+        "wallet",
+        help="show a customer's balance and allocations with their expiry (read-only)",
+        description=wallet.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    wallet_parser.add_argument("--org", type=_positive_int, required=True, metavar="ORG_ID")
+    _add_customer_options(wallet_parser)
+    wallet_parser.add_argument(
+        "--program",
+        type=_positive_int,
+        metavar="PROGRAM_ID",
+        help="only this program (default: every program of the org the customer has a wallet in)",
+    )
+    wallet_parser.add_argument(
+        "--json", action="store_true", help="print JSON (points as exact numbers, no expiry as null)"
+    )
+    wallet_parser.set_defaults(run=_wallet)
     return parser
+
+
+def _add_customer_options(parser: argparse.ArgumentParser) -> None:
+    """One of the identifiers the API accepts, normalized as the API does (e.g. a national mobile number)."""
+    customer = parser.add_mutually_exclusive_group(required=True)
+    for identifier_type in IdentifierType:
+        customer.add_argument(
+            grant.identifier_option(identifier_type), dest=identifier_type.value, metavar="VALUE"
+        )
 
 
 def _fail(message: str) -> None:
@@ -207,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         return command(args, backend)
     except CommandError as error:
         _fail(str(error))
+    except NotFound as error:
+        _fail(str(error))
+        return EXIT_NOT_FOUND
     except (BotoCoreError, ClientError) as error:
         _fail(f"AWS: {error}")
     except OSError as error:

@@ -1,7 +1,11 @@
-"""The one way a command fails as a whole: a usage or configuration mistake, or AWS out of reach (exit 2)."""
+"""How a command fails: one line on stderr, never a traceback."""
 
 from __future__ import annotations
 
 
 class CommandError(Exception):
-    """Printed as one line, never as a traceback."""
+    """The command as a whole failed: a usage or configuration mistake, or AWS out of reach (exit 2)."""
+
+
+class NotFound(Exception):
+    """What a read-only command was asked to show does not exist: no such customer or wallet (exit 1)."""
