@@ -42,6 +42,16 @@ def redeem_body(points: int, customer: dict[str, str], reference: str = "") -> s
     return json.dumps({"root": {"redeem": item}})
 
 
+def reverse_body(points: int, customer: int, *, redemption_id: str = "", reference: str = "") -> str:
+    body: dict[str, Any] = {}
+    if redemption_id:
+        body["redemptionId"] = redemption_id
+    if reference:
+        body["externalReferenceNumber"] = reference
+    body |= {"pointsToBeReversed": points, "identifier": {"type": "ID", "value": str(customer)}}
+    return json.dumps(body)
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -51,8 +61,8 @@ class Scenario:
     path: str
     variants: dict[str, dict[str, str]]
     """Request variants by name: query parameters over the demo data."""
-    bodies: dict[str, str] | None = None
-    """For a POST: the body of each variant."""
+    bodies: dict[str, str] | Callable[[], dict[str, str]] | None = None
+    """For a POST: the body of each variant (or a function giving them, once `prepare` has run)."""
     org_overrides: dict[str, Any] | None = None
     """Changes to the demo org's configuration for this scenario (applied with the operator tool)."""
     load: Callable[[int], tuple[dict[str, str], str | None]] | None = None
@@ -112,10 +122,52 @@ SCENARIOS = [
         ),
         prepare=lambda: load_bench_customers(),  # noqa: PLW0108 - defined below the scenarios
     ),
+    Scenario(
+        name="reverse",
+        function_id="RevertFunction",
+        module="functions.revert.app",
+        method="POST",
+        path="/v2/points/reverse",
+        variants={
+            "partial, by redemption id": {},
+            "partial, by external reference": {},
+            "more than is left (3801)": {},
+            "another customer's redemption (3803)": {},
+        },
+        # The redemptions to reverse exist once `prepare` has made them.
+        bodies=lambda: {
+            "partial, by redemption id": bench_reversal(1, BENCH_FIRST_CUSTOMER),
+            "partial, by external reference": reverse_body(
+                1, BENCH_FIRST_CUSTOMER + 1, reference=bench_reference(BENCH_FIRST_CUSTOMER + 1)
+            ),
+            "more than is left (3801)": bench_reversal(
+                BENCH_REDEEMED_FOR_REVERSAL + 1, BENCH_FIRST_CUSTOMER + 2
+            ),
+            "another customer's redemption (3803)": bench_reversal(
+                1, BENCH_FIRST_CUSTOMER, customer=BENCH_FIRST_CUSTOMER + 3
+            ),
+        },
+        load=lambda n: ({}, bench_reversal(1, BENCH_FIRST_CUSTOMER + n % BENCH_CUSTOMERS)),
+        prepare=lambda: redeem_for_reversal(),  # noqa: PLW0108 - defined below the scenarios
+    ),
 ]
 
 BENCH_FIRST_CUSTOMER = 900001
 BENCH_CUSTOMERS = 50
+BENCH_REDEEMED_FOR_REVERSAL = 5000
+"""What each benchmark customer redeems for the reverse scenario to give back a point at a time (the most the
+demo program allows in one redemption)."""
+BENCH_REDEMPTIONS: dict[int, str] = {}
+"""The redemption id of each benchmark customer's redemption for reversal, once `redeem_for_reversal` ran."""
+
+
+def bench_reference(customer: int) -> str:
+    return f"BENCH-REVERSE-{customer}"
+
+
+def bench_reversal(points: int, owner: int, customer: int | None = None) -> str:
+    """Reversing `points` of `owner`'s redemption for reversal, by its id, as `customer` (or the owner)."""
+    return reverse_body(points, customer or owner, redemption_id=BENCH_REDEMPTIONS[owner])
 
 
 def load_bench_customers() -> None:
@@ -136,6 +188,21 @@ def load_bench_customers() -> None:
     for command, name in (("import-customers", "customers.csv"), ("import-allocations", "allocations.csv")):
         if admin([command, str(folder / name), "--org", "100737"]) != 0:
             raise RuntimeError(f"could not load the benchmark's {name}")
+
+
+def redeem_for_reversal() -> None:
+    """A redemption of every benchmark customer's to reverse, with a reference, made by the redeem handler."""
+    load_bench_customers()
+    redeem = next(scenario for scenario in SCENARIOS if scenario.name == "redeem")
+    module = importlib.import_module(redeem.module)
+    for customer in range(BENCH_FIRST_CUSTOMER, BENCH_FIRST_CUSTOMER + BENCH_CUSTOMERS):
+        body = redeem_body(BENCH_REDEEMED_FOR_REVERSAL, {"id": str(customer)}, bench_reference(customer))
+        event = proxy_event(redeem, {"format": "json", "skip_validation": "true"}, body)
+        response = module.lambda_handler(event, Context())
+        answer = json.loads(response["body"])["response"]["responses"]["points"]
+        if "redemption_id" not in answer:
+            raise RuntimeError(f"could not redeem for the benchmark's reversals: {answer['item_status']}")
+        BENCH_REDEMPTIONS[customer] = answer["redemption_id"]
 
 
 def apply_org_overrides(overrides: dict[str, Any]) -> None:
@@ -212,7 +279,8 @@ def function_environment(environment: dict[str, str]) -> Iterator[None]:
 
 def variant_event(scenario: Scenario, variant: str) -> dict[str, Any]:
     """A variant's event; `%s` in its body becomes a fresh reference, so no two requests share one."""
-    body = (scenario.bodies or {}).get(variant)
+    bodies = scenario.bodies() if callable(scenario.bodies) else scenario.bodies or {}
+    body = bodies.get(variant)
     return proxy_event(
         scenario, scenario.variants[variant], body.replace("%s", uuid.uuid4().hex) if body else None
     )
