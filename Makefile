@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 3000
+AWS_PORT ?= 4566
 
 .PHONY: run test bench install lint typecheck openapi check-openapi build clean
 
@@ -17,9 +18,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-## Start the whole service locally: embedded AWS (moto) on loopback, demo data, API on http://127.0.0.1:$(PORT)
+## Start the whole service locally: embedded AWS (moto) on 127.0.0.1:$(AWS_PORT), demo data, API on http://127.0.0.1:$(PORT)
 run: $(STAMP)
-	$(BIN)/points-local --port $(PORT)
+	$(BIN)/points-local --port $(PORT) --moto-port $(AWS_PORT)
 
 ## Every check, offline: lint, types, OpenAPI drift, unit, integration, template and end-to-end tests
 test: $(STAMP) lint typecheck check-openapi

@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from points_admin import allocations, config_file, customers, grant, wallet
 from points_admin.allocations import AllocationRows
-from points_admin.connection import AwsOptions, Backend, Table
+from points_admin.connection import LOCAL_AWS_URL, AwsOptions, Backend, Table
 from points_admin.csv_import import print_summary, run_import
 from points_admin.customers import CustomerRows
 from points_admin.errors import CommandError, NotFound
@@ -153,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     aws.add_argument(
         "--endpoint-url", help="e.g. http://127.0.0.1:5000 for the local stack (or AWS_ENDPOINT_URL)"
     )
+    aws.add_argument(
+        "--local",
+        nargs="?",
+        const=LOCAL_AWS_URL,
+        metavar="URL",
+        help=f"the stack `make run` started: its embedded AWS (default {LOCAL_AWS_URL}) and tables",
+    )
     aws.add_argument("--region")
     aws.add_argument("--profile")
     aws.add_argument("--stack-name", help="read the table names from this CloudFormation stack's outputs")
@@ -243,11 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     tables = {table: name for table in Table if (name := getattr(args, f"{table.value}_table")) is not None}
     backend = Backend(
         AwsOptions(
-            endpoint_url=args.endpoint_url,
+            endpoint_url=args.endpoint_url or args.local,
             region=args.region,
             profile=args.profile,
             stack_name=args.stack_name,
             tables=tables,
+            local=args.local is not None,
         )
     )
     command: Command = args.run

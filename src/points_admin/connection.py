@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from points_admin.errors import CommandError
 from points_core.repositories import ConfigRepository, CustomerRepository
+from points_local import LOCAL_AWS_PORT
 
 # Longer read timeout than the functions': an operator on a slow link would rather wait than start over.
 _CLIENT_CONFIG = Config(
@@ -48,6 +49,16 @@ class Table(StrEnum):
     def stack_output(self) -> str:
         return f"{self.value.capitalize()}TableName"
 
+    @property
+    def local_name(self) -> str:
+        """Its name in the local stack: the template's logical id."""
+        return f"{self.value.capitalize()}Table"
+
+
+LOCAL_AWS_URL = f"http://127.0.0.1:{LOCAL_AWS_PORT}"
+"""Where `make run` serves its embedded AWS."""
+LOCAL_REGION = "eu-west-1"
+
 
 @dataclass(frozen=True, slots=True)
 class AwsOptions:
@@ -57,6 +68,8 @@ class AwsOptions:
     stack_name: str | None = None
     tables: dict[Table, str] | None = None
     """Table names given on the command line; they win over the stack's outputs and the environment."""
+    local: bool = False
+    """The local stack: its table names, its region, and any credentials (it checks none)."""
 
 
 class Backend:
@@ -67,12 +80,15 @@ class Backend:
     def _session(self) -> botocore.session.Session:
         session = botocore.session.Session(profile=self._options.profile)
         session.register_component("data_loader", _api_models())
+        if self._options.local and session.get_credentials() is None:
+            session.set_credentials("local", "local")
         return session
 
     def _client(self, service: Literal["dynamodb", "cloudformation"]) -> Any:
         # botocore reads AWS_DEFAULT_REGION and the profile; AWS_REGION (what Lambda and SAM set) comes last.
         region = (
             self._options.region
+            or (LOCAL_REGION if self._options.local else None)
             or self._session.get_config_variable("region")
             or os.environ.get("AWS_REGION")
         )
@@ -102,7 +118,7 @@ class Backend:
 
     def table(self, table: Table) -> str:
         """The table's name, checked to exist so that a wrong name fails before any work is done."""
-        name = (self._options.tables or {}).get(table)
+        name = (self._options.tables or {}).get(table) or (table.local_name if self._options.local else None)
         if name is None and self._options.stack_name is not None:
             name = self._stack_outputs.get(table.stack_output)
             if name is None:

@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from points_local import LOCAL_AWS_PORT
+
 if TYPE_CHECKING:
     from points_local.outbox import Delivery
     from points_local.stack import LocalStack
@@ -24,7 +26,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=3000, help="API port (default 3000; 0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="API address, loopback only (default 127.0.0.1)")
     parser.add_argument("--template", default="template.yaml", help="SAM template (default template.yaml)")
-    parser.add_argument("--moto-port", type=int, default=0, help="embedded AWS port (default: a free one)")
+    parser.add_argument(
+        "--moto-port",
+        type=int,
+        default=LOCAL_AWS_PORT,
+        help=f"embedded AWS port (default {LOCAL_AWS_PORT}: where `points-admin --local` looks; 0: any free)",
+    )
     parser.add_argument("--region", default="eu-west-1", help="AWS region (default eu-west-1)")
     parser.add_argument(
         "--workers-per-function", type=int, default=4, help="most worker processes per function (default 4)"
@@ -72,9 +79,20 @@ def banner(stack: LocalStack) -> str:
             f"run now: curl -s -X POST {stack.api_url}/_local/schedules/{name}"
         )
     lines.append(f"points-local: codes sent by SMS and email: curl -s {stack.api_url}/_local/outbox")
+    local = (
+        "--local"
+        if stack.aws_endpoint_url == f"http://127.0.0.1:{LOCAL_AWS_PORT}"
+        else (f"--local {stack.aws_endpoint_url}")
+    )
+    lines.append(f"points-local: operator tool on this stack: .venv/bin/points-admin {local} COMMAND ...")
     if stack.demo_loaded:
         lines.append("points-local: demo data loaded")
         lines.extend(f"  points-admin {step}" for step in stack.demo_loaded)
+        orgs = [step.split("--org ", 1)[1].split()[0] for step in stack.demo_loaded if "--org " in step]
+        if orgs:
+            lines.append(
+                f"  a wallet: .venv/bin/points-admin {local} wallet --org {orgs[0]} --customer-id 1001"
+            )
         logins = demo_logins(stack.demo_dir / "org.yaml")
         lines.extend(f"  till {user}: curl -u {user}:{md5} ..." for user, md5 in logins)
         if logins:

@@ -90,6 +90,23 @@ def test_redeem_reverse_part_reverse_the_rest_and_expiry_is_restored(api: Api, t
     assert reverse(api, "7101", redemption_id)[1]["errors"][0]["code"] == 3802
 
 
+def test_the_operator_tool_shows_the_restored_wallet_with_local(
+    api: Api, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    load_customer(api, tmp_path, "7104")
+    reverse(api, "7104", redeem(api, "7104", 600)["redemption_id"])
+    aws_url = api.admin_options[api.admin_options.index("--endpoint-url") + 1]
+    capsys.readouterr()
+    assert admin(["--local", aws_url, "wallet", "--org", "100737", "--customer-id", "7104", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out, parse_float=Decimal)
+    (program,) = shown["programs"]
+    assert program["balance"] == 800
+    assert [(a["allocation_id"], a["remaining"], a["expires_at"]) for a in program["allocations"]] == [
+        ("7104-SOON", 300, "2027-03-31T23:59:59+05:30"),
+        ("7104-LATE", 500, "2031-01-01T00:00:00+05:30"),
+    ]
+
+
 def test_racing_reversals_of_one_redemption_never_exceed_it(api: Api, tmp_path: Path) -> None:
     load_customer(api, tmp_path, "7102")
     redemption_id = redeem(api, "7102", 500)["redemption_id"]
