@@ -155,10 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     aws.add_argument(
         "--local",
-        nargs="?",
-        const=LOCAL_AWS_URL,
-        metavar="URL",
-        help=f"the stack `make run` started: its embedded AWS (default {LOCAL_AWS_URL}) and tables",
+        action="store_true",
+        help=f"the stack `make run` started: its tables, at {LOCAL_AWS_URL} (or --endpoint-url)",
     )
     aws.add_argument("--region")
     aws.add_argument("--profile")
@@ -250,12 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     tables = {table: name for table in Table if (name := getattr(args, f"{table.value}_table")) is not None}
     backend = Backend(
         AwsOptions(
-            endpoint_url=args.endpoint_url or args.local,
+            endpoint_url=args.endpoint_url or (LOCAL_AWS_URL if args.local else None),
             region=args.region,
             profile=args.profile,
             stack_name=args.stack_name,
             tables=tables,
-            local=args.local is not None,
+            local=args.local,
         )
     )
     command: Command = args.run

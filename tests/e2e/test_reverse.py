@@ -97,7 +97,8 @@ def test_the_operator_tool_shows_the_restored_wallet_with_local(
     reverse(api, "7104", redeem(api, "7104", 600)["redemption_id"])
     aws_url = api.admin_options[api.admin_options.index("--endpoint-url") + 1]
     capsys.readouterr()
-    assert admin(["--local", aws_url, "wallet", "--org", "100737", "--customer-id", "7104", "--json"]) == 0
+    command = ["--local", "--endpoint-url", aws_url, "wallet", "--org", "100737", "--customer-id", "7104"]
+    assert admin([*command, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out, parse_float=Decimal)
     (program,) = shown["programs"]
     assert program["balance"] == 800
