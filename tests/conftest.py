@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from points_local import atomic_dynamodb
@@ -153,3 +154,28 @@ def sns_calls(aws: Aws) -> Iterator[list[str]]:
 
     with counted_calls(sns_client()) as calls:
         yield calls
+
+
+def fail_nth_call(
+    monkeypatch: pytest.MonkeyPatch, client: Any, number: int, operations: tuple[str, ...], error_code: str
+) -> dict[str, str | None]:
+    """Make the `number`-th call (counting across `operations`) of `client` raise `error_code`, as AWS would;
+    the returned dict says which operation it was (`failed`)."""
+    seen = {"calls": 0}
+    failed: dict[str, str | None] = {"failed": None}
+
+    def failing(operation: str) -> Any:
+        real = getattr(client, operation)
+
+        def call(**kwargs: Any) -> Any:
+            seen["calls"] += 1
+            if seen["calls"] == number:
+                failed["failed"] = operation
+                raise ClientError({"Error": {"Code": error_code, "Message": "injected"}}, operation)
+            return real(**kwargs)
+
+        return call
+
+    for operation in operations:
+        monkeypatch.setattr(client, operation, failing(operation))
+    return failed

@@ -17,7 +17,7 @@ from points_core.aws import dynamodb_client
 from points_core.repositories import config_repository, customer_repository
 from points_core.repositories.keys import customer_partition
 from points_core.services.redemption import RedeemItem, RedeemOptions, redeem_item
-from tests.conftest import Aws
+from tests.conftest import Aws, fail_nth_call
 from tests.factories import allocation, caller, org_config, profile, program, seed_customer, seed_org
 
 SKIP = RedeemOptions(skip_validation=True)
@@ -88,26 +88,8 @@ def test_an_aws_failure_at_any_step_leaves_no_partial_state(
 ) -> None:
     seed_customer(profile("1001", "919000000001"), allocation("500"))
     config_repository().org(100737)  # warm: the configuration is cached, as in a warm function
-    client = dynamodb_client()
-    operations = ["get_item", "batch_get_item", "transact_write_items"]
-    counter: dict[str, Any] = {"calls": 0, "failed": None}
-
-    def failing(operation: str) -> Callable[..., Any]:
-        real = getattr(client, operation)
-
-        def call(**kwargs: Any) -> Any:
-            counter["calls"] += 1
-            if counter["calls"] == failing_call:
-                counter["failed"] = operation
-                raise ClientError(
-                    {"Error": {"Code": "InternalServerError", "Message": "injected"}}, operation
-                )
-            return real(**kwargs)
-
-        return call
-
-    for operation in operations:
-        monkeypatch.setattr(client, operation, failing(operation))
+    operations = ("get_item", "batch_get_item", "transact_write_items")
+    counter = fail_nth_call(monkeypatch, dynamodb_client(), failing_call, operations, "InternalServerError")
     with pytest.raises(ClientError):
         redeem_item(
             caller(),

@@ -24,7 +24,7 @@ from points_core.repositories.codec import load_model
 from points_core.repositories.keys import redemption as redemption_key
 from points_core.services.redemption import RedeemItem, RedeemOptions, redeem_item
 from points_core.services.reversal import ReverseOutcome, ReverseRequest, reverse
-from tests.conftest import Aws
+from tests.conftest import Aws, fail_nth_call
 from tests.factories import NOW, allocation, caller, org_config, profile, program, seed_customer, seed_org
 from tests.integration.test_redeem_ledger import ledger_sum, redemptions
 
@@ -156,25 +156,8 @@ def test_an_aws_failure_at_any_step_of_a_reversal_leaves_no_partial_state(
     seed_customer(profile("1001", "919000000001"), allocation("500"))
     redemption = redeem("1001", "200")
     config_repository().org(100737)  # warm: the configuration is cached, as in a warm function
-    client = dynamodb_client()
-    counter: dict[str, Any] = {"calls": 0, "failed": None}
-
-    def failing(operation: str) -> Callable[..., Any]:
-        real = getattr(client, operation)
-
-        def call(**kwargs: Any) -> Any:
-            counter["calls"] += 1
-            if counter["calls"] == failing_call:
-                counter["failed"] = operation
-                raise ClientError(
-                    {"Error": {"Code": "ThrottlingException", "Message": "injected"}}, operation
-                )
-            return real(**kwargs)
-
-        return call
-
-    for operation in ("batch_get_item", "get_item", "transact_write_items"):
-        monkeypatch.setattr(client, operation, failing(operation))
+    operations = ("batch_get_item", "get_item", "transact_write_items")
+    counter = fail_nth_call(monkeypatch, dynamodb_client(), failing_call, operations, "ThrottlingException")
     with pytest.raises(ClientError):
         give_back("1001", redemption.redemption_id, "50")
     monkeypatch.undo()
