@@ -40,11 +40,17 @@ _BASE_ENVIRONMENT = {
 }
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def _offline_environment() -> None:
     for name, value in _BASE_ENVIRONMENT.items():
         os.environ[name] = value
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.pop("AWS_PROFILE", None)
+
+
+# At import, not in pytest_configure: the conftest of a folder named on the command line (`pytest
+# tests/admin`) is imported before pytest_configure runs, and what it imports (Powertools' Metrics) reads
+# the environment then.
+_offline_environment()
 
 
 # Environment variable of each table, as template.yaml's Globals set them.
