@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +11,17 @@ import pytest
 from points_core.models import OtpSettings
 from points_core.services.reversal import MAX_REDEMPTIONS_PER_REVERT
 from tests.conftest import Aws
-from tests.factories import allocation, org_config, profile, program, seed_customer, seed_org
+from tests.factories import (
+    LambdaContext,
+    allocation,
+    api_event,
+    function_module,
+    org_config,
+    profile,
+    program,
+    seed_customer,
+    seed_org,
+)
 from tests.integration.test_reverse import JANE, answer, balance, post, redeem, reverse
 
 PATH = "/v1.1/points/revert"
@@ -247,3 +258,31 @@ def test_the_revert_record_says_it_came_from_the_bill(demo: None, aws: Aws) -> N
         "BILL-1",
         100,
     )
+
+
+def test_when_the_wallet_keeps_changing_the_item_answers_521(
+    demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from points_core.repositories.redemptions import NotRecorded, Refusal
+    from points_core.repositories.reversals import ReversalRepository
+
+    redeem(100, transaction_number="BILL-1")
+
+    def always_changed(*_: Any, **__: Any) -> None:
+        raise NotRecorded({Refusal.WALLET_CHANGED})
+
+    monkeypatch.setattr(ReversalRepository, "record", always_changed)
+    monkeypatch.setattr("points_core.services.retry.time.sleep", lambda _: None)
+    assert code(revert_body()) == 521
+    assert balance() == 700
+
+
+def test_an_org_without_configuration_is_895(aws: Aws) -> None:
+    event = api_event(
+        "POST",
+        PATH,
+        body=json.dumps(revert_body()),
+        authorizer={"org_id": "555", "till_id": "t", "store_id": "1"},
+    )
+    status, payload = answer(function_module("revert").lambda_handler(event, LambdaContext()))
+    assert (status, item(payload)["item_status"]["code"]) == (200, 895)
