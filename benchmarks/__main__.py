@@ -290,8 +290,11 @@ def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
     """Round trips, capacity and handler time, with the handler imported in this process."""
     module = importlib.import_module(scenario.module)
     from points_core.aws import dynamodb_client
+    from points_core.repositories import config_repository
 
     meter = Meter().attach(dynamodb_client())
+    # Cold: nothing cached yet, whatever this process ran before (a scenario's own preparation included).
+    config_repository.cache_clear()
     results: dict[str, Any] = {"variants": {}}
     first = True
     for variant in scenario.variants:
