@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from points_core import views
 from points_core.api import (
+    Answer,
     caller,
     create_app,
     documented_responses,
@@ -19,6 +20,7 @@ from points_core.api import (
     replayable,
     require_json_format,
     truthy,
+    worth_keeping,
 )
 from points_core.bodies import RedeemBody, require_items
 from points_core.models import Caller
@@ -69,12 +71,15 @@ def redeem(
     who = caller(app)
     metrics.add_metric(name="RedeemRequests", unit="Count", value=1)
     require_items(request)
+
+    def answer() -> Answer:
+        outcomes = process(who, request, options)
+        return Answer(
+            HTTPStatus.OK, views.redeem(outcomes, single=request.single), keep=worth_keeping(outcomes)
+        )
+
     # With an Idempotency-Key, a retry replays the first answer (same bytes) instead of running again.
-    return replayable(
-        app,
-        who.org_id,
-        lambda: (HTTPStatus.OK, views.redeem(process(who, request, options), single=request.single)),
-    )
+    return replayable(app, who.org_id, answer)
 
 
 def process(who: Caller, body: RedeemBody, options: RedeemOptions) -> list[ItemOutcome]:

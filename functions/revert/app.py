@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from points_core import views
 from points_core.api import (
+    Answer,
     caller,
     create_app,
     documented_responses,
     lambda_entry,
     replayable,
     require_json_format,
+    worth_keeping,
 )
 from points_core.bodies import ReverseBody, RevertBody, require_items
 from points_core.codes import RequestStatus
@@ -58,7 +60,7 @@ def reverse_points(request: Annotated[ReverseBody, Body(description="What to rev
     who = caller(app)
     metrics.add_metric(name="ReverseRequests", unit="Count", value=1)
 
-    def compute() -> tuple[int, Any]:
+    def compute() -> Answer:
         outcome = reverse(
             who,
             ReverseRequest(
@@ -71,11 +73,13 @@ def reverse_points(request: Annotated[ReverseBody, Body(description="What to rev
             _now,
         )
         if outcome.success:
-            return HTTPStatus.OK, views.reverse(
-                outcome, who.org_id, request.identifier.type, request.identifier.value
+            return Answer(
+                HTTPStatus.OK,
+                views.reverse(outcome, who.org_id, request.identifier.type, request.identifier.value),
             )
-        locked = outcome.status == RequestStatus.CUSTOMER_LOCKED
-        return HTTPStatus.CONFLICT if locked else HTTPStatus.BAD_REQUEST, views.v2_failure(outcome.status)
+        if outcome.status == RequestStatus.CUSTOMER_LOCKED:
+            return Answer(HTTPStatus.CONFLICT, views.v2_failure(outcome.status), keep=False)
+        return Answer(HTTPStatus.BAD_REQUEST, views.v2_failure(outcome.status))
 
     return replayable(app, who.org_id, compute)
 
@@ -111,14 +115,12 @@ def revert_bill(
         )
         for item in request.items
     ]
-    return replayable(
-        app,
-        who.org_id,
-        lambda: (
-            HTTPStatus.OK,
-            views.revert([revert(who, item, _now) for item in items], single=request.single),
-        ),
-    )
+
+    def answer() -> Answer:
+        outcomes = [revert(who, item, _now) for item in items]
+        return Answer(HTTPStatus.OK, views.revert(outcomes, single=request.single), worth_keeping(outcomes))
+
+    return replayable(app, who.org_id, answer)
 
 
 lambda_handler = lambda_entry(app)

@@ -283,3 +283,24 @@ def test_a_key_still_in_flight_is_409(redeem: Redeem, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize("key", ["", "   ", "x" * 256, "bad\\x01key"])
 def test_an_unusable_key_is_400(redeem: Redeem, key: str) -> None:
     assert keyed(one(100), key.replace("\\x01", "\x01"))[0] == 400
+
+
+def test_a_521_is_not_kept_for_its_idempotency_key(redeem: Redeem, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing was written, and a retry may succeed: the retry with the same key runs again."""
+    from points_core.repositories.redemptions import NotRecorded, RedemptionRepository, Refusal
+
+    def always_changed(*_: Any, **__: Any) -> None:
+        raise NotRecorded({Refusal.WALLET_CHANGED})
+
+    with monkeypatch.context() as patched:
+        patched.setattr(RedemptionRepository, "record", always_changed)
+        patched.setattr("points_core.services.retry.time.sleep", lambda _: None)
+        assert (
+            json.loads(keyed(one(100), "busy-1")[2])["response"]["responses"]["points"]["item_status"]["code"]
+            == 521
+        )
+    status, _, body = keyed(one(100), "busy-1")
+    assert status == 200
+    assert json.loads(body)["response"]["responses"]["points"]["item_status"]["code"] == 800
+    assert keyed(one(100), "busy-1")[2] == body
+    assert balance() == 700

@@ -401,3 +401,28 @@ def test_logs_carry_no_unmasked_mobile_and_say_what_was_reversed(demo: None, log
     assert JANE not in written
     assert "91******0001" in written
     assert reversal_id in written and '"code":200' in written
+
+
+def test_a_521_is_not_kept_for_its_idempotency_key(demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing was written, and a retry may succeed: the retry with the same key runs again."""
+    from points_core.repositories.redemptions import NotRecorded, Refusal
+    from points_core.repositories.reversals import ReversalRepository
+
+    redemption_id = redeem(100)["redemption_id"]
+    body = {
+        "redemptionId": redemption_id,
+        "pointsToBeReversed": 10,
+        "identifier": {"type": "ID", "value": "1001"},
+    }
+
+    def always_changed(*_: Any, **__: Any) -> None:
+        raise NotRecorded({Refusal.WALLET_CHANGED})
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ReversalRepository, "record", always_changed)
+        patched.setattr("points_core.services.retry.time.sleep", lambda _: None)
+        assert post("revert", PATH, body, **{"Idempotency-Key": "busy-1"})["statusCode"] == 409
+    retried = post("revert", PATH, body, **{"Idempotency-Key": "busy-1"})
+    assert retried["statusCode"] == 200
+    assert post("revert", PATH, body, **{"Idempotency-Key": "busy-1"})["body"] == retried["body"]
+    assert balance() == 710

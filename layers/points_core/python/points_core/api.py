@@ -4,11 +4,11 @@ authorizer context, JSON responses, and the Lambda entry-point decorator stack."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -201,22 +201,62 @@ def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Lambd
     return handler
 
 
-def replayable(
-    app: APIGatewayRestResolver, org_id: int, compute: Callable[[], tuple[int, Any]]
-) -> Response[str]:
-    """The response `compute()` gives as (HTTP status, payload); with an `Idempotency-Key` header, the first
-    response for that key, replayed byte for byte. The key is checked against the path and body: the same key
-    on another endpoint or with another body is HTTP 422."""
+class Answer(NamedTuple):
+    status_code: int
+    payload: Any
+    keep: bool = True
+    """False when the request changed nothing and a retry may succeed (others were changing the same
+    customer): such an answer is not kept for its Idempotency-Key, so a retry with the key runs again (as
+    Stripe does)."""
+
+
+class ItemResult(Protocol):
+    @property
+    def status(self) -> Status: ...
+
+    @property
+    def success(self) -> bool: ...
+
+
+def worth_keeping(items: Sequence[ItemResult]) -> bool:
+    """A multi-item answer is kept for its Idempotency-Key unless nothing succeeded and an item gave up
+    because others kept changing its customer (521): then nothing was written, and a retry may succeed."""
+    return any(item.success for item in items) or all(
+        item.status != RequestStatus.CUSTOMER_LOCKED for item in items
+    )
+
+
+class _NotKept(Exception):
+    def __init__(self, rendered: dict[str, Any]) -> None:
+        super().__init__("not kept")
+        self.rendered = rendered
+
+
+def replayable(app: APIGatewayRestResolver, org_id: int, compute: Callable[[], Answer]) -> Response[str]:
+    """The response `compute()` gives; with an `Idempotency-Key` header, the first kept response for that key,
+    replayed byte for byte. The key is checked against the path and body: the same key on another endpoint or
+    with another body is HTTP 422."""
 
     def rendered() -> dict[str, Any]:
-        status_code, payload = compute()
-        return {"status_code": int(status_code), "body": dumps(payload)}
+        answer = compute()
+        response = {"status_code": int(answer.status_code), "body": dumps(answer.payload)}
+        if not answer.keep:
+            raise _NotKept(response)  # the idempotency utility forgets the key when the function raises
+        return response
 
     event = app.current_event
     key = event.headers.get(KEY_HEADER)
-    if key is None:
-        stored = rendered()
-    else:
-        request = f"{event.http_method} {event.path}\n{event.body or ''}"
-        stored = once(key, org_id, request, app.lambda_context, rendered)
+    try:
+        if key is None:
+            stored = rendered()
+        else:
+            stored = once(
+                key,
+                org_id,
+                f"{event.http_method} {event.path}\n{event.body or ''}",
+                app.lambda_context,
+                rendered,
+            )
+    except _NotKept as not_kept:
+        stored = not_kept.rendered
     return Response(stored["status_code"], JSON_CONTENT_TYPE, stored["body"])
