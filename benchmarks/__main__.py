@@ -289,7 +289,7 @@ def variant_event(scenario: Scenario, variant: str) -> dict[str, Any]:
 def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
     """Round trips, capacity and handler time, with the handler imported in this process."""
     module = importlib.import_module(scenario.module)
-    from points_core.aws import dynamodb_client
+    from points_core.aws.clients import dynamodb_client
     from points_core.repositories import config_repository
 
     meter = Meter().attach(dynamodb_client())

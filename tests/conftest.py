@@ -66,11 +66,12 @@ TABLE_ENVIRONMENT = {
 
 def clear_caches() -> None:
     """Forget every per-container cache, as a new Lambda container would."""
-    from points_core import aws, repositories, settings
+    from points_core import repositories
+    from points_core.aws import clients, settings
 
     settings.get_settings.cache_clear()
-    aws.dynamodb_client.cache_clear()
-    aws.sns_client.cache_clear()
+    clients.dynamodb_client.cache_clear()
+    clients.sns_client.cache_clear()
     repositories.config_repository.cache_clear()
     repositories.customer_repository.cache_clear()
     repositories.otp_repository.cache_clear()
@@ -81,7 +82,7 @@ def clear_caches() -> None:
 @pytest.fixture
 def logs() -> Iterator[io.StringIO]:
     """What the Powertools logger writes during the test (its handler keeps the stream it was built with)."""
-    from points_core.observability import logger
+    from points_core.aws.observability import logger
 
     captured = io.StringIO()
     handler = logger.registered_handler
@@ -148,7 +149,7 @@ def counted_calls(client: Any) -> Iterator[list[str]]:
 
 @pytest.fixture
 def dynamodb_calls(aws: Aws) -> Iterator[list[str]]:
-    from points_core.aws import dynamodb_client
+    from points_core.aws.clients import dynamodb_client
 
     with counted_calls(dynamodb_client()) as calls:
         yield calls
@@ -156,7 +157,7 @@ def dynamodb_calls(aws: Aws) -> Iterator[list[str]]:
 
 @pytest.fixture
 def sns_calls(aws: Aws) -> Iterator[list[str]]:
-    from points_core.aws import sns_client
+    from points_core.aws.clients import sns_client
 
     with counted_calls(sns_client()) as calls:
         yield calls

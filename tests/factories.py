@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
-from points_core.models import (
+from points_core.domain.models import (
     Allocation,
     Caller,
     CustomerProfile,
@@ -23,8 +23,8 @@ from points_core.models import (
     TillLogin,
     Wallet,
 )
+from points_core.domain.passwords import client_password, hash_password
 from points_core.repositories import config_repository
-from points_core.security import client_password, hash_password
 from points_core.services.loading import Award, award_points, upsert_customers
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

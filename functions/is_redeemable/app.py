@@ -9,8 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from points_core import views
-from points_core.api import (
+from points_core.api.resolver import (
     CustomerIdentifiers,
     caller,
     create_app,
@@ -20,9 +19,10 @@ from points_core.api import (
     require_json_format,
     truthy,
 )
-from points_core.observability import metrics
+from points_core.aws.observability import metrics
+from points_core.capillary import views
+from points_core.capillary.responses import IsRedeemableEnvelope
 from points_core.services.redeemability import RedeemableQuery, check_redeemable, parse_validation_type
-from points_core.wire import IsRedeemableEnvelope
 
 app = create_app(failure_payload=views.is_redeemable_failure)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from points_core.observability import logger, metrics, tracer
+from points_core.aws.observability import logger, metrics, tracer
 from points_core.services.otp_cleanup import remove_expired
 
 

@@ -10,8 +10,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from points_core import views
-from points_core.api import (
+from points_core.api.resolver import (
     Answer,
     caller,
     create_app,
@@ -22,12 +21,13 @@ from points_core.api import (
     truthy,
     worth_keeping,
 )
-from points_core.bodies import RedeemBody, require_items
-from points_core.models import Caller
-from points_core.observability import metrics
+from points_core.aws.observability import metrics
+from points_core.capillary import views
+from points_core.capillary.bodies import RedeemBody, require_items
+from points_core.capillary.responses import RedeemEnvelope
+from points_core.domain.models import Caller
 from points_core.services.redeemability import parse_validation_type
 from points_core.services.redemption import ItemOutcome, RedeemItem, RedeemOptions, redeem_item
-from points_core.wire import RedeemEnvelope
 
 app = create_app(failure_payload=views.redeem_failure)
 

@@ -11,8 +11,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from points_core import views
-from points_core.api import (
+from points_core.api.resolver import (
     Answer,
     caller,
     create_app,
@@ -22,11 +21,12 @@ from points_core.api import (
     require_json_format,
     worth_keeping,
 )
-from points_core.bodies import ReverseBody, RevertBody, require_items
-from points_core.codes import RequestStatus
-from points_core.observability import metrics
+from points_core.aws.observability import metrics
+from points_core.capillary import views
+from points_core.capillary.bodies import ReverseBody, RevertBody, require_items
+from points_core.capillary.responses import ReverseResponse, RevertEnvelope, V2ErrorEnvelope
+from points_core.domain.codes import RequestStatus
 from points_core.services.reversal import ReverseRequest, RevertItem, reverse, revert
-from points_core.wire import ReverseResponse, RevertEnvelope, V2ErrorEnvelope
 
 app = create_app(failure_payload=views.revert_failure)
 

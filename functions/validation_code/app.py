@@ -10,8 +10,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from points_core import views
-from points_core.api import (
+from points_core.api.resolver import (
     CustomerIdentifiers,
     caller,
     create_app,
@@ -20,9 +19,10 @@ from points_core.api import (
     lambda_entry,
     require_json_format,
 )
-from points_core.observability import metrics
+from points_core.aws.observability import metrics
+from points_core.capillary import views
+from points_core.capillary.responses import ValidationCodeEnvelope
 from points_core.services.validation_codes import CodeRequest, issue_validation_code
-from points_core.wire import ValidationCodeEnvelope
 
 app = create_app(failure_payload=views.validation_code_failure)
 

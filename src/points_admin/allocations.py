@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from points_admin import values
 from points_admin.csv_import import Outcome, Rejected, Row, RowError
-from points_core.models import OrgConfig
+from points_core.domain.models import OrgConfig
 from points_core.repositories import CustomerRepository, WalletConflict
 from points_core.services.loading import Award, WalletFull, award_points
 

@@ -32,8 +32,8 @@ from points_admin.connection import LOCAL_AWS_URL, AwsOptions, Backend, Table
 from points_admin.csv_import import print_summary, run_import
 from points_admin.customers import CustomerRows
 from points_admin.errors import CommandError, NotFound
-from points_core.identifiers import IdentifierType
-from points_core.models import OrgConfig
+from points_core.domain.identifiers import IdentifierType
+from points_core.domain.models import OrgConfig
 
 PROG = "points-admin"
 DEFAULT_BATCH_SIZE = 100

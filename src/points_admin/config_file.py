@@ -1,7 +1,7 @@
 """`apply-config FILE`: an org's whole configuration, and its tills, from a YAML or JSON file.
 
-The file holds the fields of `points_core.models.OrgConfig` (see demo/README.md) plus `tills`, a list of
-`{username, password | password_md5, store_id}` (`tills: []` for an org without tills: the list is required
+The file holds the fields of `points_core.domain.models.OrgConfig` (see demo/README.md) plus `tills`, a list
+of `{username, password | password_md5, store_id}` (`tills: []` for an org without tills: the list is required
 so that forgetting it cannot remove every till). The file is the org's desired state: applying it saves the
 configuration and each till, and removes the org's tills that the file no longer lists. Nothing is written
 unless the whole file is valid, and applying the same file twice changes nothing the second time.
@@ -26,10 +26,10 @@ from pydantic_core import ErrorDetails
 
 from points_admin.connection import Backend
 from points_admin.errors import CommandError
-from points_core.models import OrgConfig, TillLogin
+from points_core.domain.models import OrgConfig, TillLogin
+from points_core.domain.passwords import client_password, hash_password, verify_password
+from points_core.domain.timezones import zone_rules
 from points_core.repositories import ConfigRepository
-from points_core.security import client_password, hash_password, verify_password
-from points_core.timezones import zone_rules
 
 _MD5_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 # pydantic's "Input should be greater than 0" reads "must be greater than 0" after the field's path.

@@ -27,10 +27,10 @@ from collections.abc import Sequence
 
 from points_admin import values
 from points_admin.csv_import import Outcome, Rejected, Row, RowError
-from points_core.identifiers import Identifier, IdentifierType, normalize
-from points_core.models import CustomerProfile, Enrolment, OrgConfig
-from points_core.models.config import FRAUD_STATUSES
-from points_core.observability import mask_identifier
+from points_core.aws.observability import mask_identifier
+from points_core.domain.identifiers import Identifier, IdentifierType, normalize
+from points_core.domain.models import CustomerProfile, Enrolment, OrgConfig
+from points_core.domain.models.config import FRAUD_STATUSES
 from points_core.repositories import CustomerRepository
 from points_core.services.loading import load_customers
 

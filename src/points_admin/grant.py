@@ -15,9 +15,9 @@ from decimal import Decimal
 from points_admin import values
 from points_admin.connection import Backend
 from points_admin.errors import CommandError
-from points_core.identifiers import Identifier, IdentifierType, normalize
-from points_core.models import EntryKind
-from points_core.observability import mask_identifier
+from points_core.aws.observability import mask_identifier
+from points_core.domain.identifiers import Identifier, IdentifierType, normalize
+from points_core.domain.models import EntryKind
 from points_core.repositories import WalletConflict
 from points_core.services.loading import Award, WalletFull, award_points
 

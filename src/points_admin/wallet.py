@@ -21,10 +21,10 @@ from typing import Any
 from points_admin import values
 from points_admin.connection import Backend
 from points_admin.errors import CommandError, NotFound
-from points_core.envelope import decimal_text, dumps
-from points_core.identifiers import IdentifierType, MalformedIdentifier, pick_identifier
-from points_core.models import Allocation, OrgConfig, Program, Wallet
-from points_core.observability import mask_identifier
+from points_core.aws.observability import mask_identifier
+from points_core.capillary.envelope import decimal_text, dumps
+from points_core.domain.identifiers import IdentifierType, MalformedIdentifier, pick_identifier
+from points_core.domain.models import Allocation, OrgConfig, Program, Wallet
 
 LIVE = "live"
 EXPIRED = "expired"

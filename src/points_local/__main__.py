@@ -47,7 +47,7 @@ def demo_logins(org_file: Path) -> list[tuple[str, str]]:
     """The demo tills and what a client sends as their password (its MD5), for copy and paste."""
     import yaml  # noqa: PLC0415 - see main(): workers re-import this module
 
-    from points_core.security import client_password  # noqa: PLC0415
+    from points_core.domain.passwords import client_password  # noqa: PLC0415
 
     document = yaml.safe_load(org_file.read_text(encoding="utf-8")) if org_file.exists() else {}
     return [
@@ -107,7 +107,7 @@ def banner(stack: LocalStack) -> str:
 
 def delivery_line(delivery: Delivery) -> str:
     """One console line per message sent: locally, the outbox is how a developer gets a validation code."""
-    from points_core.observability import mask_email, mask_mobile  # noqa: PLC0415 - see main()
+    from points_core.aws.observability import mask_email, mask_mobile  # noqa: PLC0415 - see main()
     from points_local.outbox import SMS  # noqa: PLC0415
 
     if delivery.channel == SMS:

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from points_core.models import OtpSettings
+from points_core.domain.models import OtpSettings
+from points_core.domain.passwords import client_password, verify_password
 from points_core.repositories import config_repository
-from points_core.security import client_password, verify_password
 from tests.admin.conftest import DEMO, ORG_ID, Run
 from tests.conftest import Aws
 

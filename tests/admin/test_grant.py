@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from points_core.models import EntryKind
+from points_core.domain.models import EntryKind
 from points_core.repositories import customer_repository
 from tests.admin.conftest import ORG_ID, Run
 from tests.conftest import Aws

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from points_core.models import Wallet
+from points_core.domain.models import Wallet
 from points_core.repositories import customer_repository
 from tests.admin.conftest import DEMO, ORG_ID, Run
 

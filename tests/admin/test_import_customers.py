@@ -7,8 +7,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from points_core.identifiers import Identifier, IdentifierType
-from points_core.models import Enrolment
+from points_core.domain.identifiers import Identifier, IdentifierType
+from points_core.domain.models import Enrolment
 from points_core.repositories import customer_repository
 from tests.admin.conftest import DEMO, ORG_ID, Run
 from tests.conftest import Aws

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from points_core.security import client_password
+from points_core.domain.passwords import client_password
 from points_local.stack import LocalStack
 from tests.conftest import TEMPLATE
 

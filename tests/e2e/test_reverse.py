@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from points_admin.cli import main as admin
-from points_core.models import Wallet
+from points_core.domain.models import Wallet
 from points_core.repositories import CustomerRepository
 from tests.e2e.conftest import Api
 

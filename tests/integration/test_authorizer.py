@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from points_core.security import client_password
+from points_core.domain.passwords import client_password
 from tests.conftest import Aws
 from tests.factories import (
     ORG_ID,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from points_core.aws import dynamodb_client
-from points_core.models import Enrolment, RedemptionRules
+from points_core.aws.clients import dynamodb_client
+from points_core.domain.models import Enrolment, RedemptionRules
 from tests.conftest import Aws
 from tests.factories import (
     ORG_ID,

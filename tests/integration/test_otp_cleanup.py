@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from points_core.models import OtpSettings
+from points_core.domain.models import OtpSettings
 from points_core.repositories import otp_repository
 from points_core.repositories.keys import otp_state
 from points_core.services.otp_cleanup import remove_expired

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from points_core.models import OtpSettings
+from points_core.domain.models import OtpSettings
 from points_core.repositories import customer_repository
 from tests.conftest import Aws
 from tests.factories import (

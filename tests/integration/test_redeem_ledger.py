@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from points_core.aws import dynamodb_client
+from points_core.aws.clients import dynamodb_client
 from points_core.repositories import config_repository, customer_repository
 from points_core.repositories.keys import customer_partition
 from points_core.services.redemption import RedeemItem, RedeemOptions, redeem_item

@@ -16,9 +16,9 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from points_core.aws import dynamodb_client
-from points_core.identifiers import IdentifierType
-from points_core.models import Redemption
+from points_core.aws.clients import dynamodb_client
+from points_core.domain.identifiers import IdentifierType
+from points_core.domain.models import Redemption
 from points_core.repositories import config_repository, customer_repository
 from points_core.repositories.codec import load_model
 from points_core.repositories.keys import redemption as redemption_key

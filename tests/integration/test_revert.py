@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from points_core.models import OtpSettings
+from points_core.domain.models import OtpSettings
 from points_core.services.reversal import MAX_REDEMPTIONS_PER_REVERT
 from tests.conftest import Aws
 from tests.factories import (

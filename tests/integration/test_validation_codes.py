@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from points_core.aws import sns_client
-from points_core.codes import Item, Otp
-from points_core.models import OtpSettings
+from points_core.aws.clients import sns_client
+from points_core.domain.codes import Item, Otp
+from points_core.domain.models import OtpSettings
 from points_core.repositories import otp_repository
 from points_core.repositories.keys import otp_state
 from points_core.services.validation_codes import CodeRequest, issue_validation_code

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from points_core.codes import Item, RequestStatus
-from points_core.envelope import decimal_text, dumps, request_status, v2_errors, v11
+from points_core.capillary.envelope import decimal_text, dumps, request_status, v2_errors, v11
+from points_core.domain.codes import Item, RequestStatus
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from points_core.identifiers import (
+from points_core.domain.identifiers import (
     Identifier,
     IdentifierType,
     MalformedIdentifier,

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from points_core.ledger import InsufficientPoints, debit
-from points_core.rules import RuleFailure, redemption_time
-from points_core.timezones import org_zone, zone_rules
+from points_core.domain.ledger import InsufficientPoints, debit
+from points_core.domain.rules import RuleFailure, redemption_time
+from points_core.domain.timezones import org_zone, zone_rules
 from tests.factories import NOW, allocation, org_config, wallet
 
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from points_core.models import OtpSettings
-from points_core.otp import (
+from points_core.domain.models import OtpSettings
+from points_core.domain.validation_codes import (
     ALPHANUMERIC,
     CodeState,
     Rejection,

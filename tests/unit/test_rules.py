@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from points_core.codes import Item, Status
-from points_core.models import Enrolment, RedemptionRules, Store
-from points_core.rules import (
+from points_core.domain.codes import Item, Status
+from points_core.domain.models import Enrolment, RedemptionRules, Store
+from points_core.domain.rules import (
     RedemptionCheck,
     RuleFailure,
     evaluate,

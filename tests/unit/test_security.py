@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from points_core.observability import mask_email, mask_identifier, mask_mobile
-from points_core.security import client_password, hash_password, verify_password
+from points_core.aws.observability import mask_email, mask_identifier, mask_mobile
+from points_core.domain.passwords import client_password, hash_password, verify_password
 
 
 def test_the_md5_a_client_sends_verifies_against_the_stored_hash() -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from points_core.aws import dynamodb_client
+from points_core.aws.clients import dynamodb_client
+from points_core.aws.settings import get_settings
 from points_core.repositories.config import ConfigRepository
 from points_core.repositories.customers import Contact, CustomerRepository, CustomerUpsert, WalletConflict
 from points_core.repositories.otp import OtpRepository
 from points_core.repositories.redemptions import RedemptionRepository
 from points_core.repositories.reversals import ReversalRepository
-from points_core.settings import get_settings
 
 __all__ = [
     "ConfigRepository",

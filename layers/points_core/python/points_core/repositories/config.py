@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from points_core.models import OrgConfig, TillLogin
+from points_core.domain.models import OrgConfig, TillLogin
 from points_core.repositories import keys
 from points_core.repositories.codec import from_item, to_item
 

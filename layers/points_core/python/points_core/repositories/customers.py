@@ -8,8 +8,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from points_core.identifiers import Identifier, IdentifierType
-from points_core.models import AwardEntry, CustomerProfile, Wallet
+from points_core.domain.identifiers import Identifier, IdentifierType
+from points_core.domain.models import AwardEntry, CustomerProfile, Wallet
 from points_core.repositories import keys
 from points_core.repositories.batch import batch_get, batch_get_tables, batch_write
 from points_core.repositories.codec import from_item, load_model, to_item

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from points_core.identifiers import Identifier, IdentifierType
+from points_core.domain.identifiers import Identifier, IdentifierType
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:

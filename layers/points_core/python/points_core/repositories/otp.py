@@ -19,8 +19,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from points_core.models import OtpSettings
-from points_core.otp import CodeState, window_end, window_index
+from points_core.domain.models import OtpSettings
+from points_core.domain.validation_codes import CodeState, window_end, window_index
 from points_core.repositories import keys
 from points_core.repositories.codec import from_item, serialize
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from points_core.models import Redemption, Wallet
+from points_core.domain.models import Redemption, Wallet
 from points_core.repositories import keys
 from points_core.repositories.codec import from_item, serialize, to_item
 from points_core.repositories.otp import code_names

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from points_core.identifiers import Identifier
-from points_core.models import Redemption, Reversal, Wallet
+from points_core.domain.identifiers import Identifier
+from points_core.domain.models import Redemption, Reversal, Wallet
 from points_core.repositories import keys
 from points_core.repositories.batch import batch_get_tables
 from points_core.repositories.codec import from_item, load_model, serialize, to_item

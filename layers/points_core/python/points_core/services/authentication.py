@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 
-from points_core.models import Caller
+from points_core.domain.models import Caller
+from points_core.domain.passwords import verify_password
 from points_core.repositories import ConfigRepository, config_repository
-from points_core.security import verify_password
 
 
 class Unauthenticated(Exception):

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from points_core.identifiers import Identifier, IdentifierType
-from points_core.models import (
+from points_core.domain.identifiers import Identifier, IdentifierType
+from points_core.domain.models import (
     MAX_LIVE_ALLOCATIONS,
     Allocation,
     AwardEntry,

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from points_core.codes import Item, Status
-from points_core.identifiers import Identifier, MalformedIdentifier, pick_identifier
-from points_core.models import CustomerProfile, OrgConfig, Program, Wallet
+from points_core.domain.codes import Item, Status
+from points_core.domain.identifiers import Identifier, MalformedIdentifier, pick_identifier
+from points_core.domain.models import CustomerProfile, OrgConfig, Program, Wallet
+from points_core.domain.rules import RuleFailure, resolve_program
 from points_core.repositories import CustomerRepository
-from points_core.rules import RuleFailure, resolve_program
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,19 +8,19 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from points_core.codes import Item, Otp
-from points_core.errors import InvalidInput
-from points_core.identifiers import Identifier
-from points_core.models import Caller, CustomerProfile, OrgConfig, Program, Wallet
-from points_core.notifications import Destination
-from points_core.observability import logger, mask_identifier
+from points_core.aws.notifications import Destination
+from points_core.aws.observability import logger, mask_identifier
+from points_core.domain.codes import Item, Otp
+from points_core.domain.errors import InvalidInput
+from points_core.domain.identifiers import Identifier
+from points_core.domain.models import Caller, CustomerProfile, OrgConfig, Program, Wallet
+from points_core.domain.rules import Decision, RedemptionCheck, echo_amount, evaluate
 from points_core.repositories import (
     ConfigRepository,
     CustomerRepository,
     config_repository,
     customer_repository,
 )
-from points_core.rules import Decision, RedemptionCheck, echo_amount, evaluate
 from points_core.services.lookup import Lookup, look_up
 from points_core.services.validation_codes import check_given_code, send_code
 

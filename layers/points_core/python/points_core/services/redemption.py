@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from points_core.codes import Item, RequestStatus, Status
-from points_core.ledger import debit
-from points_core.models import Caller, CustomerProfile, CustomField, OrgConfig, Redemption
-from points_core.models.redemption import BASE62
-from points_core.observability import metrics
+from points_core.aws.observability import metrics
+from points_core.domain.codes import Item, RequestStatus, Status
+from points_core.domain.ledger import debit
+from points_core.domain.models import Caller, CustomerProfile, CustomField, OrgConfig, Redemption
+from points_core.domain.models.redemption import BASE62
+from points_core.domain.rules import Quote, RedemptionCheck, RuleFailure, evaluate, redemption_time
+from points_core.domain.timezones import org_zone
 from points_core.repositories import (
     ConfigRepository,
     CustomerRepository,
@@ -28,12 +30,10 @@ from points_core.repositories import (
     redemption_repository,
 )
 from points_core.repositories.redemptions import CodeToConsume, UsedReference
-from points_core.rules import Quote, RedemptionCheck, RuleFailure, evaluate, redemption_time
 from points_core.services.lookup import Lookup, look_up
 from points_core.services.redeemability import ValidationType
 from points_core.services.retry import GaveUp, retrying
 from points_core.services.validation_codes import check_given_code
-from points_core.timezones import org_zone
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from points_core.observability import logger
+from points_core.aws.observability import logger
 from points_core.repositories.redemptions import NotRecorded, Refusal
 
 MAX_ATTEMPTS = 6

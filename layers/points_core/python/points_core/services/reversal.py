@@ -22,19 +22,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from points_core.codes import Item, RequestStatus, Status
-from points_core.codes import Reversal as ReversalCodes
-from points_core.identifiers import (
+from points_core.aws.observability import logger, mask_identifier, metrics
+from points_core.domain.codes import Item, RequestStatus, Status
+from points_core.domain.codes import Reversal as ReversalCodes
+from points_core.domain.identifiers import (
     Identifier,
     IdentifierType,
     MalformedIdentifier,
     normalize,
     pick_identifier,
 )
-from points_core.ledger import StaleRead, credit
-from points_core.models import Caller, OrgConfig, Redemption, Reversal, ReversalSource, Wallet
-from points_core.models.redemption import BASE62
-from points_core.observability import logger, mask_identifier, metrics
+from points_core.domain.ledger import StaleRead, credit
+from points_core.domain.models import Caller, OrgConfig, Redemption, Reversal, ReversalSource, Wallet
+from points_core.domain.models.redemption import BASE62
+from points_core.domain.rules import RuleFailure, parse_amount
 from points_core.repositories import (
     ConfigRepository,
     ReversalRepository,
@@ -44,7 +45,6 @@ from points_core.repositories import (
 from points_core.repositories.customers import Contact
 from points_core.repositories.redemptions import NotRecorded, Refusal
 from points_core.repositories.reversals import Found, ReversalRecord, WalletChange
-from points_core.rules import RuleFailure, parse_amount
 from points_core.services.retry import GaveUp, retrying
 
 MAX_REDEMPTIONS_PER_REVERT = 25

@@ -13,12 +13,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from points_core.codes import Item, Otp, Status
-from points_core.identifiers import MalformedIdentifier, pick_identifier
-from points_core.models import Caller, OrgConfig, Program
-from points_core.notifications import Channel, DeliveryFailed, Destination, deliver
-from points_core.observability import logger, mask_identifier, metrics
-from points_core.otp import CodeState, Rejection, check_code, derive_code, message_text, new_nonce
+from points_core.aws.notifications import Channel, DeliveryFailed, Destination, deliver
+from points_core.aws.observability import logger, mask_identifier, metrics
+from points_core.aws.secrets import otp_secret
+from points_core.domain.codes import Item, Otp, Status
+from points_core.domain.identifiers import MalformedIdentifier, pick_identifier
+from points_core.domain.models import Caller, OrgConfig, Program
+from points_core.domain.rules import RuleFailure, echo_amount, parse_amount, resolve_program
+from points_core.domain.validation_codes import (
+    CodeState,
+    Rejection,
+    check_code,
+    derive_code,
+    message_text,
+    new_nonce,
+)
 from points_core.repositories import (
     ConfigRepository,
     Contact,
@@ -28,8 +37,6 @@ from points_core.repositories import (
     otp_repository,
 )
 from points_core.repositories.otp import OtpRepository, SendLimitReached, code_state
-from points_core.rules import RuleFailure, echo_amount, parse_amount, resolve_program
-from points_core.secret import otp_secret
 
 _ISSUED = {
     (Channel.SMS,): Item.VALIDATION_CODE_ISSUED_SMS,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from points_core.models.customer import Points
+from points_core.domain.models.customer import Points
 
 
 class ReversalSource(StrEnum):

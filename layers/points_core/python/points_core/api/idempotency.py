@@ -21,9 +21,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from points_core.aws import dynamodb_client
-from points_core.errors import InvalidInput
-from points_core.settings import get_settings
+from points_core.aws.clients import dynamodb_client
+from points_core.aws.settings import get_settings
+from points_core.domain.errors import InvalidInput
 
 KEY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

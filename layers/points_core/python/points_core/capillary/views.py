@@ -5,13 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from points_core.codes import Otp, RequestStatus, Status
-from points_core.envelope import decimal_text, flag, request_status, status_block, v2_errors
-from points_core.services.redeemability import RedeemableOutcome
-from points_core.services.redemption import ItemOutcome
-from points_core.services.reversal import ReverseOutcome, RevertOutcome
-from points_core.services.validation_codes import CodeOutcome
-from points_core.wire import (
+from points_core.capillary.envelope import decimal_text, flag, request_status, status_block, v2_errors
+from points_core.capillary.responses import (
     IsRedeemableEnvelope,
     RedeemEnvelope,
     ReverseResponse,
@@ -19,6 +14,11 @@ from points_core.wire import (
     V2ErrorEnvelope,
     ValidationCodeEnvelope,
 )
+from points_core.domain.codes import Otp, RequestStatus, Status
+from points_core.services.redeemability import RedeemableOutcome
+from points_core.services.redemption import ItemOutcome
+from points_core.services.reversal import ReverseOutcome, RevertOutcome
+from points_core.services.validation_codes import CodeOutcome
 
 _ECHOED_IDENTIFIERS = ("mobile", "email", "external_id")
 

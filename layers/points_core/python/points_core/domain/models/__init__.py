@@ -1,7 +1,7 @@
 """Domain models: org configuration, customers, wallets and their point allocations."""
 
-from points_core.models.caller import Caller
-from points_core.models.config import (
+from points_core.domain.models.caller import Caller
+from points_core.domain.models.config import (
     OrgConfig,
     OtpSettings,
     Program,
@@ -9,10 +9,16 @@ from points_core.models.config import (
     Store,
     TillLogin,
 )
-from points_core.models.customer import MAX_LIVE_ALLOCATIONS, Allocation, CustomerProfile, Enrolment, Wallet
-from points_core.models.ledger import AwardEntry, EntryKind
-from points_core.models.redemption import CustomField, Draw, Redemption
-from points_core.models.reversal import Credit, Reversal, ReversalSource
+from points_core.domain.models.customer import (
+    MAX_LIVE_ALLOCATIONS,
+    Allocation,
+    CustomerProfile,
+    Enrolment,
+    Wallet,
+)
+from points_core.domain.models.ledger import AwardEntry, EntryKind
+from points_core.domain.models.redemption import CustomField, Draw, Redemption
+from points_core.domain.models.reversal import Credit, Reversal, ReversalSource
 
 __all__ = [
     "MAX_LIVE_ALLOCATIONS",

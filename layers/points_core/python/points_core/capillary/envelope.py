@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from points_core.codes import RequestStatus, Status
+from points_core.domain.codes import RequestStatus, Status
 
 # Decimals are swapped for a marker string, dumped, then the marker is replaced by the exact digits.
 # The nonce keeps a caller-supplied string from ever looking like a marker.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.parameters import get_secret
 
-from points_core.settings import get_settings
+from points_core.aws.settings import get_settings
 
 SECRET_CACHE_SECONDS = 300
 MIN_SECRET_LENGTH = 32

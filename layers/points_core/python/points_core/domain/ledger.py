@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from points_core.models import Allocation, Wallet
-from points_core.models.redemption import Draw, Redemption
-from points_core.models.reversal import Credit
+from points_core.domain.models import Allocation, Wallet
+from points_core.domain.models.redemption import Draw, Redemption
+from points_core.domain.models.reversal import Credit
 
 
 class InsufficientPoints(ValueError):

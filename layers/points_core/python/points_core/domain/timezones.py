@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from points_core.models import OrgConfig
+from points_core.domain.models import OrgConfig
 
 
 class UnknownTimeZone(ValueError):

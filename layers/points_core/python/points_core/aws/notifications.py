@@ -14,9 +14,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from points_core.aws import sns_client
-from points_core.observability import logger, metrics
-from points_core.settings import get_settings
+from points_core.aws.clients import sns_client
+from points_core.aws.observability import logger, metrics
+from points_core.aws.settings import get_settings
 
 EMAIL_SUBJECT = "Your validation code"
 

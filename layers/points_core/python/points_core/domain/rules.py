@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
-from points_core.codes import Item, Status
-from points_core.models import CustomerProfile, Enrolment, OrgConfig, Program, Wallet
+from points_core.domain.codes import Item, Status
+from points_core.domain.models import CustomerProfile, Enrolment, OrgConfig, Program, Wallet
 
 POINTS_DECIMAL_PLACES = 3
 MAX_POINTS = Decimal(10) ** 12

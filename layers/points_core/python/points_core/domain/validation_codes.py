@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from points_core.envelope import decimal_text
-from points_core.models import OtpSettings
+from points_core.capillary.envelope import decimal_text
+from points_core.domain.models import OtpSettings
 
 NUMERIC = "0123456789"
 # 32 symbols without the look-alikes 0/O and 1/I, so a code read aloud or copied is not misread.

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from points_core.errors import InvalidInput
-from points_core.identifiers import IdentifierType, v2_identifier_type
-from points_core.models import CustomField
+from points_core.domain.errors import InvalidInput
+from points_core.domain.identifiers import IdentifierType, v2_identifier_type
+from points_core.domain.models import CustomField
 
 MAX_ITEMS = 20
 

@@ -21,13 +21,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, ValidationError
 
-from points_core.codes import Item, RequestStatus, Status
-from points_core.envelope import dumps, v2_errors, v11
-from points_core.errors import InvalidInput
-from points_core.idempotency import KEY_HEADER, once
-from points_core.models import Caller
-from points_core.observability import logger, metrics, tracer
-from points_core.wire import ErrorEnvelope
+from points_core.api.idempotency import KEY_HEADER, once
+from points_core.aws.observability import logger, metrics, tracer
+from points_core.capillary.envelope import dumps, v2_errors, v11
+from points_core.capillary.responses import ErrorEnvelope
+from points_core.domain.codes import Item, RequestStatus, Status
+from points_core.domain.errors import InvalidInput
+from points_core.domain.models import Caller
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 SUPPORTED_FORMATS = ("json",)
