@@ -16,6 +16,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -24,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import urlencode
 
 from benchmarks.meter import Meter
@@ -265,11 +266,39 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 
 @contextmanager
+def output_captured(log: Path) -> Iterator[TextIO]:
+    """Send this process's stdout and stderr, and so those of every process it starts, to `log`.
+
+    The handlers (in-process and in the local stack's workers), Powertools, moto, boto and Python's warnings
+    all write there; the figures go to the stream yielded, the real stdout. Captured at the file descriptors,
+    so that output from spawned workers and from streams bound before (a logger's handler) is caught too.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = {descriptor: os.dup(descriptor) for descriptor in (1, 2)}
+    with log.open("ab") as sink:
+        for descriptor in saved:
+            os.dup2(sink.fileno(), descriptor)
+    figures = os.fdopen(os.dup(saved[1]), "w", buffering=1, encoding="utf-8")
+    try:
+        yield figures
+    finally:
+        for stream in (sys.stdout, sys.stderr, figures):
+            stream.flush()
+        for descriptor, original in saved.items():
+            os.dup2(original, descriptor)
+            os.close(original)
+        figures.close()
+
+
+@contextmanager
 def function_environment(environment: dict[str, str]) -> Iterator[None]:
     saved = dict(os.environ)
     os.environ.update(environment)
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # the figures, not thousands of metric lines
+    # No metric flushed after each request. Powertools 3.37 still prints a metric that reaches 100 values
+    # (`add_metric` does not check this switch): `output_captured` keeps that out of the figures.
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     try:
         yield
     finally:
@@ -329,15 +358,19 @@ def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
 
 
 def _child_seconds(code: str, environment: dict[str, str]) -> float:
-    output = subprocess.run(
+    """Seconds `code` reports in a fresh process; what else the process writes is kept out of the figures."""
+    child = subprocess.run(
         [sys.executable, "-c", code],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         cwd=ROOT,
         env={**os.environ, **environment, "PYTHONPATH": str(ROOT)},
-    ).stdout
-    return float(output.strip().splitlines()[-1])
+    )
+    if child.returncode != 0:
+        last_lines = "\n".join(child.stderr.strip().splitlines()[-5:])
+        raise RuntimeError(f"{code!r} exited with {child.returncode}:\n{last_lines}")
+    return float(child.stdout.strip().splitlines()[-1])
 
 
 def measure_cold_init(scenario: Scenario, environment: dict[str, str], runs: int) -> dict[str, float]:
@@ -389,30 +422,37 @@ def measure_throughput(scenario: Scenario, api_url: str, clients: int, requests:
     }
 
 
-def report(name: str, results: dict[str, Any]) -> None:
-    print(f"\n== {name} ==")
+def report(name: str, results: dict[str, Any], out: TextIO) -> None:
+    print(f"\n== {name} ==", file=out)
     for variant, figures in results["requests"]["variants"].items():
         cold = figures.get("cold")
         cold_text = f"   (cold: {cold['round_trips']} {cold['calls']})" if cold else ""
         print(
             f"  {variant:<26} warm round trips {figures['warm_round_trips']} {figures['warm_calls']}, "
-            f"RCU {figures['warm_read_units']:.1f} WCU {figures['warm_write_units']:.0f}{cold_text}"
+            f"RCU {figures['warm_read_units']:.1f} WCU {figures['warm_write_units']:.0f}{cold_text}",
+            file=out,
         )
     handler, overhead = results["requests"]["warm_handler_ms"], results["requests"]["warm_overhead_ms"]
     print(
-        f"  warm handler time     p50 {handler['p50']:.2f} ms, p95 {handler['p95']:.2f} ms (moto, loopback)"
+        f"  warm handler time     p50 {handler['p50']:.2f} ms, p95 {handler['p95']:.2f} ms (moto, loopback)",
+        file=out,
     )
-    print(f"  handler overhead      p50 {overhead['p50']:.2f} ms, p95 {overhead['p95']:.2f} ms (minus AWS)")
+    print(
+        f"  handler overhead      p50 {overhead['p50']:.2f} ms, p95 {overhead['p95']:.2f} ms (minus AWS)",
+        file=out,
+    )
     cold = results["cold_init"]
     print(
         f"  cold init             {cold['function_module_ms']:.0f} ms vs import boto3 + client "
-        f"{cold['boto3_plus_client_ms']:.0f} ms: ratio {cold['ratio']:.2f}"
+        f"{cold['boto3_plus_client_ms']:.0f} ms: ratio {cold['ratio']:.2f}",
+        file=out,
     )
     http = results["throughput"]
     print(
         f"  local stack           {http['requests_per_second']:.0f} req/s, {http['clients']} clients, "
         f"{http['requests']} requests: p50 {http['latency_p50_ms']:.0f} ms, "
-        f"p95 {http['latency_p95_ms']:.0f} ms"
+        f"p95 {http['latency_p95_ms']:.0f} ms",
+        file=out,
     )
 
 
@@ -427,6 +467,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
+    descriptor, name = tempfile.mkstemp(prefix="bench-", suffix=".log")
+    os.close(descriptor)
+    log = Path(name)
+    try:
+        with output_captured(log) as figures:
+            all_results = run(args, figures)
+    except BaseException:
+        print(f"the benchmark stopped; what the stack and its handlers wrote is in {log}", file=sys.stderr)
+        raise
+    log.unlink()
+    if args.json:
+        args.json.write_text(json.dumps(all_results, indent=2) + "\n")
+    return 0
+
+
+def run(args: argparse.Namespace, figures: TextIO) -> dict[str, Any]:
+    """Every scenario measured and reported to `figures` as it completes; returns all the figures."""
     from points_local.stack import LocalStack
 
     all_results: dict[str, Any] = {}
@@ -448,11 +505,9 @@ def main(argv: list[str] | None = None) -> int:
             results["throughput"] = measure_throughput(
                 scenario, stack.api_url, args.clients, args.http_requests
             )
-            report(scenario.name, results)
+            report(scenario.name, results, figures)
             all_results[scenario.name] = results
-    if args.json:
-        args.json.write_text(json.dumps(all_results, indent=2) + "\n")
-    return 0
+    return all_results
 
 
 if __name__ == "__main__":
