@@ -424,32 +424,36 @@ def measure_throughput(scenario: Scenario, api_url: str, clients: int, requests:
 
 def report(name: str, results: dict[str, Any], out: TextIO) -> None:
     print(f"\n== {name} ==", file=out)
-    for variant, figures in results["requests"]["variants"].items():
+    variants = results["requests"]["variants"]
+    width = max(len("warm handler time"), *map(len, variants))
+    for variant, figures in variants.items():
         cold = figures.get("cold")
         cold_text = f"   (cold: {cold['round_trips']} {cold['calls']})" if cold else ""
         print(
-            f"  {variant:<26} warm round trips {figures['warm_round_trips']} {figures['warm_calls']}, "
+            f"  {variant:<{width}}  warm round trips {figures['warm_round_trips']} {figures['warm_calls']}, "
             f"RCU {figures['warm_read_units']:.1f} WCU {figures['warm_write_units']:.0f}{cold_text}",
             file=out,
         )
     handler, overhead = results["requests"]["warm_handler_ms"], results["requests"]["warm_overhead_ms"]
     print(
-        f"  warm handler time     p50 {handler['p50']:.2f} ms, p95 {handler['p95']:.2f} ms (moto, loopback)",
+        f"  {'warm handler time':<{width}}  p50 {handler['p50']:.2f} ms, p95 {handler['p95']:.2f} ms "
+        "(moto, loopback)",
         file=out,
     )
     print(
-        f"  handler overhead      p50 {overhead['p50']:.2f} ms, p95 {overhead['p95']:.2f} ms (minus AWS)",
+        f"  {'handler overhead':<{width}}  p50 {overhead['p50']:.2f} ms, p95 {overhead['p95']:.2f} ms "
+        "(minus AWS)",
         file=out,
     )
     cold = results["cold_init"]
     print(
-        f"  cold init             {cold['function_module_ms']:.0f} ms vs import boto3 + client "
+        f"  {'cold init':<{width}}  {cold['function_module_ms']:.0f} ms vs import boto3 + client "
         f"{cold['boto3_plus_client_ms']:.0f} ms: ratio {cold['ratio']:.2f}",
         file=out,
     )
     http = results["throughput"]
     print(
-        f"  local stack           {http['requests_per_second']:.0f} req/s, {http['clients']} clients, "
+        f"  {'local stack':<{width}}  {http['requests_per_second']:.0f} req/s, {http['clients']} clients, "
         f"{http['requests']} requests: p50 {http['latency_p50_ms']:.0f} ms, "
         f"p95 {http['latency_p95_ms']:.0f} ms",
         file=out,
