@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from points_local.template import Resolver, as_text, tables, topics
-from points_local.template import secrets as template_secrets
+from points_local.template import SECRET_TYPE, TABLE_TYPE, Resolver, as_text, topics
 
 _TABLE_SETTINGS = ("AttributeDefinitions", "KeySchema", "BillingMode")
 _INDEX_SETTINGS = ("IndexName", "KeySchema", "Projection")
@@ -71,10 +70,8 @@ def create_tables(
     dynamodb: Any, template: Mapping[str, Any], resolver: Resolver | None = None
 ) -> CreatedResources:
     """Create every `AWS::DynamoDB::Table` of the template, with its TTL setting."""
-    resolver = resolver or Resolver(template)
     created = CreatedResources()
-    for logical_id, raw_properties in tables(template).items():
-        properties = resolver.resolve(raw_properties)
+    for logical_id, properties in (resolver or Resolver(template)).resolved_resources(TABLE_TYPE).items():
         description = dynamodb.create_table(**create_table_request(logical_id, properties))[
             "TableDescription"
         ]
@@ -136,10 +133,8 @@ def create_secrets(
     secretsmanager: Any, template: Mapping[str, Any], resolver: Resolver | None = None
 ) -> CreatedResources:
     """Create every `AWS::SecretsManager::Secret`; `!Ref` of a secret is its ARN (with its random suffix)."""
-    resolver = resolver or Resolver(template)
     created = CreatedResources()
-    for logical_id, raw_properties in template_secrets(template).items():
-        properties = resolver.resolve(raw_properties)
+    for logical_id, properties in (resolver or Resolver(template)).resolved_resources(SECRET_TYPE).items():
         request = {"Name": logical_id}
         if "SecretString" in properties and "GenerateSecretString" in properties:
             raise ValueError(f"{logical_id}: SecretString and GenerateSecretString exclude each other")

@@ -49,6 +49,7 @@ from points_local.template import (
     functions,
     global_properties,
     load_template,
+    properties_place,
     resources_of_type,
     rest_api,
     schedules,
@@ -226,7 +227,7 @@ class LocalStack:
             cleanup.callback(self._scheduler.stop)
             if self._load_demo:
                 global_variables = environment_variables(
-                    global_properties(self.template, "Function"), resolver
+                    global_properties(self.template, "Function"), resolver, "Globals.Function"
                 )
                 # The tool finds the tables the way the functions do: through their environment variables.
                 with patched_environ(global_variables):
@@ -356,7 +357,9 @@ class LocalStack:
         """The template's variables, then what Lambda itself sets (which a template cannot override)."""
         name = spec.logical_id
         return {
-            **environment_variables(function_properties(self.template, name), resolver),
+            **environment_variables(
+                function_properties(self.template, name), resolver, properties_place(name)
+            ),
             **self._aws_environment(),
             "AWS_LAMBDA_FUNCTION_NAME": name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

@@ -1,13 +1,12 @@
 """Read a SAM template the way CloudFormation and SAM would, so the local stack derives everything from it.
 
 Nothing here talks to AWS: the loader turns short-form intrinsics into their long form, `Resolver` evaluates
-intrinsics against the values a local stack chose for each resource, and the spec helpers apply SAM's
-`Globals` and defaults to functions and APIs.
+the intrinsics template.yaml uses (Ref, GetAtt, Sub) against the values a local stack chose for each resource
+and refuses any other, and the spec helpers apply SAM's `Globals` and defaults to functions and APIs.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Mapping
@@ -36,6 +35,8 @@ DEFAULT_MEMORY_MB: Final = 128
 # SAM's default for an authorizer's Identity.ReauthorizeEvery.
 DEFAULT_AUTHORIZER_TTL_SECONDS: Final = 300
 
+# Every short form CloudFormation defines reads as a template; `Resolver` then refuses the functions it does
+# not evaluate, naming the place, when something asks for their value.
 _INTRINSIC_TAGS: Final = frozenset(
     {
         "And",
@@ -98,6 +99,11 @@ def load_template(path: str | Path) -> dict[str, Any]:
     return template
 
 
+def properties_place(logical_id: str) -> str:
+    """Where a resource's Properties stand in the template, for errors that name the place."""
+    return f"Resources.{logical_id}.Properties"
+
+
 def resources_of_type(template: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
     """Logical id → Properties of every resource of one type, in template order."""
     return {
@@ -131,6 +137,22 @@ def as_text(value: Any) -> str:
     raise ValueError(f"expected a scalar, got {value!r}")
 
 
+# The intrinsic functions `Resolver` evaluates: all that template.yaml uses. `Ref` keeps its bare name.
+EVALUATED_FUNCTIONS: Final = ("Ref", "Fn::GetAtt", "Fn::Sub")
+
+
+class UnsupportedIntrinsic(ValueError):
+    """An intrinsic function the local stack does not evaluate, and where in the template it stands."""
+
+    def __init__(self, function: str, where: str) -> None:
+        super().__init__(
+            f"{function} at {where} cannot be evaluated locally: the local stack evaluates only "
+            f"{', '.join(EVALUATED_FUNCTIONS)} (all that template.yaml uses)"
+        )
+        self.function = function
+        self.where = where
+
+
 class _NoValue:
     """`AWS::NoValue`: the key or list item that resolves to it disappears."""
 
@@ -154,10 +176,14 @@ class Resolver:
     region: str = DEFAULT_REGION
     stack_name: str = "local"
 
-    def resolve(self, value: Any) -> Any:
-        """`value` with every intrinsic evaluated; `AWS::NoValue` entries removed."""
+    def resolve(self, value: Any, where: str = "value") -> Any:
+        """`value` with every intrinsic evaluated; `AWS::NoValue` entries removed.
+
+        `where` is the value's place in the template (`Resources.<id>.Properties`, …), for the error an
+        intrinsic the local stack does not evaluate raises.
+        """
         if isinstance(value, list):
-            items = (self.resolve(item) for item in value)
+            items = (self.resolve(item, f"{where}[{index}]") for index, item in enumerate(value))
             return [item for item in items if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
@@ -165,10 +191,22 @@ class Resolver:
             ((key, argument),) = value.items()
             if key == "Ref":
                 return self.ref(argument)
+            if key == "Fn::GetAtt":
+                logical_id, attribute = self.resolve(argument, f"{where}.Fn::GetAtt")
+                return self.get_att(logical_id, attribute)
+            if key == "Fn::Sub":
+                return self._sub(argument, where)
             if key.startswith("Fn::"):
-                return self._function(key.removeprefix("Fn::"), argument)
-        items = ((key, self.resolve(item)) for key, item in value.items())
+                raise UnsupportedIntrinsic(key, where)
+        items = ((key, self.resolve(item, f"{where}.{key}")) for key, item in value.items())
         return {key: item for key, item in items if item is not NO_VALUE}
+
+    def resolved_resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Every resource of one type: logical id → its Properties with every intrinsic evaluated."""
+        return {
+            logical_id: self.resolve(properties, properties_place(logical_id))
+            for logical_id, properties in resources_of_type(self.template, resource_type).items()
+        }
 
     def ref(self, name: str) -> Any:
         pseudo = {
@@ -195,12 +233,6 @@ class Resolver:
         except KeyError:
             raise ValueError(f"!GetAtt {logical_id}.{attribute}: no local value for it") from None
 
-    def condition(self, name: str) -> bool:
-        conditions = self.template.get("Conditions") or {}
-        if name not in conditions:
-            raise ValueError(f"condition {name} is not declared in Conditions")
-        return self._truth(conditions[name])
-
     def _parameter(self, name: str, declaration: Mapping[str, Any]) -> Any:
         if name in self.parameters:
             value = self.parameters[name]
@@ -213,57 +245,9 @@ class Resolver:
             return [item.strip() for item in as_text(value).split(",")]
         return as_text(value)
 
-    def _truth(self, expression: Any) -> bool:
-        """A condition expression (`Fn::Equals`, `Fn::And`, `Fn::Or`, `Fn::Not`, `Condition`)."""
-        if isinstance(expression, bool):
-            return expression
-        if isinstance(expression, dict) and len(expression) == 1:
-            ((key, argument),) = expression.items()
-            if key == "Condition":
-                return self.condition(argument)
-            if key == "Fn::Equals":
-                left, right = (self.resolve(side) for side in argument)
-                return as_text(left) == as_text(right)
-            if key == "Fn::And":
-                return all(self._truth(item) for item in argument)
-            if key == "Fn::Or":
-                return any(self._truth(item) for item in argument)
-            if key == "Fn::Not":
-                return not self._truth(argument[0])
-        raise ValueError(f"not a condition: {expression!r}")
-
-    def _function(self, name: str, argument: Any) -> Any:
-        if name == "GetAtt":
-            logical_id, attribute = self.resolve(argument)
-            return self.get_att(logical_id, attribute)
-        if name == "Sub":
-            return self._sub(argument)
-        if name == "Join":
-            delimiter, items = argument
-            return as_text(delimiter).join(as_text(item) for item in self.resolve(items))
-        if name == "Select":
-            index, items = argument
-            return self.resolve(items)[int(self.resolve(index))]
-        if name == "Split":
-            delimiter, text = argument
-            return as_text(self.resolve(text)).split(delimiter)
-        if name == "If":
-            condition, when_true, when_false = argument
-            return self.resolve(when_true if self.condition(condition) else when_false)
-        if name in {"Equals", "And", "Or", "Not"}:
-            return self._truth({f"Fn::{name}": argument})
-        if name == "FindInMap":
-            map_name, top_key, second_key = (as_text(self.resolve(item)) for item in argument)
-            return self.template["Mappings"][map_name][top_key][second_key]
-        if name == "Base64":
-            return base64.b64encode(as_text(self.resolve(argument)).encode()).decode()
-        if name == "ToJsonString":
-            return json.dumps(self.resolve(argument), separators=(",", ":"))
-        raise ValueError(f"Fn::{name} cannot be evaluated locally")
-
-    def _sub(self, argument: Any) -> str:
+    def _sub(self, argument: Any, where: str) -> str:
         if isinstance(argument, list):
-            text, variables = argument[0], self.resolve(argument[1])
+            text, variables = argument[0], self.resolve(argument[1], f"{where}.Fn::Sub[1]")
         else:
             text, variables = argument, {}
 
@@ -330,6 +314,7 @@ def functions(
     specs = {}
     for logical_id in resources_of_type(template, FUNCTION_TYPE):
         properties = function_properties(template, logical_id)
+        where = properties_place(logical_id)
         code_uri = properties.get("CodeUri")
         if not isinstance(code_uri, str) or properties.get("PackageType", "Zip") != "Zip":
             raise ValueError(f"{logical_id}: only a local CodeUri folder (Zip package) can run locally")
@@ -345,17 +330,23 @@ def functions(
             code_dir=base_dir / code_uri,
             handler=str(properties["Handler"]),
             runtime=str(properties.get("Runtime", "")),
-            timeout_seconds=int(resolver.resolve(properties.get("Timeout", DEFAULT_TIMEOUT_SECONDS))),
-            memory_mb=int(resolver.resolve(properties.get("MemorySize", DEFAULT_MEMORY_MB))),
+            timeout_seconds=int(
+                resolver.resolve(properties.get("Timeout", DEFAULT_TIMEOUT_SECONDS), f"{where}.Timeout")
+            ),
+            memory_mb=int(
+                resolver.resolve(properties.get("MemorySize", DEFAULT_MEMORY_MB), f"{where}.MemorySize")
+            ),
             layer_dirs=tuple(layer_dirs),
         )
     return specs
 
 
-def environment_variables(properties: Mapping[str, Any], resolver: Resolver) -> dict[str, str]:
-    """`Environment.Variables` of function properties, resolved to strings as Lambda sees them."""
+def environment_variables(properties: Mapping[str, Any], resolver: Resolver, where: str) -> dict[str, str]:
+    """`Environment.Variables` of function properties (that stand at `where`), resolved to strings as Lambda
+    sees them."""
     variables = (properties.get("Environment") or {}).get("Variables") or {}
-    return {name: as_text(value) for name, value in resolver.resolve(variables).items()}
+    resolved = resolver.resolve(variables, f"{where}.Environment.Variables")
+    return {name: as_text(value) for name, value in resolved.items()}
 
 
 def function_environment(
@@ -375,7 +366,9 @@ def function_environment(
     resolver = Resolver(
         template, refs=physical_names, attributes=attributes or {}, parameters=parameters or {}, region=region
     )
-    return environment_variables(function_properties(template, logical_id), resolver)
+    return environment_variables(
+        function_properties(template, logical_id), resolver, properties_place(logical_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -457,7 +450,10 @@ def authorizers(
             identity_headers=tuple(identity.get("Headers") or ()),
             identity_query_strings=tuple(identity.get("QueryStrings") or ()),
             ttl_seconds=int(
-                resolver.resolve(identity.get("ReauthorizeEvery", DEFAULT_AUTHORIZER_TTL_SECONDS))
+                resolver.resolve(
+                    identity.get("ReauthorizeEvery", DEFAULT_AUTHORIZER_TTL_SECONDS),
+                    f"{properties_place(api_id)}.Auth.Authorizers.{name}.Identity.ReauthorizeEvery",
+                )
             ),
         )
     return specs
@@ -495,7 +491,10 @@ def gateway_responses(
         if len(api_ids) != 1:
             raise ValueError(f"the template has {len(api_ids)} APIs: say which one")
         api_id = api_ids[0]
-    configured = resolver.resolve(api_properties(template, api_id).get("GatewayResponses") or {})
+    configured = resolver.resolve(
+        api_properties(template, api_id).get("GatewayResponses") or {},
+        f"{properties_place(api_id)}.GatewayResponses",
+    )
     responses = {}
     for response_type, response in configured.items():
         headers = (response.get("ResponseParameters") or {}).get("Headers") or {}
@@ -535,10 +534,12 @@ def rest_api(template: Mapping[str, Any], resolver: Resolver | None = None) -> A
             raise ValueError(
                 f"{route.function_id}.{route.event_id}: authorizer {route.authorizer} is not supported"
             )
-    variables = resolver.resolve(properties.get("Variables"))
+    variables = resolver.resolve(properties.get("Variables"), f"{properties_place(api_id)}.Variables")
     return ApiSpec(
         logical_id=api_id,
-        stage=as_text(resolver.resolve(properties.get("StageName", "Prod"))),
+        stage=as_text(
+            resolver.resolve(properties.get("StageName", "Prod"), f"{properties_place(api_id)}.StageName")
+        ),
         stage_variables={name: as_text(value) for name, value in variables.items()} if variables else None,
         routes=tuple(routes),
         authorizers=api_authorizers,
@@ -597,7 +598,9 @@ def schedules(template: Mapping[str, Any], resolver: Resolver | None = None) -> 
         for event_id, event in (properties.get("Events") or {}).items():
             if event.get("Type") != "Schedule":
                 continue
-            event_properties = resolver.resolve(event.get("Properties") or {})
+            event_properties = resolver.resolve(
+                event.get("Properties") or {}, f"{properties_place(function_id)}.Events.{event_id}.Properties"
+            )
             expression = as_text(event_properties.get("Schedule", ""))
             constant_input = event_properties.get("Input")
             try:

@@ -3,6 +3,8 @@ API."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,10 @@ import pytest
 import yaml
 
 from points_local.template import (
+    EVALUATED_FUNCTIONS,
+    TABLE_TYPE,
     Resolver,
+    UnsupportedIntrinsic,
     api_routes,
     function_environment,
     functions,
@@ -140,26 +145,60 @@ def resolver(tmp_path: Path) -> Resolver:
             "123456789012/other-name/arn:other/${Literal}",
         ),
         ({"Fn::Sub": ["${A}-${B}", {"A": {"Ref": "Stage"}, "B": "b"}]}, "dev-b"),
-        ({"Fn::Join": ["-", ["x", {"Ref": "Other"}, 3]]}, "x-other-name-3"),
-        ({"Fn::Select": [1, {"Fn::Split": [",", "a,b,c"]}]}, "b"),
-        ({"Fn::If": ["IsProd", "big", "small"]}, "small"),
-        ({"Fn::If": ["IsSmall", "small", "big"]}, "small"),
-        ({"Fn::FindInMap": ["Sizes", {"Ref": "Stage"}, "memory"]}, 128),
-        ({"Fn::Base64": "hi"}, "aGk="),
-        ({"Fn::Equals": [{"Ref": "Size"}, 5]}, True),
-        ({"Fn::ToJsonString": {"a": {"Ref": "Stage"}}}, '{"a":"dev"}'),
         ([1, {"Ref": "AWS::NoValue"}, 2], [1, 2]),
-        ({"Keep": 1, "Drop": {"Fn::If": ["IsProd", 2, {"Ref": "AWS::NoValue"}]}}, {"Keep": 1}),
     ],
 )
 def test_intrinsics_resolve_against_local_values(resolver: Resolver, expression: Any, expected: Any) -> None:
     assert resolver.resolve(expression) == expected
 
 
+@pytest.mark.parametrize(
+    ("expression", "function", "where"),
+    [
+        ({"Fn::Join": ["-", ["x", {"Ref": "Other"}, 3]]}, "Fn::Join", "value"),
+        ({"Fn::Select": [1, {"Fn::Split": [",", "a,b,c"]}]}, "Fn::Select", "value"),
+        ({"Fn::Split": [",", "a,b,c"]}, "Fn::Split", "value"),
+        ({"Fn::If": ["IsProd", "big", "small"]}, "Fn::If", "value"),
+        ({"Fn::If": ["IsSmall", "small", "big"]}, "Fn::If", "value"),
+        ({"Fn::If": ["Undeclared", 1, 2]}, "Fn::If", "value"),
+        ({"Fn::FindInMap": ["Sizes", {"Ref": "Stage"}, "memory"]}, "Fn::FindInMap", "value"),
+        ({"Fn::Base64": "hi"}, "Fn::Base64", "value"),
+        ({"Fn::Equals": [{"Ref": "Size"}, 5]}, "Fn::Equals", "value"),
+        ({"Fn::ToJsonString": {"a": {"Ref": "Stage"}}}, "Fn::ToJsonString", "value"),
+        ({"Keep": 1, "Drop": {"Fn::If": ["IsProd", 2, {"Ref": "AWS::NoValue"}]}}, "Fn::If", "value.Drop"),
+        ([1, {"Fn::Not": [{"Condition": "IsProd"}]}], "Fn::Not", "value[1]"),
+        ({"Fn::Sub": ["${A}", {"A": {"Fn::Base64": "x"}}]}, "Fn::Base64", "value.Fn::Sub[1].A"),
+    ],
+)
+def test_intrinsics_template_yaml_does_not_use_fail_naming_the_function_and_place(
+    resolver: Resolver, expression: Any, function: str, where: str
+) -> None:
+    with pytest.raises(
+        UnsupportedIntrinsic, match=f"^{re.escape(f'{function} at {where}')} cannot be evaluated"
+    ):
+        resolver.resolve(expression)
+
+
+def test_an_unsupported_intrinsic_in_a_resource_names_the_resource_property(tmp_path: Path) -> None:
+    # Given
+    template = _load(
+        tmp_path,
+        "Resources:\n  Data:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
+        "      BillingMode: !If [IsProd, PROVISIONED, PAY_PER_REQUEST]\n",
+    )
+
+    # When
+    with pytest.raises(UnsupportedIntrinsic) as raised:
+        Resolver(template).resolved_resources(TABLE_TYPE)
+
+    # Then
+    assert (raised.value.function, raised.value.where) == ("Fn::If", "Resources.Data.Properties.BillingMode")
+
+
 def test_ref_to_a_parameter_override_wins_over_its_default(resolver: Resolver) -> None:
     overridden = Resolver(resolver.template, parameters={"Stage": "prod", "Required": "x"})
 
-    assert overridden.resolve({"Fn::If": ["IsProd", "big", "small"]}) == "big"
+    assert overridden.resolve({"Ref": "Stage"}) == "prod"
 
 
 @pytest.mark.parametrize(
@@ -168,7 +207,6 @@ def test_ref_to_a_parameter_override_wins_over_its_default(resolver: Resolver) -
         ({"Ref": "Nothing"}, "neither a parameter nor a resource"),
         ({"Fn::GetAtt": ["Other", "StreamArn"]}, "no local value"),
         ({"Fn::ImportValue": "x"}, "cannot be evaluated locally"),
-        ({"Fn::If": ["Undeclared", 1, 2]}, "not declared"),
     ],
 )
 def test_what_cannot_be_resolved_locally_is_an_error(
@@ -347,6 +385,47 @@ def test_the_project_template_is_understood() -> None:
         assert all(isinstance(value, str) for value in environment.values())
         assert {environment[name] for name in environment if name.endswith("_TABLE")} <= set(tables(template))
     assert all(schedule.function_id in specs for schedule in scheduled)
+
+
+def _intrinsics(value: Any, where: str) -> Iterator[tuple[str, str, Any]]:
+    """(place, function, expression) of every intrinsic in `value`, nested ones included."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _intrinsics(item, f"{where}[{index}]")
+    elif isinstance(value, dict):
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref" or key.startswith("Fn::"):
+                yield where, key, value
+                yield from _intrinsics(argument, f"{where}.{key}")
+                return
+        for key, item in value.items():
+            yield from _intrinsics(item, f"{where}.{key}")
+
+
+def test_every_intrinsic_of_the_project_template_resolves() -> None:
+    # Given: a local value for every resource, as the local stack gives them
+    template = load_template(ROOT / "template.yaml")
+    resolver = Resolver(
+        template,
+        refs={logical_id: f"local-{logical_id}" for logical_id in template["Resources"]},
+        attributes={logical_id: {"Arn": f"arn:local:{logical_id}"} for logical_id in template["Resources"]},
+    )
+    found = [
+        (where, function, expression)
+        for section, content in template.items()
+        for where, function, expression in _intrinsics(content, section)
+    ]
+
+    # When
+    resolved = {where: resolver.resolve(expression, where) for where, _, expression in found}
+
+    # Then: the resolver evaluates exactly the functions the template uses, each to a plain value
+    assert {function for _, function, _ in found} == set(EVALUATED_FUNCTIONS)
+    assert all(isinstance(value, str) and "${" not in value for value in resolved.values()), resolved
+    assert resolved["Outputs.ApiUrl.Value"] == (
+        "https://local-PointsApi.execute-api.eu-west-1.amazonaws.com/prod"
+    )
 
 
 @pytest.mark.parametrize(
