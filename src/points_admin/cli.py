@@ -149,6 +149,25 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 done, 1 some import rows rejected or (wallet) no such customer or wallet, "
         "2 usage, configuration or AWS error.",
     )
+    _add_aws_options(parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_apply_config(commands)
+    _add_import(
+        commands, "import-customers", "import customers from a CSV file", customers.__doc__, _import_customers
+    )
+    _add_import(
+        commands,
+        "import-allocations",
+        "import point allocations from a CSV file",
+        allocations.__doc__,
+        _import_allocations,
+    )
+    _add_grant(commands)
+    _add_wallet(commands)
+    return parser
+
+
+def _add_aws_options(parser: argparse.ArgumentParser) -> None:
     aws = parser.add_argument_group("AWS (otherwise the normal AWS configuration: environment, profile)")
     aws.add_argument(
         "--endpoint-url", help="e.g. http://127.0.0.1:5000 for the local stack (or AWS_ENDPOINT_URL)"
@@ -164,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     for table in Table:
         aws.add_argument(table.option, metavar="NAME", help=f"default: ${table.environment}")
 
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+def _add_apply_config(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     apply_config = commands.add_parser(
         "apply-config",
         help="apply an org's configuration and tills from a YAML or JSON file",
@@ -173,17 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     apply_config.add_argument("file", type=Path, metavar="FILE")
     apply_config.set_defaults(run=_apply_config)
 
-    _add_import(
-        commands, "import-customers", "import customers from a CSV file", customers.__doc__, _import_customers
-    )
-    _add_import(
-        commands,
-        "import-allocations",
-        "import point allocations from a CSV file",
-        allocations.__doc__,
-        _import_allocations,
-    )
 
+def _add_grant(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     grant_parser = commands.add_parser(
         "grant",
         help="grant goodwill points to one customer",
@@ -204,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     grant_parser.add_argument("--reference", metavar="REF", help="makes the grant idempotent: GW-<REF>")
     grant_parser.set_defaults(run=_grant)
 
+
+def _add_wallet(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     wallet_parser = commands.add_parser(
         "wallet",
         help="show a customer's balance and allocations with their expiry (read-only)",
@@ -222,7 +235,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print JSON (points as exact numbers, no expiry as null)"
     )
     wallet_parser.set_defaults(run=_wallet)
-    return parser
 
 
 def _add_customer_options(parser: argparse.ArgumentParser) -> None:
