@@ -8,7 +8,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from points_core.aws.observability import logger, metrics, tracer
-from points_core.services.authentication import Unauthenticated, allow_policy, authenticate
+from points_core.domain.errors import Unauthenticated
+from points_core.services.authentication import allow_policy, authenticate
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from points_core.api.resolver import (
+from points_core.api.openapi import documented_responses
+from points_core.api.parameters import (
     CustomerIdentifiers,
-    caller,
-    create_app,
-    documented_responses,
-    json_response,
-    lambda_entry,
+    Format,
+    OptionalText,
+    ProgramId,
+    ValidationTypeParam,
     require_json_format,
     truthy,
 )
+from points_core.api.resolver import caller, create_app, lambda_entry
+from points_core.api.responses import answered
 from points_core.aws.observability import metrics
 from points_core.capillary import views
 from points_core.capillary.responses import IsRedeemableEnvelope
 from points_core.services.redeemability import RedeemableQuery, check_redeemable, parse_validation_type
 
 app = create_app(failure_payload=views.is_redeemable_failure)
-
-OptionalText = str | None
 
 
 @app.get(
@@ -46,9 +45,7 @@ OptionalText = str | None
 def is_redeemable(
     customer: Annotated[CustomerIdentifiers, Query()],
     points: Annotated[OptionalText, Query(description="Points to check (at most 3 decimals)")] = None,
-    program_id: Annotated[
-        OptionalText, Query(description="Program; default: the till's store mapping")
-    ] = None,
+    program_id: ProgramId = None,
     currency_input: Annotated[OptionalText, Query(description="true: the amount is base currency")] = None,
     currency_value: Annotated[
         OptionalText, Query(description="Currency amount when currency_input=true")
@@ -58,8 +55,8 @@ def is_redeemable(
     ] = None,
     validation_code: Annotated[OptionalText, Query(description="Check this code too (not consumed)")] = None,
     skip_validation: Annotated[OptionalText, Query(description="true: do not check validation_code")] = None,
-    validation_type: Annotated[OptionalText, Query(description="SMS (default), MISSED_CALL, INVALID")] = None,
-    format: Annotated[OptionalText, Query(description="json (default)")] = None,
+    validation_type: ValidationTypeParam = None,
+    format: Format = None,
 ) -> Response[str]:
     require_json_format(format)
     query = RedeemableQuery(
@@ -75,14 +72,11 @@ def is_redeemable(
     )
     outcome = check_redeemable(caller(app), query, datetime.now(UTC))
     metrics.add_metric(
-        name="RedemptionChecksPassed" if outcome.decision.redeemable else "RedemptionChecksRejected",
+        name="RedemptionChecksPassed" if outcome.success else "RedemptionChecksRejected",
         unit="Count",
         value=1,
     )
-    if outcome.retry_after is not None:
-        headers = {"Retry-After": str(outcome.retry_after)}
-        return json_response(views.is_redeemable(outcome), HTTPStatus.TOO_MANY_REQUESTS, headers)
-    return json_response(views.is_redeemable(outcome))
+    return answered(views.is_redeemable(outcome), outcome, outcome.retry_after)
 
 
 lambda_handler = lambda_entry(app)

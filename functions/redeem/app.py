@@ -4,34 +4,33 @@ and once per `external_reference_number`."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from points_core.api.resolver import (
-    Answer,
-    caller,
-    create_app,
-    documented_responses,
-    lambda_entry,
-    replayable,
+from points_core.api.idempotency import replayable
+from points_core.api.openapi import documented_responses
+from points_core.api.parameters import (
+    Format,
+    IdempotencyKey,
+    OptionalText,
+    ProgramId,
+    ValidationTypeParam,
     require_json_format,
     truthy,
-    worth_keeping,
 )
+from points_core.api.resolver import caller, create_app, lambda_entry
+from points_core.api.responses import Answer, http_status, worth_keeping
 from points_core.aws.observability import metrics
 from points_core.capillary import views
-from points_core.capillary.bodies import RedeemBody, require_items
+from points_core.capillary.bodies import BodyItem, RedeemBody, require_items
 from points_core.capillary.responses import RedeemEnvelope
 from points_core.domain.models import Caller
 from points_core.services.redeemability import parse_validation_type
-from points_core.services.redemption import ItemOutcome, RedeemItem, RedeemOptions, redeem_item
+from points_core.services.redemption import RedeemItem, RedeemOptions, RedeemOutcome, redeem_item
 
 app = create_app(failure_payload=views.redeem_failure)
-
-OptionalText = str | None
 
 
 def _now() -> datetime:
@@ -48,19 +47,18 @@ def _now() -> datetime:
         "replays the first answer (422 for another body, 409 while in flight)."
     ),
     tags=["points v1.1"],
-    responses=documented_responses(RedeemEnvelope, "Processed (see each item_status)"),
+    responses=documented_responses(RedeemEnvelope, "Processed (see each item_status)", replayable=True),
 )
 @app.post("/v1.1/points/redeem.json", include_in_schema=False)
 def redeem(
     request: Annotated[RedeemBody, Body(description="One redemption, or a list of up to 20")],
-    program_id: Annotated[
-        OptionalText, Query(description="Program; default: the till's store mapping")
-    ] = None,
+    program_id: ProgramId = None,
     skip_validation: Annotated[
         OptionalText, Query(description="true: no validation code (org permitting)")
     ] = None,
-    validation_type: Annotated[OptionalText, Query(description="SMS (default), MISSED_CALL, INVALID")] = None,
-    format: Annotated[OptionalText, Query(description="json (default)")] = None,
+    validation_type: ValidationTypeParam = None,
+    format: Format = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[str]:
     require_json_format(format)
     options = RedeemOptions(
@@ -74,35 +72,30 @@ def redeem(
 
     def answer() -> Answer:
         outcomes = process(who, request, options)
-        return Answer(
-            HTTPStatus.OK, views.redeem(outcomes, single=request.single), keep=worth_keeping(outcomes)
-        )
+        payload = views.redeem(outcomes, single=request.single)
+        return Answer(http_status(*outcomes), payload, keep=worth_keeping(outcomes))
 
     # With an Idempotency-Key, a retry replays the first answer (same bytes) instead of running again.
-    return replayable(app, who.org_id, answer)
+    return replayable(app, who.org_id, idempotency_key, answer)
 
 
-def process(who: Caller, body: RedeemBody, options: RedeemOptions) -> list[ItemOutcome]:
-    return [
-        redeem_item(
-            who,
-            RedeemItem(
-                identifiers=item.customer.identifiers(),
-                points=item.points_redeemed,
-                transaction_number=item.transaction_number or "",
-                external_reference_number=item.external_reference_number or "",
-                validation_code=item.validation_code or "",
-                redemption_time=item.redemption_time,
-                notes=item.notes or "",
-                till_id=item.till_id or "",
-                purpose=item.redemption_purpose or "",
-                custom_fields=item.custom_fields.as_tuple() if item.custom_fields else (),
-            ),
-            options,
-            _now,
-        )
-        for item in body.items
-    ]
+def process(who: Caller, request: RedeemBody, options: RedeemOptions) -> list[RedeemOutcome]:
+    return [redeem_item(who, _item(body), options, _now) for body in request.items]
+
+
+def _item(body: BodyItem) -> RedeemItem:
+    return RedeemItem(
+        identifiers=body.customer.identifiers(),
+        points=body.points_redeemed,
+        transaction_number=body.transaction_number or "",
+        external_reference_number=body.external_reference_number or "",
+        validation_code=body.validation_code or "",
+        redemption_time=body.redemption_time,
+        notes=body.notes or "",
+        till_id=body.till_id or "",
+        purpose=body.redemption_purpose or "",
+        custom_fields=body.custom_fields.as_tuple() if body.custom_fields else (),
+    )
 
 
 lambda_handler = lambda_entry(app)

@@ -5,27 +5,20 @@ bill (revert)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from points_core.api.resolver import (
-    Answer,
-    caller,
-    create_app,
-    documented_responses,
-    lambda_entry,
-    replayable,
-    require_json_format,
-    worth_keeping,
-)
+from points_core.api.idempotency import replayable
+from points_core.api.openapi import documented_responses
+from points_core.api.parameters import Format, IdempotencyKey, require_json_format
+from points_core.api.resolver import caller, create_app, lambda_entry
+from points_core.api.responses import Answer, http_status, worth_keeping
 from points_core.aws.observability import metrics
 from points_core.capillary import views
 from points_core.capillary.bodies import ReverseBody, RevertBody, require_items
 from points_core.capillary.responses import ReverseResponse, RevertEnvelope, V2ErrorEnvelope
-from points_core.domain.codes import RequestStatus
 from points_core.services.reversal import ReverseRequest, RevertItem, reverse, revert
 
 app = create_app(failure_payload=views.revert_failure)
@@ -54,34 +47,32 @@ def _now() -> datetime:
         "Reversed",
         {409: "Others kept changing this customer's points: retry (521)"},
         errors=V2ErrorEnvelope,
+        replayable=True,
     ),
 )
-def reverse_points(request: Annotated[ReverseBody, Body(description="What to reverse")]) -> Response[str]:
+def reverse_points(
+    request: Annotated[ReverseBody, Body(description="What to reverse")],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[str]:
     who = caller(app)
     metrics.add_metric(name="ReverseRequests", unit="Count", value=1)
+    asked = ReverseRequest(
+        identifier_type=request.identifier.identifier_type,
+        identifier_value=request.identifier.value,
+        redemption_id=request.redemptionId or "",
+        external_reference_number=request.externalReferenceNumber or "",
+        points=request.pointsToBeReversed,
+    )
 
-    def compute() -> Answer:
-        outcome = reverse(
-            who,
-            ReverseRequest(
-                identifier_type=request.identifier.identifier_type,
-                identifier_value=request.identifier.value,
-                redemption_id=request.redemptionId or "",
-                external_reference_number=request.externalReferenceNumber or "",
-                points=request.pointsToBeReversed,
-            ),
-            _now,
-        )
+    def answer() -> Answer:
+        outcome = reverse(who, asked, _now)
         if outcome.success:
-            return Answer(
-                HTTPStatus.OK,
-                views.reverse(outcome, who.org_id, request.identifier.type, request.identifier.value),
-            )
-        if outcome.status == RequestStatus.CUSTOMER_LOCKED:
-            return Answer(HTTPStatus.CONFLICT, views.v2_failure(outcome.status), keep=False)
-        return Answer(HTTPStatus.BAD_REQUEST, views.v2_failure(outcome.status))
+            payload = views.reverse(outcome, who.org_id, request.identifier.type, request.identifier.value)
+        else:
+            payload = views.v2_failure(outcome.status)
+        return Answer(http_status(outcome, v2=True), payload, keep=worth_keeping([outcome]))
 
-    return replayable(app, who.org_id, compute)
+    return replayable(app, who.org_id, idempotency_key, answer)
 
 
 @app.post(
@@ -96,12 +87,13 @@ def reverse_points(request: Annotated[ReverseBody, Body(description="What to rev
         "is one transaction; an Idempotency-Key header replays the first answer."
     ),
     tags=["points v1.1"],
-    responses=documented_responses(RevertEnvelope, "Processed (see each item_status)"),
+    responses=documented_responses(RevertEnvelope, "Processed (see each item_status)", replayable=True),
 )
 @app.post("/v1.1/points/revert.json", include_in_schema=False)
 def revert_bill(
     request: Annotated[RevertBody, Body(description="One bill to revert, or a list of up to 20")],
-    format: Annotated[str | None, Query(description="json (default)")] = None,
+    format: Format = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[str]:
     require_json_format(format)
     who = caller(app)
@@ -118,9 +110,10 @@ def revert_bill(
 
     def answer() -> Answer:
         outcomes = [revert(who, item, _now) for item in items]
-        return Answer(HTTPStatus.OK, views.revert(outcomes, single=request.single), worth_keeping(outcomes))
+        payload = views.revert(outcomes, single=request.single)
+        return Answer(http_status(*outcomes), payload, keep=worth_keeping(outcomes))
 
-    return replayable(app, who.org_id, answer)
+    return replayable(app, who.org_id, idempotency_key, answer)
 
 
 lambda_handler = lambda_entry(app)

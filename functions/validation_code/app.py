@@ -4,29 +4,27 @@ goes to the customer only, never into the response."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from points_core.api.resolver import (
+from points_core.api.openapi import documented_responses
+from points_core.api.parameters import (
     CustomerIdentifiers,
-    caller,
-    create_app,
-    documented_responses,
-    json_response,
-    lambda_entry,
+    Format,
+    OptionalText,
+    ProgramId,
     require_json_format,
 )
+from points_core.api.resolver import caller, create_app, lambda_entry
+from points_core.api.responses import answered
 from points_core.aws.observability import metrics
 from points_core.capillary import views
 from points_core.capillary.responses import ValidationCodeEnvelope
-from points_core.services.validation_codes import CodeRequest, issue_validation_code
+from points_core.services.validation_codes import ValidationCodeRequest, issue_validation_code
 
 app = create_app(failure_payload=views.validation_code_failure)
-
-OptionalText = str | None
 
 
 @app.get(
@@ -46,24 +44,17 @@ OptionalText = str | None
 def validation_code(
     customer: Annotated[CustomerIdentifiers, Query()],
     points: Annotated[OptionalText, Query(description="Points the customer means to redeem")] = None,
-    program_id: Annotated[
-        OptionalText, Query(description="Program; default: the till's store mapping")
-    ] = None,
-    format: Annotated[OptionalText, Query(description="json (default)")] = None,
+    program_id: ProgramId = None,
+    format: Format = None,
 ) -> Response[str]:
     require_json_format(format)
-    request = CodeRequest(
-        identifiers=customer.as_identifiers(),
-        points=points,
-        program_id=program_id,
+    request = ValidationCodeRequest(
+        identifiers=customer.as_identifiers(), points=points, program_id=program_id
     )
     outcome = issue_validation_code(caller(app), request, datetime.now(UTC))
     if not outcome.success:
         metrics.add_metric(name="ValidationCodesRefused", unit="Count", value=1)
-    if outcome.retry_after is not None:
-        headers = {"Retry-After": str(outcome.retry_after)}
-        return json_response(views.validation_code(outcome), HTTPStatus.TOO_MANY_REQUESTS, headers)
-    return json_response(views.validation_code(outcome))
+    return answered(views.validation_code(outcome), outcome, outcome.retry_after)
 
 
 lambda_handler = lambda_entry(app)

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from points_core.domain.amounts import POINTS_DECIMAL_PLACES, parse_amount
 from points_core.domain.codes import Item
+from points_core.domain.errors import RuleFailure
 from points_core.domain.identifiers import IdentifierType, normalize
 from points_core.domain.models import OrgConfig
-from points_core.domain.rules import POINTS_DECIMAL_PLACES, RuleFailure, parse_amount
 
 MAX_MONEY = Decimal(10) ** 15
 # The most an org's currency_decimals allows.

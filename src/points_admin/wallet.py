@@ -22,8 +22,10 @@ from points_admin import values
 from points_admin.connection import Backend
 from points_admin.errors import CommandError, NotFound
 from points_core.aws.observability import mask_identifier
-from points_core.capillary.envelope import decimal_text, dumps
-from points_core.domain.identifiers import IdentifierType, MalformedIdentifier, pick_identifier
+from points_core.capillary.json_renderer import dumps
+from points_core.domain.amounts import decimal_text
+from points_core.domain.errors import MalformedIdentifier
+from points_core.domain.identifiers import IdentifierType, pick_identifier
 from points_core.domain.models import Allocation, OrgConfig, Program, Wallet
 
 LIVE = "live"

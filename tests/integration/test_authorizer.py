@@ -14,8 +14,9 @@ from tests.factories import (
     STORE_ID,
     TILL,
     TILL_PASSWORD,
+    LambdaContext,
     basic_auth,
-    invoke,
+    function_module,
     org_config,
     seed_org,
 )
@@ -40,7 +41,7 @@ def authorize(authorization: str | None, header: str = "Authorization") -> dict[
         "queryStringParameters": {},
         "requestContext": {"requestId": "r-1", "stage": "prod"},
     }
-    result: dict[str, Any] = invoke("authorizer", event)
+    result: dict[str, Any] = function_module("authorizer").lambda_handler(event, LambdaContext())
     return result
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,9 +16,10 @@ from points_core.repositories import customer_repository
 from tests.conftest import Aws
 from tests.factories import (
     NOW,
-    ApiAnswer,
+    LambdaContext,
     allocation,
-    call_api,
+    api_event,
+    function_module,
     org_config,
     profile,
     program,
@@ -27,8 +29,20 @@ from tests.factories import (
 
 JANE = "919000000001"
 PATH = "/v2/points/reverse"
+Post = Callable[..., tuple[int, dict[str, Any]]]
 LATE = NOW + timedelta(days=900)
 SOON = NOW + timedelta(days=30)
+
+
+def post(function: str, path: str, body: Any, query: dict[str, str] | None = None, **headers: str) -> Any:
+    event = api_event(
+        "POST", path, query or {}, body=body if isinstance(body, str) else json.dumps(body), headers=headers
+    )
+    return function_module(function).lambda_handler(event, LambdaContext())
+
+
+def answer(response: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    return response["statusCode"], json.loads(response["body"], parse_float=Decimal)
 
 
 @pytest.fixture
@@ -46,9 +60,9 @@ def redeem(points: int, customer: dict[str, str] | None = None, **fields: Any) -
     body = {
         "root": {"redeem": {"points_redeemed": points, "customer": customer or {"mobile": JANE}, **fields}}
     }
-    answer = call_api("redeem", "POST", "/v1.1/points/redeem", {"skip_validation": "true"}, body=body)
-    assert answer.status == 200
-    item: dict[str, Any] = answer.body["response"]["responses"]["points"]
+    status, payload = answer(post("redeem", "/v1.1/points/redeem", body, {"skip_validation": "true"}))
+    assert status == 200
+    item: dict[str, Any] = payload["response"]["responses"]["points"]
     assert item["item_status"]["code"] == 800, item
     return item
 
@@ -62,13 +76,7 @@ def reverse(
     if points is not None:
         body["pointsToBeReversed"] = points
     body.update(fields)
-    answer = call_api("revert", "POST", PATH, body=body)
-    return answer.status, answer.body
-
-
-def keyed(body: Any, key: str) -> ApiAnswer:
-    """A reverse request with an Idempotency-Key."""
-    return call_api("revert", "POST", PATH, body=body, headers={"Idempotency-Key": key})
+    return answer(post("revert", PATH, body))
 
 
 def error(code: int, message: str) -> dict[str, Any]:
@@ -216,10 +224,10 @@ def test_invalid_points_are_4102_and_too_many_decimals_878(demo: None, points: A
         "pointsToBeReversed": points,
         "identifier": {"type": "ID", "value": "1001"},
     }
-    answer = call_api(
-        "revert", "POST", PATH, body=json.dumps(body, default=str).replace('"0.0001"', "0.0001")
+    status, payload = answer(
+        post("revert", PATH, json.dumps(body, default=str).replace('"0.0001"', "0.0001"))
     )
-    assert (answer.status, answer.body["errors"][0]["code"]) == (400, code)
+    assert (status, payload["errors"][0]["code"]) == (400, code)
     assert balance() == 700
 
 
@@ -240,14 +248,14 @@ def test_customer_codes(demo: None, identifier: dict[str, str], code: int) -> No
 
 
 def test_an_org_without_configuration_is_895(aws: Aws) -> None:
-    answer = call_api(
-        "revert",
+    event = api_event(
         "POST",
         PATH,
-        body={"redemptionId": "abc123", "identifier": {"type": "ID", "value": "1"}},
+        body=json.dumps({"redemptionId": "abc123", "identifier": {"type": "ID", "value": "1"}}),
         authorizer={"org_id": "555", "till_id": "t", "store_id": "1"},
     )
-    assert (answer.status, answer.body["errors"][0]["code"]) == (400, 895)
+    status, body = answer(function_module("revert").lambda_handler(event, LambdaContext()))
+    assert (status, body["errors"][0]["code"]) == (400, 895)
 
 
 @pytest.mark.parametrize(
@@ -274,8 +282,7 @@ def test_an_org_without_configuration_is_895(aws: Aws) -> None:
     ],
 )
 def test_an_unusable_body_is_400_in_the_v2_envelope(demo: None, body: Any, reason: str) -> None:
-    answer = call_api("revert", "POST", PATH, body=body)
-    assert (answer.status, answer.body) == (400, error(400, f"Invalid input: {reason}"))
+    assert answer(post("revert", PATH, body)) == (400, error(400, f"Invalid input: {reason}"))
 
 
 def test_warm_a_reversal_takes_three_round_trips(demo: None, dynamodb_calls: list[str]) -> None:
@@ -327,7 +334,7 @@ def test_the_ledger_records_each_reversal_and_lifetime_points_stay(demo: None, a
 def test_when_the_wallet_keeps_changing_the_answer_is_521_with_http_409(
     demo: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from points_core.repositories.redemptions import NotRecorded, Refusal
+    from points_core.domain.errors import NotRecorded, Refusal
     from points_core.repositories.reversals import ReversalRepository
 
     redemption_id = redeem(100)["redemption_id"]
@@ -361,33 +368,30 @@ def test_an_idempotency_key_replays_the_first_answer(demo: None) -> None:
         "pointsToBeReversed": 10,
         "identifier": {"type": "ID", "value": "1001"},
     }
-    first = keyed(body, "return-1")
-    again = keyed(body, "return-1")
-    assert (first.status, again.status) == (200, 200)
-    assert again.text == first.text
+    first = post("revert", PATH, body, **{"Idempotency-Key": "return-1"})
+    again = post("revert", PATH, body, **{"Idempotency-Key": "return-1"})
+    assert (first["statusCode"], again["statusCode"]) == (200, 200)
+    assert again["body"] == first["body"]
     assert balance() == 710
-    other = keyed({**body, "pointsToBeReversed": 20}, "return-1")
-    assert (other.status, other.body) == (
-        422,
-        error(422, "Idempotency-Key was used with another request body"),
-    )
+    other = post("revert", PATH, {**body, "pointsToBeReversed": 20}, **{"Idempotency-Key": "return-1"})
+    assert answer(other) == (422, error(422, "Idempotency-Key was used with another request body"))
     # The same key on another endpoint is another request too.
     redeem_body = {"root": {"redeem": {"points_redeemed": 1, "customer": {"mobile": JANE}}}}
-    elsewhere = call_api(
+    elsewhere = post(
         "redeem",
-        "POST",
         "/v1.1/points/redeem",
+        redeem_body,
         {"skip_validation": "true"},
-        body=redeem_body,
-        headers={"Idempotency-Key": "return-1"},
+        **{"Idempotency-Key": "return-1"},
     )
-    assert elsewhere.status == 422
+    assert elsewhere["statusCode"] == 422
 
 
 def test_a_request_without_authorizer_context_is_401_in_the_v2_envelope(demo: None) -> None:
     body = {"redemptionId": "abc123", "identifier": {"type": "ID", "value": "1001"}}
-    answer = call_api("revert", "POST", PATH, body=body, authorizer={})
-    assert (answer.status, answer.body["errors"][0]["code"]) == (401, 401)
+    event = api_event("POST", PATH, body=json.dumps(body), authorizer={})
+    status, payload = answer(function_module("revert").lambda_handler(event, LambdaContext()))
+    assert (status, payload["errors"][0]["code"]) == (401, 401)
 
 
 def test_logs_carry_no_unmasked_mobile_and_say_what_was_reversed(demo: None, logs: io.StringIO) -> None:
@@ -401,7 +405,7 @@ def test_logs_carry_no_unmasked_mobile_and_say_what_was_reversed(demo: None, log
 
 def test_a_521_is_not_kept_for_its_idempotency_key(demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing was written, and a retry may succeed: the retry with the same key runs again."""
-    from points_core.repositories.redemptions import NotRecorded, Refusal
+    from points_core.domain.errors import NotRecorded, Refusal
     from points_core.repositories.reversals import ReversalRepository
 
     redemption_id = redeem(100)["redemption_id"]
@@ -417,8 +421,8 @@ def test_a_521_is_not_kept_for_its_idempotency_key(demo: None, monkeypatch: pyte
     with monkeypatch.context() as patched:
         patched.setattr(ReversalRepository, "record", always_changed)
         patched.setattr("points_core.services.retry.time.sleep", lambda _: None)
-        assert keyed(body, "busy-1").status == 409
-    retried = keyed(body, "busy-1")
-    assert retried.status == 200
-    assert keyed(body, "busy-1").text == retried.text
+        assert post("revert", PATH, body, **{"Idempotency-Key": "busy-1"})["statusCode"] == 409
+    retried = post("revert", PATH, body, **{"Idempotency-Key": "busy-1"})
+    assert retried["statusCode"] == 200
+    assert post("revert", PATH, body, **{"Idempotency-Key": "busy-1"})["body"] == retried["body"]
     assert balance() == 710

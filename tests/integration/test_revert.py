@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from points_core.domain.models import OtpSettings
-from points_core.services.reversal import MAX_REDEMPTIONS_PER_REVERT
+from points_core.domain.rules import MAX_REDEMPTIONS_PER_REVERT
 from tests.conftest import Aws
 from tests.factories import (
+    LambdaContext,
     allocation,
-    call_api,
+    api_event,
+    function_module,
     org_config,
     profile,
     program,
     seed_customer,
     seed_org,
 )
-from tests.integration.test_reverse import JANE, balance, redeem, reverse
+from tests.integration.test_reverse import JANE, answer, balance, post, redeem, reverse
 
 PATH = "/v1.1/points/revert"
 
@@ -57,8 +60,7 @@ def revert_body(
 
 
 def revert(body: Any) -> tuple[int, dict[str, Any]]:
-    answer = call_api("revert", "POST", PATH, body=body)
-    return answer.status, answer.body
+    return answer(post("revert", PATH, body))
 
 
 def item(body: dict[str, Any]) -> dict[str, Any]:
@@ -175,9 +177,7 @@ def test_a_bill_across_two_programs_reverts_both_without_one_balance(demo: None)
             "redeem": {"points_redeemed": 40, "customer": {"mobile": JANE}, "transaction_number": "BILL-1"}
         }
     }
-    call_api(
-        "redeem", "POST", "/v1.1/points/redeem", {"skip_validation": "true", "program_id": "974"}, body=body
-    )
+    post("redeem", "/v1.1/points/redeem", body, {"skip_validation": "true", "program_id": "974"})
     reverted = item(revert(revert_body(points_redeemed=140))[1])
     assert (reverted["points_reverted"], "balance" in reverted) == ("140", False)
     assert balance() == 800
@@ -263,7 +263,7 @@ def test_the_revert_record_says_it_came_from_the_bill(demo: None, aws: Aws) -> N
 def test_when_the_wallet_keeps_changing_the_item_answers_521(
     demo: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from points_core.repositories.redemptions import NotRecorded, Refusal
+    from points_core.domain.errors import NotRecorded, Refusal
     from points_core.repositories.reversals import ReversalRepository
 
     redeem(100, transaction_number="BILL-1")
@@ -278,11 +278,11 @@ def test_when_the_wallet_keeps_changing_the_item_answers_521(
 
 
 def test_an_org_without_configuration_is_895(aws: Aws) -> None:
-    answer = call_api(
-        "revert",
+    event = api_event(
         "POST",
         PATH,
-        body=revert_body(),
+        body=json.dumps(revert_body()),
         authorizer={"org_id": "555", "till_id": "t", "store_id": "1"},
     )
-    assert (answer.status, item(answer.body)["item_status"]["code"]) == (200, 895)
+    status, payload = answer(function_module("revert").lambda_handler(event, LambdaContext()))
+    assert (status, item(payload)["item_status"]["code"]) == (200, 895)

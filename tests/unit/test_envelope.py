@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from points_core.capillary.envelope import decimal_text, dumps, request_status, v2_errors, v11
+from points_core.capillary.envelope import request_status, v2_errors, v11
+from points_core.capillary.json_renderer import dumps
+from points_core.domain.amounts import decimal_text
 from points_core.domain.codes import Item, RequestStatus
 
 

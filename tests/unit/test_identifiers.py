@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from points_core.domain.errors import MalformedIdentifier
 from points_core.domain.identifiers import (
     Identifier,
     IdentifierType,
-    MalformedIdentifier,
     normalize,
     normalize_mobile,
     pick_identifier,

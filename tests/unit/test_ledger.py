@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from points_core.domain.ledger import InsufficientPoints, debit
-from points_core.domain.rules import RuleFailure, redemption_time
+from points_core.domain.errors import InsufficientPoints, RuleFailure
+from points_core.domain.ledger import debit
+from points_core.domain.rules import redemption_time
 from points_core.domain.timezones import org_zone, zone_rules
 from tests.factories import NOW, allocation, org_config, wallet
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from points_core.domain.ledger import StaleRead, credit, debit, undo_order
+from points_core.domain.errors import StaleRead
+from points_core.domain.ledger import credit, debit, undo_order
 from points_core.domain.models import Redemption, Wallet
 from tests.factories import NOW, allocation, wallet
 

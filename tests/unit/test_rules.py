@@ -10,16 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from points_core.domain.amounts import parse_amount, points_for_currency
 from points_core.domain.codes import Item, Status
+from points_core.domain.errors import RuleFailure
 from points_core.domain.models import Enrolment, RedemptionRules, Store
-from points_core.domain.rules import (
-    RedemptionCheck,
-    RuleFailure,
-    evaluate,
-    parse_amount,
-    points_for_currency,
-    resolve_program,
-)
+from points_core.domain.rules import RedemptionCheck, evaluate, resolve_program
 from tests.factories import NOW, allocation, org_config, profile, program, wallet
 
 

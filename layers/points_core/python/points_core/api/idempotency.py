@@ -1,6 +1,6 @@
-"""`Idempotency-Key` (Stripe's semantics) with Powertools' idempotency utility: the same key and the same body
-replay the first response; the same key with another body is HTTP 422; while the first is still in flight,
-HTTP 409. Keys are scoped by org and kept for 24 hours.
+"""`Idempotency-Key` (Stripe's semantics) with Powertools' idempotency utility: the same key and the same
+request replay the first response; the same key with another request is HTTP 422; while the first is still
+in flight, HTTP 409. Keys are scoped by org and kept for 24 hours.
 
 The persistence layer creates its DynamoDB client in its constructor, so it is built on first use, never at
 import time. What is stored is the rendered response (status and exact JSON text), so a replay is the same
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -21,11 +22,13 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from points_core.api.parameters import IDEMPOTENCY_KEY_HEADER
+from points_core.api.responses import Answer
 from points_core.aws.clients import dynamodb_client
 from points_core.aws.settings import get_settings
+from points_core.capillary.json_renderer import JSON_CONTENT_TYPE, dumps
 from points_core.domain.errors import InvalidInput
 
-KEY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 KEEP_SECONDS = 24 * 60 * 60
 
@@ -43,7 +46,7 @@ def once(
     """`compute()` the first time this key is seen with this body; its stored result afterwards."""
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or any(ord(char) < 32 for char in key):
-        raise InvalidInput(f"{KEY_HEADER}: 1 to {MAX_KEY_LENGTH} printable characters")
+        raise InvalidInput(f"{IDEMPOTENCY_KEY_HEADER}: 1 to {MAX_KEY_LENGTH} printable characters")
     config = IdempotencyConfig(
         event_key_jmespath="key", payload_validation_jmespath="body", expires_after_seconds=KEEP_SECONDS
     )
@@ -54,3 +57,35 @@ def once(
         return compute()
 
     return run(request={"key": f"{org_id}:{key}", "body": hashlib.sha256(body.encode()).hexdigest()})
+
+
+class _NotKept(Exception):
+    def __init__(self, rendered: dict[str, Any]) -> None:
+        super().__init__("not kept")
+        self.rendered = rendered
+
+
+def replayable(
+    app: APIGatewayRestResolver, org_id: int, key: str | None, compute: Callable[[], Answer]
+) -> Response[str]:
+    """The response `compute()` gives; with an `Idempotency-Key`, the first kept response for that key,
+    replayed byte for byte. The key is checked against the method, path and body: the same key on another
+    endpoint or with another body is HTTP 422."""
+
+    def rendered() -> dict[str, Any]:
+        answer = compute()
+        response = {"status_code": int(answer.status_code), "body": dumps(answer.payload)}
+        if not answer.keep:
+            raise _NotKept(response)  # the idempotency utility forgets the key when the function raises
+        return response
+
+    event = app.current_event
+    try:
+        if key is None:
+            stored = rendered()
+        else:
+            request = f"{event.http_method} {event.path}\n{event.body or ''}"
+            stored = once(key, org_id, request, app.lambda_context, rendered)
+    except _NotKept as not_kept:
+        stored = not_kept.rendered
+    return Response(stored["status_code"], JSON_CONTENT_TYPE, stored["body"])

@@ -1,105 +1,55 @@
-"""What every HTTP function shares: the resolver, the one mapping of errors to HTTP, the caller from the
-authorizer context, JSON responses, and the Lambda entry-point decorator stack."""
+"""What every HTTP function shares: the resolver with the one mapping of errors to HTTP, the caller from the
+authorizer context, and the Lambda entry-point decorator stack."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from http import HTTPStatus
-from typing import Any, NamedTuple, Protocol
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
-from points_core.api.idempotency import KEY_HEADER, once
+from points_core.api.responses import json_response
 from points_core.aws.observability import logger, metrics, tracer
-from points_core.capillary.envelope import dumps, v2_errors, v11
-from points_core.capillary.responses import ErrorEnvelope
+from points_core.capillary.envelope import v2_errors, v11
 from points_core.domain.codes import Item, RequestStatus, Status
-from points_core.domain.errors import InvalidInput
+from points_core.domain.errors import InvalidInput, MissingAuthorizerContext
 from points_core.domain.models import Caller
 
-JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-SUPPORTED_FORMATS = ("json",)
 V2_PREFIX = "/v2/"
 
-
-class CustomerIdentifiers(BaseModel):
-    """The customer identifier query parameters every v1.1 points GET accepts; empty values are absent."""
-
-    mobile: str | None = Field(default=None, description="Mobile number, with or without country code")
-    email: str | None = Field(default=None, description="Email address")
-    external_id: str | None = Field(default=None, description="The org's customer id")
-    id: str | None = Field(default=None, description="Customer id")
-    user_id: str | None = Field(default=None, description="Customer id (older clients' name for id)")
-    card_number: str | None = Field(default=None, description="Loyalty card number")
-    card_external_id: str | None = Field(default=None, description="Loyalty card external id")
-
-    def as_identifiers(self) -> dict[str, str | None]:
-        values = self.model_dump(exclude={"user_id"})
-        values["id"] = self.id or self.user_id
-        return values
-
-
-class Unauthenticated(Exception):
-    """The request reached a function without an authorizer context (it did not come through the gateway)."""
-
-
-def documented_responses(
-    envelope: type[BaseModel],
-    ok: str,
-    more: dict[int, str] | None = None,
-    *,
-    errors: type[BaseModel] | None = None,
-) -> dict[int, OpenAPIResponse]:
-    """The OpenAPI responses of a route. v1.1 (`errors` None): its own envelope for 200, 500 and each status
-    in `more`, the request-level envelope for 400 and 401. v2: `envelope` for 200, `errors` for the others."""
-
-    def answer(description: str, model: type[BaseModel]) -> OpenAPIResponse:
-        return {"description": description, "content": {"application/json": {"model": model}}}
-
-    failure = errors or envelope
-    responses: dict[int, OpenAPIResponse] = {
-        200: answer(ok, envelope),
-        400: answer("Invalid input", errors or ErrorEnvelope),
-        401: answer("Authentication failed", errors or ErrorEnvelope),
-        500: answer("Unexpected failure (889)", failure),
-    }
-    responses.update({status: answer(text, failure) for status, text in (more or {}).items()})
-    return dict(sorted(responses.items()))
-
-
-def require_json_format(format_param: str | None) -> None:
-    """`format=json` is the default; the XML rendering is not offered yet, and says so."""
-    if (
-        format_param is not None
-        and format_param.strip()
-        and format_param.strip().lower() not in SUPPORTED_FORMATS
-    ):
-        raise InvalidInput(f"format={format_param.strip()} is not supported, use format=json")
-
-
-def truthy(value: str | None) -> bool:
-    """Capillary booleans: only `true` (any case) or `1` is true; anything else, including junk, is false."""
-    return value is not None and value.strip().lower() in ("true", "1")
-
-
-def json_response(
-    payload: Any, status_code: int = HTTPStatus.OK, headers: dict[str, str] | None = None
-) -> Response[str]:
-    return Response(
-        status_code=status_code, content_type=JSON_CONTENT_TYPE, body=dumps(payload), headers=headers
-    )
+_REQUEST_FAILURES: dict[type[Exception], tuple[str, Status, HTTPStatus, dict[str, str] | None]] = {
+    IdempotencyValidationError: (
+        "IdempotencyKeyReused",
+        RequestStatus.IDEMPOTENCY_KEY_REUSED,
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        None,
+    ),
+    IdempotencyAlreadyInProgressError: (
+        "IdempotencyKeyInFlight",
+        RequestStatus.IDEMPOTENCY_KEY_IN_FLIGHT,
+        HTTPStatus.CONFLICT,
+        {"Retry-After": "1"},
+    ),
+    MissingAuthorizerContext: (
+        "UnauthenticatedRequests",
+        RequestStatus.UNAUTHORIZED,
+        HTTPStatus.UNAUTHORIZED,
+        None,
+    ),
+}
+"""Request-level failures of a known kind: the metric counted, the status answered, HTTP status, headers."""
 
 
 def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGatewayRestResolver:
@@ -121,31 +71,15 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
         status = Status(RequestStatus.INVALID_INPUT.code, f"{RequestStatus.INVALID_INPUT.message}: {reason}")
         return answer(status, HTTPStatus.BAD_REQUEST)
 
-    @app.exception_handler(InvalidInput)
-    def invalid_input(error: InvalidInput) -> Response[str]:
-        return bad_request(str(error))
+    app.exception_handler(InvalidInput)(lambda error: bad_request(str(error)))
+    app.exception_handler(RequestValidationError)(lambda error: bad_request(_reasons(error)))
 
-    @app.exception_handler(RequestValidationError)
-    def invalid_request(error: RequestValidationError) -> Response[str]:
-        details = error.errors()
-        if any(detail.get("type") == "json_invalid" for detail in details):
-            return bad_request("the body is not JSON")
-        return bad_request("; ".join(sorted({_reason(detail) for detail in details})) or "invalid request")
-
-    @app.exception_handler(IdempotencyValidationError)
-    def key_reused(_: IdempotencyValidationError) -> Response[str]:
-        metrics.add_metric(name="IdempotencyKeyReused", unit="Count", value=1)
-        return answer(RequestStatus.IDEMPOTENCY_KEY_REUSED, HTTPStatus.UNPROCESSABLE_ENTITY)
-
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def key_in_flight(_: IdempotencyAlreadyInProgressError) -> Response[str]:
-        metrics.add_metric(name="IdempotencyKeyInFlight", unit="Count", value=1)
-        return answer(RequestStatus.IDEMPOTENCY_KEY_IN_FLIGHT, HTTPStatus.CONFLICT, {"Retry-After": "1"})
-
-    @app.exception_handler(Unauthenticated)
-    def unauthenticated(_: Unauthenticated) -> Response[str]:
-        metrics.add_metric(name="UnauthenticatedRequests", unit="Count", value=1)
-        return answer(RequestStatus.UNAUTHORIZED, HTTPStatus.UNAUTHORIZED)
+    @app.exception_handler(list(_REQUEST_FAILURES))
+    def request_failure(error: Exception) -> Response[str]:
+        kind = next(kind for kind in _REQUEST_FAILURES if isinstance(error, kind))
+        metric, status, http_status, headers = _REQUEST_FAILURES[kind]
+        metrics.add_metric(name=metric, unit="Count", value=1)
+        return answer(status, http_status, headers)
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response[str]:
@@ -163,6 +97,13 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
     return app
 
 
+def _reasons(error: RequestValidationError) -> str:
+    details = error.errors()
+    if any(detail.get("type") == "json_invalid" for detail in details):
+        return "the body is not JSON"
+    return "; ".join(sorted({_reason(detail) for detail in details})) or "invalid request"
+
+
 def _reason(detail: Any) -> str:
     """One validation error in words, naming the field: missing, invalid, or the rule it broke."""
     field = ".".join(str(part) for part in detail.get("loc", ())[1:])
@@ -177,11 +118,14 @@ def _reason(detail: Any) -> str:
 
 
 def caller(app: APIGatewayRestResolver) -> Caller:
+    """The till the authorizer recognised; its org and till are appended to every log line from here on."""
     context = app.current_event.request_context.authorizer.raw_event or {}
     try:
-        return Caller.model_validate({name: context.get(name) for name in ("org_id", "till_id", "store_id")})
+        who = Caller.model_validate({name: context.get(name) for name in ("org_id", "till_id", "store_id")})
     except ValidationError:
-        raise Unauthenticated from None
+        raise MissingAuthorizerContext from None
+    logger.append_keys(org_id=who.org_id, till_id=who.till_id)
+    return who
 
 
 def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
@@ -199,64 +143,3 @@ def lambda_entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Lambd
         return response
 
     return handler
-
-
-class Answer(NamedTuple):
-    status_code: int
-    payload: Any
-    keep: bool = True
-    """False when the request changed nothing and a retry may succeed (others were changing the same
-    customer): such an answer is not kept for its Idempotency-Key, so a retry with the key runs again (as
-    Stripe does)."""
-
-
-class ItemResult(Protocol):
-    @property
-    def status(self) -> Status: ...
-
-    @property
-    def success(self) -> bool: ...
-
-
-def worth_keeping(items: Sequence[ItemResult]) -> bool:
-    """A multi-item answer is kept for its Idempotency-Key unless nothing succeeded and an item gave up
-    because others kept changing its customer (521): then nothing was written, and a retry may succeed."""
-    return any(item.success for item in items) or all(
-        item.status != RequestStatus.CUSTOMER_LOCKED for item in items
-    )
-
-
-class _NotKept(Exception):
-    def __init__(self, rendered: dict[str, Any]) -> None:
-        super().__init__("not kept")
-        self.rendered = rendered
-
-
-def replayable(app: APIGatewayRestResolver, org_id: int, compute: Callable[[], Answer]) -> Response[str]:
-    """The response `compute()` gives; with an `Idempotency-Key` header, the first kept response for that key,
-    replayed byte for byte. The key is checked against the path and body: the same key on another endpoint or
-    with another body is HTTP 422."""
-
-    def rendered() -> dict[str, Any]:
-        answer = compute()
-        response = {"status_code": int(answer.status_code), "body": dumps(answer.payload)}
-        if not answer.keep:
-            raise _NotKept(response)  # the idempotency utility forgets the key when the function raises
-        return response
-
-    event = app.current_event
-    key = event.headers.get(KEY_HEADER)
-    try:
-        if key is None:
-            stored = rendered()
-        else:
-            stored = once(
-                key,
-                org_id,
-                f"{event.http_method} {event.path}\n{event.body or ''}",
-                app.lambda_context,
-                rendered,
-            )
-    except _NotKept as not_kept:
-        stored = not_kept.rendered
-    return Response(stored["status_code"], JSON_CONTENT_TYPE, stored["body"])

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from points_core.aws.clients import sns_client
 from points_core.aws.observability import logger, metrics
 from points_core.aws.settings import get_settings
+from points_core.domain.errors import DeliveryFailed
 
 EMAIL_SUBJECT = "Your validation code"
 
@@ -27,10 +28,6 @@ class Channel(StrEnum):
 
 
 CHANNELS = {"sms": (Channel.SMS,), "email": (Channel.EMAIL,), "both": (Channel.SMS, Channel.EMAIL)}
-
-
-class DeliveryFailed(Exception):
-    """No channel delivered the code."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,10 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.parameters import get_secret
 
 from points_core.aws.settings import get_settings
+from points_core.domain.errors import SecretUnavailable
 
 SECRET_CACHE_SECONDS = 300
 MIN_SECRET_LENGTH = 32
-
-
-class SecretUnavailable(RuntimeError):
-    pass
 
 
 def otp_secret() -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from points_core.capillary.envelope import decimal_text, flag, request_status, status_block, v2_errors
+from points_core.capillary.envelope import flag, request_status, status_block, v2_errors
 from points_core.capillary.responses import (
     IsRedeemableEnvelope,
     RedeemEnvelope,
@@ -14,11 +14,12 @@ from points_core.capillary.responses import (
     V2ErrorEnvelope,
     ValidationCodeEnvelope,
 )
+from points_core.domain.amounts import decimal_text
 from points_core.domain.codes import Otp, RequestStatus, Status
 from points_core.services.redeemability import RedeemableOutcome
-from points_core.services.redemption import ItemOutcome
+from points_core.services.redemption import RedeemOutcome
 from points_core.services.reversal import ReverseOutcome, RevertOutcome
-from points_core.services.validation_codes import CodeOutcome
+from points_core.services.validation_codes import ValidationCodeOutcome
 
 _ECHOED_IDENTIFIERS = ("mobile", "email", "external_id")
 
@@ -76,7 +77,7 @@ def is_redeemable_failure(status: Status) -> dict[str, Any]:
     return _is_redeemable({}, Decimal(0), status, redeemable=False)
 
 
-def validation_code(outcome: CodeOutcome) -> dict[str, Any]:
+def validation_code(outcome: ValidationCodeOutcome) -> dict[str, Any]:
     contact = outcome.contact
     success_status = RequestStatus.OPERATION_SUCCESSFUL if outcome.success else RequestStatus.ALL_FAILED
     return _validation_code(
@@ -120,7 +121,7 @@ def _validation_code(
     return envelope.model_dump()
 
 
-def _redeemed(outcome: ItemOutcome) -> dict[str, Any]:
+def _redeemed(outcome: RedeemOutcome) -> dict[str, Any]:
     profile = outcome.profile
     given = outcome.item.identifiers
     item: dict[str, Any] = {
@@ -182,7 +183,7 @@ def _items_envelope(
     ).model_dump(exclude_unset=True)
 
 
-def redeem(outcomes: list[ItemOutcome], *, single: bool) -> dict[str, Any]:
+def redeem(outcomes: list[RedeemOutcome], *, single: bool) -> dict[str, Any]:
     return _items_envelope(
         RedeemEnvelope, [_redeemed(o) for o in outcomes], [o.success for o in outcomes], single
     )

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from points_core.domain.errors import MalformedIdentifier
+
 DEFAULT_NATIONAL_DIGITS = 10
 E164_MAX_DIGITS = 15
 MOBILE_MIN_DIGITS = 7
@@ -37,10 +39,6 @@ class IdentifierType(StrEnum):
 class Identifier:
     type: IdentifierType
     value: str
-
-
-class MalformedIdentifier(ValueError):
-    """The request names no usable identifier, or names one that cannot be valid (802)."""
 
 
 def normalize_mobile(raw: str, country_code: str, national_digits: int = DEFAULT_NATIONAL_DIGITS) -> str:

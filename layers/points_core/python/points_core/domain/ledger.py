@@ -9,17 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from points_core.domain.errors import InsufficientPoints, StaleRead
 from points_core.domain.models import Allocation, Wallet
 from points_core.domain.models.redemption import Draw, Redemption
 from points_core.domain.models.reversal import Credit
-
-
-class InsufficientPoints(ValueError):
-    pass
-
-
-class StaleRead(ValueError):
-    """The wallet and the redemption were read at different moments: read both again."""
 
 
 def debit(wallet: Wallet, points: Decimal, now: datetime) -> tuple[Wallet, tuple[Draw, ...]]:

@@ -1,60 +1,52 @@
-"""The redemption rules, pure: no boto3, no environment, no clock (time is passed in).
+"""Every refusal rule, pure: no boto3, no environment, no clock (time is passed in). A rule raises
+`RuleFailure` with the code it answers; services read, ask these, then write.
 
-Order (product contract): customer (816/802) → enrolment (686/881) → fraud (809) → program (1101/895) →
-points format (801/878) → multiples-of (807) → minimum (821) → maximum per redemption (819) → current
-balance of that program (818) → lifetime points (805) → lifetime purchases (806). The first failing rule
-answers. Validation (808/822/823/824) and redemption time (859) follow in the services that need them.
+Redemption, in order (product contract): customer (816/802) → enrolment (686/881) → fraud (809) → program
+(1101/895) → points format (801/878) → multiples-of (807) → minimum (821) → maximum per redemption (819) →
+current balance of that program (818) → lifetime points (805) → lifetime purchases (806). The first failing
+rule answers. Validation (808/822/823/824) and redemption time (859) follow in the services that need them.
+
+Reverse (v2): reversal enabled (4101), the identifier (802), the customer (8015), the redemption named (3803,
+3804), the amount (4102, 878), what is left (3802, 3801). Revert (v1.1), per item: reversal enabled (905),
+the transaction number (811), the identifier (802), the points given (801, 878), the customer (816), the
+bill (811, 814, 815, 810, 812).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
+from points_core.domain.amounts import parse_amount, points_for_currency
 from points_core.domain.codes import Item, Status
-from points_core.domain.models import CustomerProfile, Enrolment, OrgConfig, Program, Wallet
+from points_core.domain.codes import Reversal as ReversalCodes
+from points_core.domain.errors import MalformedIdentifier, RuleFailure
+from points_core.domain.identifiers import Identifier, normalize, pick_identifier
+from points_core.domain.models import (
+    BillEntry,
+    CustomerProfile,
+    Enrolment,
+    OrgConfig,
+    Program,
+    Redemption,
+    ReversalRecord,
+    UsedReference,
+    Wallet,
+)
 
-POINTS_DECIMAL_PLACES = 3
-MAX_POINTS = Decimal(10) ** 12
-_POINTS_QUANTUM = Decimal(1).scaleb(-POINTS_DECIMAL_PLACES)
 
-
-class RuleFailure(Exception):
-    def __init__(self, status: Status) -> None:
-        super().__init__(status.message)
-        self.status = status
-
-
-def parse_amount(text: str | None, *, invalid: Status = Item.INVALID_POINTS) -> Decimal:
-    """A positive decimal with at most 3 decimal places: `invalid` (801) when missing, not a number or not
-    positive; 878 when it has more places than that."""
-    if text is None or not text.strip():
-        raise RuleFailure(invalid)
+def identify(org: OrgConfig, given: Mapping[str, str | None] | Identifier) -> Identifier:
+    """The customer identifier a request names (the first given by precedence, or the one named), normalized
+    with the org's mobile rules; 802 when it names none that can be valid."""
     try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise RuleFailure(invalid) from None
-    if not value.is_finite() or value <= 0 or value > MAX_POINTS:
-        raise RuleFailure(invalid)
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -POINTS_DECIMAL_PLACES:
-        raise RuleFailure(Item.INVALID_DECIMAL_PRECISION)
-    return value
-
-
-def echo_amount(text: str | None) -> Decimal:
-    """The requested amount as a number for the response, whatever its validity (0 when not a number)."""
-    try:
-        value = Decimal((text or "").strip())
-    except InvalidOperation:
-        return Decimal(0)
-    return value if value.is_finite() else Decimal(0)
-
-
-def points_for_currency(amount: Decimal, ratio: Decimal) -> Decimal:
-    """Points needed to cover `amount` of base currency, rounded up to 3 decimals."""
-    return (amount / ratio).quantize(_POINTS_QUANTUM, rounding=ROUND_CEILING)
+        if isinstance(given, Identifier):
+            value = normalize(given.type, given.value, org.country_code, org.mobile_national_digits)
+            return Identifier(given.type, value)
+        return pick_identifier(dict(given), org.country_code, org.mobile_national_digits)
+    except MalformedIdentifier:
+        raise RuleFailure(Item.INVALID_IDENTIFIER) from None
 
 
 def resolve_program(org: OrgConfig, program_id_text: str | None, store_id: str | None) -> Program:
@@ -188,3 +180,85 @@ def redemption_time(text: str | None, zone: tzinfo, now: datetime, backdating_da
     if local > now + FUTURE_TOLERANCE or local < now - timedelta(days=backdating_days):
         raise RuleFailure(Item.INVALID_REDEMPTION_TIME)
     return local
+
+
+# Reverse (v2) and revert (v1.1)
+
+MAX_REDEMPTIONS_PER_REVERT = 25
+"""A revert is one transaction (100 items at most): three items per redemption, plus its wallets."""
+
+
+def reversal_enabled(org: OrgConfig, disabled: Status) -> None:
+    """4101 on v2, 905 on v1.1, when the org has turned reversals off."""
+    if not org.reversal_enabled:
+        raise RuleFailure(disabled)
+
+
+def named_redemption(
+    record: Redemption | ReversalRecord | None,
+    marker: UsedReference | None,
+    customer_id: str,
+    redemption_id: str,
+    reference: str,
+) -> Redemption | None:
+    """The redemption a reverse names by id and/or reference, when the first read already holds it; 3803 when
+    it names nothing of this customer's (or the id and the reference disagree), 3804 for a reversal's id.
+    None: named by reference only, still to be read."""
+    if redemption_id:
+        if record is None or record.customer_id != customer_id:
+            raise RuleFailure(ReversalCodes.REDEMPTION_NOT_FOUND)
+        if isinstance(record, ReversalRecord):
+            raise RuleFailure(ReversalCodes.REVERSAL_OF_REVERSAL)
+    if reference:
+        if marker is None or marker.customer_id != customer_id:
+            raise RuleFailure(ReversalCodes.REDEMPTION_NOT_FOUND)
+        if redemption_id and marker.redemption_id != redemption_id:
+            raise RuleFailure(ReversalCodes.REDEMPTION_NOT_FOUND)
+    return record if isinstance(record, Redemption) else None
+
+
+def reversal_amount(redemption: Redemption, points_text: str | None) -> Decimal:
+    """What a reverse gives back: the points asked (4102, 878), or everything left when none are; 3802 when
+    nothing is left, 3801 when less is left than asked."""
+    if points_text is None:
+        points = redemption.outstanding
+    else:
+        points = parse_amount(points_text, invalid=ReversalCodes.INVALID_POINTS)
+    if redemption.outstanding == 0:
+        raise RuleFailure(ReversalCodes.ALREADY_REVERSED)
+    if points > redemption.outstanding:
+        raise RuleFailure(ReversalCodes.MORE_THAN_REMAINING)
+    return points
+
+
+def transaction_number(text: str) -> str:
+    """A revert names its bill: 811 when it is blank."""
+    if not text.strip():
+        raise RuleFailure(Item.INVALID_TRANSACTION_NUMBER)
+    return text.strip()
+
+
+def redemptions_to_revert(
+    on_bill: Sequence[BillEntry],
+    customer_id: str,
+    given: Decimal | None,
+    redemptions: Mapping[str, Redemption],
+) -> list[Redemption]:
+    """The customer's redemptions on the bill that are not fully reversed yet, oldest first. 811 when no
+    redemption in the org carries the bill, 814 when none of them is the customer's, 815 when they are more
+    than one transaction holds, 810 when `given` is not what the customer redeemed on it, 812 when all of it
+    is reversed already."""
+    if not on_bill:
+        raise RuleFailure(Item.INVALID_TRANSACTION_NUMBER)
+    mine = [entry for entry in on_bill if entry.customer_id == customer_id]
+    if not mine:
+        raise RuleFailure(Item.NOTHING_REDEEMED_ON_TRANSACTION)
+    if len(mine) > MAX_REDEMPTIONS_PER_REVERT:
+        raise RuleFailure(Item.UNABLE_TO_PROCESS)
+    if given is not None and given != sum((entry.points for entry in mine), Decimal(0)):
+        raise RuleFailure(Item.REVERT_POINTS_MISMATCH)
+    ordered = sorted((redemptions[entry.redemption_id] for entry in mine), key=lambda r: r.recorded_at)
+    open_ones = [redemption for redemption in ordered if redemption.outstanding > 0]
+    if not open_ones:
+        raise RuleFailure(Item.ALREADY_REVERTED)
+    return open_ones

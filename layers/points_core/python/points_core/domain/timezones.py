@@ -12,11 +12,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from points_core.domain.errors import UnknownTimeZone
 from points_core.domain.models import OrgConfig
-
-
-class UnknownTimeZone(ValueError):
-    pass
 
 
 def zone_rules(name: str) -> str:

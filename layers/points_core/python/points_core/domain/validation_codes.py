@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from points_core.capillary.envelope import decimal_text
+from points_core.domain.amounts import decimal_text
 from points_core.domain.models import OtpSettings
 
 NUMERIC = "0123456789"

@@ -7,20 +7,18 @@ from functools import cache
 from points_core.aws.clients import dynamodb_client
 from points_core.aws.settings import get_settings
 from points_core.repositories.config import ConfigRepository
-from points_core.repositories.customers import Contact, CustomerRepository, CustomerUpsert, WalletConflict
+from points_core.repositories.customers import CustomerRepository, CustomerUpsert
 from points_core.repositories.otp import OtpRepository
 from points_core.repositories.redemptions import RedemptionRepository
 from points_core.repositories.reversals import ReversalRepository
 
 __all__ = [
     "ConfigRepository",
-    "Contact",
     "CustomerRepository",
     "CustomerUpsert",
     "OtpRepository",
     "RedemptionRepository",
     "ReversalRepository",
-    "WalletConflict",
     "config_repository",
     "customer_repository",
     "otp_repository",

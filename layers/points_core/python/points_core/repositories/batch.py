@@ -7,13 +7,11 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from points_core.domain.errors import UnprocessedItemsError
+
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
 MAX_UNPROCESSED_RETRIES = 8
-
-
-class UnprocessedItemsError(RuntimeError):
-    """DynamoDB kept refusing part of a batch (sustained throttling)."""
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

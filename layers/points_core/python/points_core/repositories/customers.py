@@ -6,48 +6,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from points_core.domain.errors import Refusal
 from points_core.domain.identifiers import Identifier, IdentifierType
-from points_core.domain.models import AwardEntry, CustomerProfile, Wallet
+from points_core.domain.models import AwardEntry, Contact, CustomerProfile, UsedReference, Wallet
+from points_core.domain.validation_codes import CodeState
 from points_core.repositories import keys
 from points_core.repositories.batch import batch_get, batch_get_tables, batch_write
 from points_core.repositories.codec import from_item, load_model, to_item
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """Who a customer is and where a validation code can reach them."""
-
-    customer_id: str
-    mobile: str
-    email: str
-    external_id: str
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> Contact:
-        """From a profile or an identifier item (both carry these)."""
-        values = from_item(item)
-        return cls(
-            values["customer_id"],
-            values.get("mobile", ""),
-            values.get("email", ""),
-            values.get("external_id", ""),
-        )
+from points_core.repositories.items import contact, used_reference
+from points_core.repositories.otp import code_state
+from points_core.repositories.transactions import insert, transact, wallet_at_version
 
 
 @dataclass(slots=True)
 class Snapshot:
     profile: CustomerProfile | None = None
     wallet: Wallet | None = None
-    codes: dict[str, Any] | None = None
-    """The customer's validation-code state item, when asked for and present."""
-    reference: dict[str, Any] | None = None
+    code: CodeState | None = None
+    """The customer's validation code for the program, when asked for and issued."""
+    reference: UsedReference | None = None
     """The marker of the asked-for `external_reference_number`, when it has been used."""
-
-
-class WalletConflict(Exception):
-    """The wallet changed since it was read, or an award entry already exists: read again and retry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +75,7 @@ class CustomerRepository:
             ProjectionExpression="customer_id, mobile, email, external_id",
         )
         item = response.get("Item")
-        return Contact.from_item(item) if item else None
+        return contact(item) if item else None
 
     def profile_and_wallet(
         self,
@@ -121,9 +99,11 @@ class CustomerRepository:
         for table, items in batch_get_tables(self._client, wanted).items():
             for item in items:
                 if table == self._redemptions:
-                    snapshot.reference = item
+                    snapshot.reference = used_reference(item)
                 elif table == self._otp:
-                    snapshot.codes = from_item(item)
+                    snapshot.code = (
+                        code_state(from_item(item), program_id) if program_id is not None else None
+                    )
                 elif item["sk"]["S"] == "PROFILE":
                     snapshot.profile = load_model(CustomerProfile, item)
                 else:
@@ -207,34 +187,16 @@ class CustomerRepository:
         entries: Sequence[AwardEntry],
     ) -> None:
         """The wallet and its new award entries in one transaction: the wallet only if its version is still
-        `previous_version` (None: it must not exist yet), each entry only if it is not recorded yet."""
-        wallet_key = keys.wallet(org_id, customer_id, wallet.program_id)
-        wallet_put: dict[str, Any] = {
-            "TableName": self._customers,
-            "Item": to_item(wallet.model_dump(), wallet_key),
-        }
-        if previous_version is None:
-            wallet_put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            wallet_put["ConditionExpression"] = "version = :version"
-            wallet_put["ExpressionAttributeValues"] = {":version": {"N": str(previous_version)}}
-        transaction: list[dict[str, Any]] = [{"Put": wallet_put}]
-        transaction.extend(
-            {
-                "Put": {
-                    "TableName": self._ledger,
-                    "Item": to_item(
-                        entry.model_dump(),
-                        keys.award_entry(org_id, customer_id, entry.program_id, entry.allocation_id),
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
+        `previous_version` (None: it must not exist yet), each entry only if it is not recorded yet.
+        `NotRecorded` otherwise."""
+        items = [wallet_at_version(self._customers, org_id, customer_id, wallet, previous_version)]
+        items.extend(
+            insert(
+                self._ledger,
+                keys.award_entry(org_id, customer_id, entry.program_id, entry.allocation_id),
+                entry.model_dump(),
+                Refusal.ALREADY_RECORDED,
+            )
             for entry in entries
         )
-        try:
-            self._client.transact_write_items(TransactItems=transaction)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                raise WalletConflict(str(error)) from error
-            raise
+        transact(self._client, items)

@@ -19,6 +19,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from points_core.aws.observability import tracer
+from points_core.domain.errors import CodeChanged, SendLimitReached
 from points_core.domain.models import OtpSettings
 from points_core.domain.validation_codes import CodeState, window_end, window_index
 from points_core.repositories import keys
@@ -61,16 +63,6 @@ def code_state(values: Mapping[str, Any], program_id: int) -> CodeState | None:
     )
 
 
-class SendLimitReached(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"send limit reached, retry after {retry_after} s")
-        self.retry_after = retry_after
-
-
-class CodeChanged(Exception):
-    """The code state kept changing under concurrent requests."""
-
-
 @dataclass(frozen=True, slots=True)
 class Issued:
     state: CodeState
@@ -78,6 +70,53 @@ class Issued:
     """A new code (else the valid one was re-used)."""
     previous_points: Decimal | None
     window: str
+
+
+def _issue_values(
+    nonce: str, now: int, expires: int, points: Decimal, settings: OtpSettings
+) -> dict[str, Any]:
+    ttl = max(expires, window_end(now, settings))
+    return {
+        ":nonce": serialize(nonce),
+        ":now": serialize(now),
+        ":expires": serialize(expires),
+        ":points": serialize(points),
+        ":zero": serialize(0),
+        ":one": serialize(1),
+        ":ttl": serialize(ttl),
+        ":bucket": serialize(expiry_bucket(ttl)),
+        ":max_attempts": serialize(settings.max_attempts),
+        ":max_sends": serialize(settings.max_sends),
+    }
+
+
+def _issue_forms(window: str, previous_window: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The two updates that issue a code: re-use the valid one or create one where there is none; replace one
+    that expired or died while still stored. Each counts the send, refuses past the limit, and forgets the
+    previous window's count."""
+    common = (
+        f"#points = :points, expires_at = :ttl, expiry_bucket = :bucket ADD {window} :one "
+        f"REMOVE {previous_window}"
+    )
+    within_limit = f"(attribute_not_exists({window}) OR {window} < :max_sends)"
+    reuse_or_create = {
+        "UpdateExpression": (
+            "SET #nonce = if_not_exists(#nonce, :nonce), #issued = if_not_exists(#issued, :now), "
+            "#expires = if_not_exists(#expires, :expires), #attempts = if_not_exists(#attempts, :zero), "
+            + common
+        ),
+        "ConditionExpression": (
+            "(attribute_not_exists(#nonce) OR (#expires > :now AND #attempts < :max_attempts)) AND "
+            + within_limit
+        ),
+    }
+    replace_stale = {
+        "UpdateExpression": (
+            "SET #nonce = :nonce, #issued = :now, #expires = :expires, #attempts = :zero, " + common
+        ),
+        "ConditionExpression": f"#nonce = :stale_nonce AND {within_limit}",
+    }
+    return reuse_or_create, replace_stale
 
 
 class OtpRepository:
@@ -89,6 +128,7 @@ class OtpRepository:
     def table(self) -> str:
         return self._table
 
+    @tracer.capture_method(capture_response=False)
     def issue(
         self,
         org_id: int,
@@ -104,42 +144,8 @@ class OtpRepository:
         names = code_names(program_id)
         window = _window_name(now, settings)
         expires = now + settings.validity_minutes * 60
-        ttl = max(expires, window_end(now, settings))
-        values = {
-            ":nonce": serialize(nonce),
-            ":now": serialize(now),
-            ":expires": serialize(expires),
-            ":points": serialize(points),
-            ":zero": serialize(0),
-            ":one": serialize(1),
-            ":ttl": serialize(ttl),
-            ":bucket": serialize(expiry_bucket(ttl)),
-            ":max_attempts": serialize(settings.max_attempts),
-            ":max_sends": serialize(settings.max_sends),
-        }
-        # Each form counts the send, refuses past the limit, and forgets the previous window's count.
-        common = (
-            f"#points = :points, expires_at = :ttl, expiry_bucket = :bucket ADD {window} :one "
-            f"REMOVE {_previous_window_name(now, settings)}"
-        )
-        within_limit = f"(attribute_not_exists({window}) OR {window} < :max_sends)"
-        reuse_or_create = {
-            "UpdateExpression": (
-                "SET #nonce = if_not_exists(#nonce, :nonce), #issued = if_not_exists(#issued, :now), "
-                "#expires = if_not_exists(#expires, :expires), #attempts = if_not_exists(#attempts, :zero), "
-                + common
-            ),
-            "ConditionExpression": (
-                "(attribute_not_exists(#nonce) OR (#expires > :now AND #attempts < :max_attempts)) AND "
-                + within_limit
-            ),
-        }
-        replace_stale = {
-            "UpdateExpression": (
-                "SET #nonce = :nonce, #issued = :now, #expires = :expires, #attempts = :zero, " + common
-            ),
-            "ConditionExpression": f"#nonce = :stale_nonce AND {within_limit}",
-        }
+        values = _issue_values(nonce, now, expires, points, settings)
+        reuse_or_create, replace_stale = _issue_forms(window, _previous_window_name(now, settings))
         update = reuse_or_create
         for _ in range(MAX_ISSUE_ATTEMPTS):
             try:
@@ -166,6 +172,7 @@ class OtpRepository:
             )
         raise CodeChanged("the validation code kept changing; nothing was sent")
 
+    @tracer.capture_method(capture_response=False)
     def undo_issue(self, org_id: int, customer_id: str, program_id: int, issued: Issued) -> None:
         """After a failed delivery: the send does not count, and a code nobody received does not exist."""
         names = code_names(program_id)
@@ -187,6 +194,7 @@ class OtpRepository:
             ExpressionAttributeValues=values,
         )
 
+    @tracer.capture_method(capture_response=False)
     def record_wrong_attempt(self, org_id: int, customer_id: str, program_id: int, nonce: str) -> None:
         """Count a wrong code against the code that was checked (not against a newer one)."""
         names = code_names(program_id)
@@ -203,6 +211,7 @@ class OtpRepository:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
 
+    @tracer.capture_method(capture_response=False)
     def expired(self, bucket: str, now: int, limit: int) -> Iterator[dict[str, Any]]:
         """Keys of records in one expiry hour that expired before `now`, oldest first, at most `limit`."""
         paginator = self._client.get_paginator("query")
@@ -217,6 +226,7 @@ class OtpRepository:
             for item in page["Items"]:
                 yield {"pk": item["pk"], "sk": item["sk"]}
 
+    @tracer.capture_method(capture_response=False)
     def delete_if_expired(self, key: dict[str, Any], now: int) -> bool:
         """Delete a record only if it is still expired: a code issued since moved its expiry forward."""
         try:

@@ -10,54 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from points_core.aws.observability import tracer
+from points_core.domain.errors import Refusal
 from points_core.domain.models import Redemption, Wallet
 from points_core.repositories import keys
-from points_core.repositories.codec import from_item, serialize, to_item
+from points_core.repositories.items import RecordKind
 from points_core.repositories.otp import code_names
-
-
-class RecordKind(StrEnum):
-    """What an item under `keys.redemption` is: redemption and reversal ids share one namespace."""
-
-    REDEMPTION = "redemption"
-    REVERSAL = "reversal"
-
-
-class Refusal(StrEnum):
-    WALLET_CHANGED = "wallet changed"
-    ID_TAKEN = "redemption id taken"
-    DUPLICATE_REFERENCE = "reference already used"
-    CODE_CHANGED = "validation code no longer valid"
-    REDEMPTION_CHANGED = "redemption reversed meanwhile"
-    CONFLICT = "another transaction on the same items"
-
-
-class NotRecorded(Exception):
-    def __init__(self, refusals: set[Refusal]) -> None:
-        super().__init__(", ".join(sorted(refusals)))
-        self.refusals = refusals
-
-
-def transact(client: Any, items: list[tuple[Refusal, dict[str, Any]]]) -> None:
-    """One TransactWriteItems; when it is cancelled, `NotRecorded` says which conditions refused (by the
-    refusal each item stands for) or that another transaction was on the same items (CONFLICT)."""
-    try:
-        client.transact_write_items(TransactItems=[item for _, item in items])
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = error.response.get("CancellationReasons") or []
-        refusals = {
-            refusal if reason.get("Code") == "ConditionalCheckFailed" else Refusal.CONFLICT
-            for (refusal, _), reason in zip(items, reasons, strict=False)
-            if reason.get("Code") not in (None, "None")
-        }
-        raise NotRecorded(refusals or {Refusal.CONFLICT}) from error
+from points_core.repositories.transactions import WriteItem, insert, transact, update, wallet_at_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,26 +28,6 @@ class CodeToConsume:
     points: Decimal
     now: int
     max_attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class UsedReference:
-    redemption_id: str
-    customer_id: str
-    balance_after: Decimal
-    program_id: int | None = None
-    """Absent on markers written before reversals needed it."""
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> UsedReference:
-        values = from_item(item)
-        program_id = values.get("program_id")
-        return cls(
-            values["redemption_id"],
-            values["customer_id"],
-            Decimal(values["balance_after"]),
-            int(program_id) if program_id is not None else None,
-        )
 
 
 class RedemptionRepository:
@@ -101,6 +42,7 @@ class RedemptionRepository:
     def table(self) -> str:
         return self._redemptions
 
+    @tracer.capture_method(capture_response=False)
     def record(
         self,
         org_id: int,
@@ -109,130 +51,77 @@ class RedemptionRepository:
         wallet: Wallet,
         code: CodeToConsume | None,
     ) -> None:
+        """Everything a redemption writes, in one transaction; `NotRecorded` when any condition refused."""
         customer_id = redemption.customer_id
-        items: list[tuple[Refusal, dict[str, Any]]] = [
-            (
-                Refusal.WALLET_CHANGED,
-                {
-                    "Put": {
-                        "TableName": self._customers,
-                        "Item": to_item(
-                            wallet.model_dump(), keys.wallet(org_id, customer_id, wallet.program_id)
-                        ),
-                        "ConditionExpression": "version = :version",
-                        "ExpressionAttributeValues": {":version": serialize(previous_version)},
-                    }
-                },
-            ),
-            (
+        items = [
+            wallet_at_version(self._customers, org_id, customer_id, wallet, previous_version),
+            insert(
+                self._redemptions,
+                keys.redemption(org_id, redemption.redemption_id),
+                {"kind": RecordKind.REDEMPTION, **redemption.model_dump()},
                 Refusal.ID_TAKEN,
-                {
-                    "Put": {
-                        "TableName": self._redemptions,
-                        "Item": to_item(
-                            {"kind": RecordKind.REDEMPTION, **redemption.model_dump()},
-                            keys.redemption(org_id, redemption.redemption_id),
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
             ),
-            (
-                Refusal.CONFLICT,
-                {
-                    "Put": {
-                        "TableName": self._ledger,
-                        "Item": to_item(
-                            {
-                                "kind": "redemption",
-                                "redemption_id": redemption.redemption_id,
-                                "program_id": redemption.program_id,
-                                "points": -redemption.points,
-                                "balance_after": redemption.balance_after,
-                                "draws": [draw.model_dump() for draw in redemption.draws],
-                                "recorded_at": redemption.recorded_at,
-                            },
-                            keys.redemption_entry(
-                                org_id, customer_id, redemption.program_id, redemption.redemption_id
-                            ),
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            ),
+            self._ledger_entry(org_id, redemption),
+            *self._markers(org_id, redemption),
         ]
-        if redemption.external_reference_number:
-            marker = {
-                "redemption_id": redemption.redemption_id,
-                "customer_id": customer_id,
-                "program_id": redemption.program_id,
-                "balance_after": redemption.balance_after,
-                "external_reference_number": redemption.external_reference_number,
-            }
-            items.append(
-                (
-                    Refusal.DUPLICATE_REFERENCE,
-                    {
-                        "Put": {
-                            "TableName": self._redemptions,
-                            "Item": to_item(
-                                marker, keys.reference(org_id, redemption.external_reference_number)
-                            ),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                )
-            )
-        if redemption.transaction_number:
-            on_bill = {
-                "redemption_id": redemption.redemption_id,
-                "customer_id": customer_id,
-                "program_id": redemption.program_id,
-                "points": redemption.points,
-                "transaction_number": redemption.transaction_number,
-            }
-            items.append(
-                (
-                    Refusal.CONFLICT,
-                    {
-                        "Put": {
-                            "TableName": self._redemptions,
-                            "Item": to_item(
-                                on_bill,
-                                keys.bill_redemption(
-                                    org_id, redemption.transaction_number, redemption.redemption_id
-                                ),
-                            ),
-                        }
-                    },
-                )
-            )
         if code is not None:
-            names = code_names(code.program_id)
-            items.append(
-                (
-                    Refusal.CODE_CHANGED,
-                    {
-                        "Update": {
-                            "TableName": self._otp,
-                            "Key": keys.otp_state(org_id, customer_id),
-                            "UpdateExpression": "REMOVE #nonce, #issued, #expires, #points, #attempts",
-                            "ConditionExpression": (
-                                "#nonce = :nonce AND #expires > :now AND #attempts < :max_attempts "
-                                "AND #points >= :points"
-                            ),
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": {
-                                ":nonce": serialize(code.nonce),
-                                ":now": serialize(code.now),
-                                ":max_attempts": serialize(code.max_attempts),
-                                ":points": serialize(code.points),
-                            },
-                        }
-                    },
-                )
-            )
+            items.append(self._consumption(org_id, customer_id, code))
         transact(self._client, items)
 
-    def used_reference(self, item: dict[str, Any]) -> UsedReference:
-        return UsedReference.from_item(item)
+    def _ledger_entry(self, org_id: int, redemption: Redemption) -> WriteItem:
+        entry = {
+            "kind": RecordKind.REDEMPTION,
+            "redemption_id": redemption.redemption_id,
+            "program_id": redemption.program_id,
+            "points": -redemption.points,
+            "balance_after": redemption.balance_after,
+            "draws": [draw.model_dump() for draw in redemption.draws],
+            "recorded_at": redemption.recorded_at,
+        }
+        key = keys.redemption_entry(
+            org_id, redemption.customer_id, redemption.program_id, redemption.redemption_id
+        )
+        return insert(self._ledger, key, entry, Refusal.CONFLICT)
+
+    def _markers(self, org_id: int, redemption: Redemption) -> list[WriteItem]:
+        """The reference (used once in the org, forever: 744) and the bill (for the revert by bill)."""
+        names = {
+            "redemption_id": redemption.redemption_id,
+            "customer_id": redemption.customer_id,
+            "program_id": redemption.program_id,
+        }
+        markers: list[WriteItem] = []
+        if reference := redemption.external_reference_number:
+            marker = {
+                **names,
+                "balance_after": redemption.balance_after,
+                "external_reference_number": reference,
+            }
+            markers.append(
+                insert(
+                    self._redemptions, keys.reference(org_id, reference), marker, Refusal.DUPLICATE_REFERENCE
+                )
+            )
+        if bill := redemption.transaction_number:
+            on_bill = {**names, "points": redemption.points, "transaction_number": bill}
+            key = keys.bill_redemption(org_id, bill, redemption.redemption_id)
+            markers.append(insert(self._redemptions, key, on_bill, Refusal.CONFLICT))
+        return markers
+
+    def _consumption(self, org_id: int, customer_id: str, code: CodeToConsume) -> WriteItem:
+        """The validation code is used up: only if it is still the one checked, unexpired, alive, and issued
+        for at least these points."""
+        return update(
+            self._otp,
+            keys.otp_state(org_id, customer_id),
+            "REMOVE #nonce, #issued, #expires, #points, #attempts",
+            "#nonce = :nonce AND #expires > :now AND #attempts < :max_attempts AND #points >= :points",
+            {
+                ":nonce": code.nonce,
+                ":now": code.now,
+                ":max_attempts": code.max_attempts,
+                ":points": code.points,
+            },
+            Refusal.CODE_CHANGED,
+            names=code_names(code.program_id),
+        )

@@ -11,24 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
+from points_core.aws.observability import tracer
+from points_core.domain.errors import Refusal
 from points_core.domain.identifiers import Identifier
-from points_core.domain.models import Redemption, Reversal, Wallet
+from points_core.domain.models import (
+    BillEntry,
+    Contact,
+    Redemption,
+    Reversal,
+    ReversalRecord,
+    UsedReference,
+    Wallet,
+)
 from points_core.repositories import keys
 from points_core.repositories.batch import batch_get_tables
-from points_core.repositories.codec import from_item, load_model, serialize, to_item
-from points_core.repositories.customers import Contact
-from points_core.repositories.redemptions import RecordKind, Refusal, UsedReference, transact
-
-
-@dataclass(frozen=True, slots=True)
-class ReversalRecord:
-    """A reversal found where a redemption id was expected (3804)."""
-
-    reversal_id: str
-    customer_id: str
+from points_core.repositories.codec import load_model, serialize
+from points_core.repositories.items import RecordKind, bill_entry, contact, record, used_reference
+from points_core.repositories.transactions import WriteItem, insert, transact, update, wallet_at_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +39,6 @@ class Found:
     contact: Contact | None = None
     record: Redemption | ReversalRecord | None = None
     reference: UsedReference | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BillEntry:
-    redemption_id: str
-    customer_id: str
-    program_id: int | None
-    points: Decimal
 
 
 @dataclass(slots=True)
@@ -71,6 +64,7 @@ class ReversalRepository:
         self._customers = customers
         self._ledger = ledger
 
+    @tracer.capture_method(capture_response=False)
     def find(
         self,
         org_id: int,
@@ -87,19 +81,18 @@ class ReversalRepository:
             wanted[self._redemptions].append(keys.redemption(org_id, redemption_id))
         if reference:
             wanted[self._redemptions].append(keys.reference(org_id, reference))
-        contact: Contact | None = None
-        record: Redemption | ReversalRecord | None = None
-        marker: UsedReference | None = None
+        found: dict[str, Any] = {}
         for table, items in batch_get_tables(self._client, wanted, consistent=consistent).items():
             for item in items:
                 if table == self._customers:
-                    contact = Contact.from_item(item)
+                    found["contact"] = contact(item)
                 elif item["sk"]["S"] == "REF":
-                    marker = UsedReference.from_item(item)
+                    found["reference"] = used_reference(item)
                 else:
-                    record = _record(item)
-        return Found(contact, record, marker)
+                    found["record"] = record(item)
+        return Found(**found)
 
+    @tracer.capture_method(capture_response=False)
     def wallet(self, org_id: int, customer_id: str, program_id: int, *, consistent: bool) -> Wallet | None:
         response = self._client.get_item(
             TableName=self._customers,
@@ -109,6 +102,7 @@ class ReversalRepository:
         item = response.get("Item")
         return load_model(Wallet, item) if item else None
 
+    @tracer.capture_method(capture_response=False)
     def on_bill(self, org_id: int, transaction_number: str, *, consistent: bool) -> list[BillEntry]:
         """Every redemption recorded with this transaction number, whoever's (one Query, paginated)."""
         entries: list[BillEntry] = []
@@ -120,21 +114,12 @@ class ReversalRepository:
         }
         while True:
             response = self._client.query(**request)
-            for item in response.get("Items", []):
-                values = from_item(item)
-                program_id = values.get("program_id")
-                entries.append(
-                    BillEntry(
-                        values["redemption_id"],
-                        values["customer_id"],
-                        int(program_id) if program_id is not None else None,
-                        Decimal(values["points"]),
-                    )
-                )
+            entries.extend(bill_entry(item) for item in response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 return entries
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    @tracer.capture_method(capture_response=False)
     def load(
         self,
         org_id: int,
@@ -157,17 +142,18 @@ class ReversalRepository:
         for table, items in batch_get_tables(self._client, wanted, consistent=consistent).items():
             for item in items:
                 if table == self._redemptions:
-                    record = _record(item)
-                    if isinstance(record, Redemption):
-                        loaded.redemptions[record.redemption_id] = record
+                    found = record(item)
+                    if isinstance(found, Redemption):
+                        loaded.redemptions[found.redemption_id] = found
                 elif item["sk"]["S"].startswith("WALLET#"):
                     wallet = load_model(Wallet, item)
                     customer_id = item["pk"]["S"].rsplit("#", 1)[-1]
                     loaded.wallets[(customer_id, wallet.program_id)] = wallet
                 else:
-                    loaded.contact = Contact.from_item(item)
+                    loaded.contact = contact(item)
         return loaded
 
+    @tracer.capture_method(capture_response=False)
     def record(
         self,
         org_id: int,
@@ -176,90 +162,47 @@ class ReversalRepository:
     ) -> None:
         """Every wallet, every redemption's new `reversed_points`, every reversal record and ledger entry,
         in one transaction; each only if nothing changed since it was read. `NotRecorded` otherwise."""
-        items: list[tuple[Refusal, dict[str, Any]]] = [
-            (
-                Refusal.WALLET_CHANGED,
-                {
-                    "Put": {
-                        "TableName": self._customers,
-                        "Item": to_item(
-                            change.wallet.model_dump(),
-                            keys.wallet(org_id, change.customer_id, change.wallet.program_id),
-                        ),
-                        "ConditionExpression": "version = :version",
-                        "ExpressionAttributeValues": {":version": serialize(change.previous_version)},
-                    }
-                },
-            )
-            for change in wallets
+        items = [
+            wallet_at_version(self._customers, org_id, c.customer_id, c.wallet, c.previous_version)
+            for c in wallets
         ]
         for redemption, reversal in reversals:
             items.extend(self._reversal_items(org_id, redemption, reversal))
         transact(self._client, items)
 
-    def _reversal_items(
-        self, org_id: int, redemption: Redemption, reversal: Reversal
-    ) -> list[tuple[Refusal, dict[str, Any]]]:
+    def _reversal_items(self, org_id: int, redemption: Redemption, reversal: Reversal) -> list[WriteItem]:
+        entry = {
+            "kind": RecordKind.REVERSAL,
+            "reversal_id": reversal.reversal_id,
+            "redemption_id": reversal.redemption_id,
+            "program_id": reversal.program_id,
+            # What the balance gained; the expired part is kept apart.
+            "points": reversal.available,
+            "expired_points": reversal.expired,
+            "balance_after": reversal.balance_after,
+            "credits": [credit.model_dump() for credit in reversal.credits],
+            "recorded_at": reversal.reversed_at,
+        }
+        entry_key = keys.reversal_entry(
+            org_id, reversal.customer_id, reversal.program_id, reversal.reversal_id
+        )
         return [
-            (
+            update(
+                self._redemptions,
+                keys.redemption(org_id, redemption.redemption_id),
+                "SET reversed_points = :reversed",
+                "reversed_points = :before AND points >= :reversed",
+                {
+                    ":before": redemption.reversed_points,
+                    ":reversed": redemption.reversed_points + reversal.points,
+                },
                 Refusal.REDEMPTION_CHANGED,
-                {
-                    "Update": {
-                        "TableName": self._redemptions,
-                        "Key": keys.redemption(org_id, redemption.redemption_id),
-                        "UpdateExpression": "SET reversed_points = :reversed",
-                        "ConditionExpression": "reversed_points = :before AND points >= :reversed",
-                        "ExpressionAttributeValues": {
-                            ":before": serialize(redemption.reversed_points),
-                            ":reversed": serialize(redemption.reversed_points + reversal.points),
-                        },
-                    }
-                },
             ),
-            (
+            insert(
+                self._redemptions,
+                keys.redemption(org_id, reversal.reversal_id),
+                {"kind": RecordKind.REVERSAL, **reversal.model_dump()},
                 Refusal.ID_TAKEN,
-                {
-                    "Put": {
-                        "TableName": self._redemptions,
-                        "Item": to_item(
-                            {"kind": RecordKind.REVERSAL, **reversal.model_dump()},
-                            keys.redemption(org_id, reversal.reversal_id),
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
             ),
-            (
-                Refusal.CONFLICT,
-                {
-                    "Put": {
-                        "TableName": self._ledger,
-                        "Item": to_item(
-                            {
-                                "kind": "reversal",
-                                "reversal_id": reversal.reversal_id,
-                                "redemption_id": reversal.redemption_id,
-                                "program_id": reversal.program_id,
-                                # What the balance gained; the expired part is kept apart.
-                                "points": reversal.available,
-                                "expired_points": reversal.expired,
-                                "balance_after": reversal.balance_after,
-                                "credits": [credit.model_dump() for credit in reversal.credits],
-                                "recorded_at": reversal.reversed_at,
-                            },
-                            keys.reversal_entry(
-                                org_id, reversal.customer_id, reversal.program_id, reversal.reversal_id
-                            ),
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            ),
+            insert(self._ledger, entry_key, entry, Refusal.CONFLICT),
         ]
-
-
-def _record(item: dict[str, Any]) -> Redemption | ReversalRecord:
-    if item.get("kind", {}).get("S") == RecordKind.REVERSAL:
-        values = from_item(item)
-        return ReversalRecord(values["reversal_id"], values["customer_id"])
-    return load_model(Redemption, item)

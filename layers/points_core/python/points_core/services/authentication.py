@@ -5,13 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 
+from points_core.domain.errors import Unauthenticated
 from points_core.domain.models import Caller
 from points_core.domain.passwords import verify_password
 from points_core.repositories import ConfigRepository, config_repository
-
-
-class Unauthenticated(Exception):
-    """Missing, malformed or wrong credentials. The reason is for metrics, never for the caller."""
 
 
 def _credentials(authorization: str | None) -> tuple[str, str]:

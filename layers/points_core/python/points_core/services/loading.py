@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from points_core.domain.errors import GaveUp, NotRecorded, WalletFull
 from points_core.domain.identifiers import Identifier, IdentifierType
 from points_core.domain.models import (
     MAX_LIVE_ALLOCATIONS,
@@ -19,15 +20,11 @@ from points_core.domain.models import (
     EntryKind,
     Wallet,
 )
-from points_core.repositories import CustomerRepository, CustomerUpsert, WalletConflict, customer_repository
+from points_core.repositories import CustomerRepository, CustomerUpsert, customer_repository
 
 # One transaction holds the wallet plus at most 99 award entries (DynamoDB's limit is 100 items).
 AWARDS_PER_TRANSACTION = 99
 MAX_WALLET_ATTEMPTS = 6
-
-
-class WalletFull(Exception):
-    """The wallet would hold more live allocations than a wallet item can."""
 
 
 def profile_identifiers(profile: CustomerProfile) -> set[Identifier]:
@@ -186,13 +183,13 @@ def _award_chunk(
         ]
         try:
             repository.save_awards(org_id, customer_id, wallet.version if wallet else None, updated, entries)
-        except WalletConflict:
+        except NotRecorded:
             time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not security
             continue
         return AwardResult(
             created=[a.allocation_id for a in new], already_recorded=unchanged, conflicting=conflicting
         )
-    raise WalletConflict(f"wallet of customer {customer_id} kept changing; nothing was written")
+    raise GaveUp(f"wallet of customer {customer_id} kept changing; nothing was written")
 
 
 def award_points(

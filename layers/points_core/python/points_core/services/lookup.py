@@ -4,48 +4,71 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
+from points_core.aws.observability import tracer
+from points_core.domain import rules
 from points_core.domain.codes import Item, Status
-from points_core.domain.identifiers import Identifier, MalformedIdentifier, pick_identifier
-from points_core.domain.models import CustomerProfile, OrgConfig, Program, Wallet
-from points_core.domain.rules import RuleFailure, resolve_program
-from points_core.repositories import CustomerRepository
+from points_core.domain.errors import RuleFailure
+from points_core.domain.identifiers import Identifier
+from points_core.domain.models import CustomerProfile, OrgConfig, Program, UsedReference, Wallet
+from points_core.domain.validation_codes import CodeState
+from points_core.repositories import customer_repository
 
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
+    """What was found; the failures are decided here but answered by the rules, in their order."""
+
     identifier: Identifier | None = None
     customer_failure: Status | None = None
     program: Program | None = None
     program_failure: Status | None = None
     profile: CustomerProfile | None = None
     wallet: Wallet | None = None
-    codes: dict[str, Any] | None = None
-    reference: dict[str, Any] | None = None
+    code: CodeState | None = None
+    """The customer's validation code for the program, when asked for."""
+    reference: UsedReference | None = None
+    """The redemption an asked-for `external_reference_number` was used by."""
+
+    def check(
+        self, org: OrgConfig, now: datetime, amount_text: str | None, *, currency_input: bool = False
+    ) -> rules.RedemptionCheck:
+        """What the redemption rules look at, from what was found."""
+        return rules.RedemptionCheck(
+            org=org,
+            now=now,
+            amount_text=amount_text,
+            currency_input=currency_input,
+            customer=self.profile,
+            customer_failure=self.customer_failure,
+            program=self.program,
+            program_failure=self.program_failure,
+            wallet=self.wallet,
+        )
 
 
+@tracer.capture_method(capture_response=False)
 def look_up(
     org: OrgConfig,
     store_id: str,
     identifiers: dict[str, str | None],
     program_id: str | None,
-    customers: CustomerRepository,
     *,
     with_codes: bool = False,
     reference: str | None = None,
 ) -> Lookup:
+    program: Program | None = None
+    program_failure: Status | None = None
     try:
-        identifier = pick_identifier(identifiers, org.country_code, org.mobile_national_digits)
-    except MalformedIdentifier:
-        identifier = None
-    try:
-        program: Program | None = resolve_program(org, program_id, store_id)
-        program_failure = None
+        program = rules.resolve_program(org, program_id, store_id)
     except RuleFailure as failure:
-        program, program_failure = None, failure.status
-    if identifier is None:
-        return Lookup(None, Item.INVALID_IDENTIFIER, program, program_failure)
+        program_failure = failure.status
+    try:
+        identifier = rules.identify(org, identifiers)
+    except RuleFailure as failure:
+        return Lookup(None, failure.status, program, program_failure)
+    customers = customer_repository()
     customer_id = customers.resolve(org.org_id, identifier)
     if customer_id is None:
         return Lookup(identifier, Item.CUSTOMER_NOT_FOUND, program, program_failure)
@@ -63,6 +86,6 @@ def look_up(
         program_failure,
         snapshot.profile,
         snapshot.wallet,
-        snapshot.codes,
+        snapshot.code,
         snapshot.reference,
     )

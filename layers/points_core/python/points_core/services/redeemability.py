@@ -9,19 +9,15 @@ from decimal import Decimal
 from enum import StrEnum
 
 from points_core.aws.notifications import Destination
-from points_core.aws.observability import logger, mask_identifier
-from points_core.domain.codes import Item, Otp
-from points_core.domain.errors import InvalidInput
+from points_core.aws.observability import logger, mask_identifier, tracer
+from points_core.domain.amounts import echo_amount
+from points_core.domain.codes import Item, Otp, Status
+from points_core.domain.errors import InvalidInput, RuleFailure
 from points_core.domain.identifiers import Identifier
 from points_core.domain.models import Caller, CustomerProfile, OrgConfig, Program, Wallet
-from points_core.domain.rules import Decision, RedemptionCheck, echo_amount, evaluate
-from points_core.repositories import (
-    ConfigRepository,
-    CustomerRepository,
-    config_repository,
-    customer_repository,
-)
+from points_core.domain.rules import Decision, evaluate
 from points_core.services.lookup import Lookup, look_up
+from points_core.services.orgs import load_org
 from points_core.services.validation_codes import check_given_code, send_code
 
 
@@ -81,6 +77,14 @@ class RedeemableOutcome:
     """Seconds until a code may be sent again, when the send limit refused `issue_otp`."""
 
     @property
+    def status(self) -> Status:
+        return self.decision.status
+
+    @property
+    def success(self) -> bool:
+        return self.decision.redeemable
+
+    @property
     def requested(self) -> Decimal:
         return self.decision.quote.points if self.decision.quote else echo_amount(self.query.amount_text)
 
@@ -96,7 +100,7 @@ def _after_the_rules(
         return Decision(Item.MISSED_CALL_DISABLED, redeemable=False, quote=decision.quote), None
     if query.code_to_check is not None:
         checked = check_given_code(
-            org, profile.customer_id, program, points, query.code_to_check, found.codes, now
+            org, profile.customer_id, program, points, query.code_to_check, found.code, now
         )
         if checked.refused is not None:
             return Decision(checked.refused, redeemable=False, quote=decision.quote), None
@@ -111,45 +115,24 @@ def _after_the_rules(
     return decision, None
 
 
-def check_redeemable(
-    caller: Caller,
-    query: RedeemableQuery,
-    now: datetime,
-    *,
-    configs: ConfigRepository | None = None,
-    customers: CustomerRepository | None = None,
-) -> RedeemableOutcome:
-    org = (configs or config_repository()).org(caller.org_id)
-    if org is None:
-        logger.warning("org has no configuration", extra={"org_id": caller.org_id})
-        return RedeemableOutcome(Decision(Item.PROGRAM_NOT_CONFIGURED, redeemable=False), query)
+@tracer.capture_method(capture_response=False)
+def check_redeemable(caller: Caller, query: RedeemableQuery, now: datetime) -> RedeemableOutcome:
+    try:
+        org = load_org(caller)
+    except RuleFailure as failure:
+        return RedeemableOutcome(Decision(failure.status, redeemable=False), query)
     found = look_up(
         org,
         caller.store_id,
         query.identifiers,
         query.program_id,
-        customers or customer_repository(),
         with_codes=query.code_to_check is not None,
     )
-    decision = evaluate(
-        RedemptionCheck(
-            org=org,
-            now=now,
-            amount_text=query.amount_text,
-            currency_input=query.currency_input,
-            customer=found.profile,
-            customer_failure=found.customer_failure,
-            program=found.program,
-            program_failure=found.program_failure,
-            wallet=found.wallet,
-        )
-    )
+    decision = evaluate(found.check(org, now, query.amount_text, currency_input=query.currency_input))
     decision, retry_after = _after_the_rules(org, query, found, decision, now)
     logger.info(
         "redeemability checked",
         extra={
-            "org_id": org.org_id,
-            "till_id": caller.till_id,
             "identifier": mask_identifier(found.identifier.type, found.identifier.value)
             if found.identifier
             else None,

@@ -8,31 +8,33 @@ only when retries give out does the item answer 521.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from points_core.aws.observability import metrics
+from points_core.aws.observability import metrics, tracer
 from points_core.domain.codes import Item, RequestStatus, Status
+from points_core.domain.errors import GaveUp, RuleFailure
 from points_core.domain.ledger import debit
-from points_core.domain.models import Caller, CustomerProfile, CustomField, OrgConfig, Redemption
-from points_core.domain.models.redemption import BASE62
-from points_core.domain.rules import Quote, RedemptionCheck, RuleFailure, evaluate, redemption_time
-from points_core.domain.timezones import org_zone
-from points_core.repositories import (
-    ConfigRepository,
-    CustomerRepository,
-    RedemptionRepository,
-    config_repository,
-    customer_repository,
-    redemption_repository,
+from points_core.domain.models import (
+    Caller,
+    CustomerProfile,
+    CustomField,
+    OrgConfig,
+    Redemption,
+    UsedReference,
+    new_record_id,
 )
-from points_core.repositories.redemptions import CodeToConsume, UsedReference
+from points_core.domain.rules import Quote, evaluate, redemption_time
+from points_core.domain.timezones import org_zone
+from points_core.repositories import redemption_repository
+from points_core.repositories.redemptions import CodeToConsume
 from points_core.services.lookup import Lookup, look_up
+from points_core.services.orgs import load_org
 from points_core.services.redeemability import ValidationType
-from points_core.services.retry import GaveUp, retrying
+from points_core.services.retry import retrying
 from points_core.services.validation_codes import check_given_code
 
 
@@ -62,7 +64,7 @@ class RedeemOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class ItemOutcome:
+class RedeemOutcome:
     status: Status
     success: bool
     item: RedeemItem
@@ -71,10 +73,6 @@ class ItemOutcome:
     original: UsedReference | None = None
     """The redemption an already used `external_reference_number` belongs to (744)."""
     quote: Quote | None = field(default=None)
-
-
-def new_redemption_id() -> str:
-    return "".join(secrets.choice(BASE62) for _ in range(6))
 
 
 def _validate(
@@ -89,7 +87,7 @@ def _validate(
         return None
     assert found.profile is not None and found.program is not None
     checked = check_given_code(
-        org, found.profile.customer_id, found.program, points, item.validation_code, found.codes, now
+        org, found.profile.customer_id, found.program, points, item.validation_code, found.code, now
     )
     if checked.refused is not None or checked.state is None:
         raise RuleFailure(Item.INVALID_VALIDATION_CODE)
@@ -99,51 +97,32 @@ def _validate(
 
 
 def _attempt(
-    org: OrgConfig,
-    caller: Caller,
-    item: RedeemItem,
-    options: RedeemOptions,
-    now: datetime,
-    customers: CustomerRepository,
-    redemptions: RedemptionRepository,
-) -> ItemOutcome:
+    org: OrgConfig, caller: Caller, item: RedeemItem, options: RedeemOptions, now: datetime
+) -> RedeemOutcome:
+    """One read, the rules, one transaction (`NotRecorded` when something changed since the read)."""
     found = look_up(
         org,
         caller.store_id,
         item.identifiers,
         options.program_id,
-        customers,
         with_codes=not options.skipping,
         reference=item.external_reference_number or None,
     )
     if found.reference is not None:
-        original = redemptions.used_reference(found.reference)
-        return ItemOutcome(Item.DUPLICATE_REFERENCE, False, item, found.profile, original=original)
-    decision = evaluate(
-        RedemptionCheck(
-            org=org,
-            now=now,
-            amount_text=item.points,
-            customer=found.profile,
-            customer_failure=found.customer_failure,
-            program=found.program,
-            program_failure=found.program_failure,
-            wallet=found.wallet,
-        ),
-        success=Item.REDEEMED,
-    )
+        return RedeemOutcome(Item.DUPLICATE_REFERENCE, False, item, found.profile, original=found.reference)
+    decision = evaluate(found.check(org, now, item.points), success=Item.REDEEMED)
     if not decision.redeemable or decision.quote is None:
-        return ItemOutcome(decision.status, False, item, found.profile, quote=decision.quote)
+        return RedeemOutcome(decision.status, False, item, found.profile, quote=decision.quote)
     assert found.profile is not None and found.program is not None and found.wallet is not None
     quote = decision.quote
     try:
         code = _validate(org, found, item, options, quote.points, now)
         redeemed_at = redemption_time(item.redemption_time, org_zone(org), now, org.backdating_days)
     except RuleFailure as failure:
-        return ItemOutcome(failure.status, False, item, found.profile, quote=quote)
+        return RedeemOutcome(failure.status, False, item, found.profile, quote=quote)
     wallet, draws = debit(found.wallet, quote.points, now)
     redemption = Redemption(
-        redemption_id=new_redemption_id(),
+        redemption_id=new_record_id(),
         customer_id=found.profile.customer_id,
         program_id=found.program.program_id,
         points=quote.points,
@@ -153,49 +132,39 @@ def _attempt(
         draws=draws,
         redeemed_at=redeemed_at,
         recorded_at=now,
-        till_id=item.till_id or caller.till_id,
-        store_id=caller.store_id,
-        transaction_number=item.transaction_number,
-        external_reference_number=item.external_reference_number,
-        notes=item.notes,
-        purpose=item.purpose,
-        custom_fields=item.custom_fields,
         validated=code is not None,
+        **_as_recorded(caller, item),
     )
-    redemptions.record(org.org_id, redemption, found.wallet.version, wallet, code)
-    return ItemOutcome(Item.REDEEMED, True, item, found.profile, redemption=redemption, quote=quote)
+    redemption_repository().record(org.org_id, redemption, found.wallet.version, wallet, code)
+    return RedeemOutcome(Item.REDEEMED, True, item, found.profile, redemption=redemption, quote=quote)
 
 
+def _as_recorded(caller: Caller, item: RedeemItem) -> dict[str, Any]:
+    """What the redemption record keeps of the request: where it came from and what the POS said of it."""
+    return {
+        "till_id": item.till_id or caller.till_id,
+        "store_id": caller.store_id,
+        "transaction_number": item.transaction_number,
+        "external_reference_number": item.external_reference_number,
+        "notes": item.notes,
+        "purpose": item.purpose,
+        "custom_fields": item.custom_fields,
+    }
+
+
+@tracer.capture_method(capture_response=False)
 def redeem_item(
-    caller: Caller,
-    item: RedeemItem,
-    options: RedeemOptions,
-    clock: Callable[[], datetime],
-    *,
-    configs: ConfigRepository | None = None,
-    customers: CustomerRepository | None = None,
-    redemptions: RedemptionRepository | None = None,
-) -> ItemOutcome:
-    org = (configs or config_repository()).org(caller.org_id)
-    if org is None:
-        return ItemOutcome(Item.PROGRAM_NOT_CONFIGURED, False, item)
+    caller: Caller, item: RedeemItem, options: RedeemOptions, clock: Callable[[], datetime]
+) -> RedeemOutcome:
     try:
+        org = load_org(caller)
         # Each attempt reads again: a used reference then answers 744, a consumed code 808.
-        outcome = retrying(
-            lambda _: _attempt(
-                org,
-                caller,
-                item,
-                options,
-                clock(),
-                customers or customer_repository(),
-                redemptions or redemption_repository(),
-            ),
-            "redemption",
-        )
+        outcome = retrying(lambda _: _attempt(org, caller, item, options, clock()), "redemption")
+    except RuleFailure as failure:
+        return RedeemOutcome(failure.status, False, item)
     except GaveUp:
         metrics.add_metric(name="RedemptionsGivenUp", unit="Count", value=1)
-        return ItemOutcome(RequestStatus.CUSTOMER_LOCKED, False, item)
+        return RedeemOutcome(RequestStatus.CUSTOMER_LOCKED, False, item)
     if not outcome.success:
         metrics.add_metric(name="RedemptionsRefused", unit="Count", value=1)
     if outcome.success and outcome.redemption is not None:

@@ -9,15 +9,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from points_core.aws.observability import logger
-from points_core.repositories.redemptions import NotRecorded, Refusal
+from points_core.domain.errors import GaveUp, NotRecorded, Refusal
 
 MAX_ATTEMPTS = 6
 
 T = TypeVar("T")
-
-
-class GaveUp(Exception):
-    """Every attempt was refused: others keep changing the same items (521)."""
 
 
 def retrying(attempt: Callable[[int], T], what: str) -> T:

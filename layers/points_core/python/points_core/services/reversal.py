@@ -2,59 +2,41 @@
 original expiry; what has expired since is reported, not credited. Each reversal has its own record and id,
 and everything is written in one conditional transaction, retried from fresh reads when something changed.
 
-reverse, in order: configuration (895), reversal enabled (4101), the identifier (802); one read: the customer
-(8015), the redemption by id or reference (3803 when unknown or another customer's, 3804 for a reversal's
-id); the amount (4102, 878); what is left (3802 nothing, 3801 less than asked); then the transaction.
-
-revert, per item: configuration (895), reversal enabled (905), the transaction number (811), the identifier
-(802), the points given (801, 878); the bill (811 unknown in the org; 816 unknown customer; 814 nothing of
-this customer's on it; 815 too many redemptions for one transaction); 810 when the points given are not what
-was redeemed on the bill; 812 when all of it is reversed already; then the transaction, for every redemption
-of the customer on the bill.
+Each use case reads, asks the rules (`points_core.domain.rules`, in the order written there), then writes.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from points_core.aws.observability import logger, mask_identifier, metrics
+from points_core.aws.observability import logger, mask_identifier, metrics, tracer
+from points_core.domain import rules
+from points_core.domain.amounts import parse_amount
 from points_core.domain.codes import Item, RequestStatus, Status
 from points_core.domain.codes import Reversal as ReversalCodes
-from points_core.domain.identifiers import (
-    Identifier,
-    IdentifierType,
-    MalformedIdentifier,
-    normalize,
-    pick_identifier,
+from points_core.domain.errors import GaveUp, NotRecorded, Refusal, RuleFailure, StaleRead
+from points_core.domain.identifiers import Identifier, IdentifierType
+from points_core.domain.ledger import credit
+from points_core.domain.models import (
+    Caller,
+    Contact,
+    OrgConfig,
+    Redemption,
+    Reversal,
+    ReversalSource,
+    Wallet,
+    new_record_id,
 )
-from points_core.domain.ledger import StaleRead, credit
-from points_core.domain.models import Caller, OrgConfig, Redemption, Reversal, ReversalSource, Wallet
-from points_core.domain.models.redemption import BASE62
-from points_core.domain.rules import RuleFailure, parse_amount
-from points_core.repositories import (
-    ConfigRepository,
-    ReversalRepository,
-    config_repository,
-    reversal_repository,
-)
-from points_core.repositories.customers import Contact
-from points_core.repositories.redemptions import NotRecorded, Refusal
-from points_core.repositories.reversals import Found, ReversalRecord, WalletChange
-from points_core.services.retry import GaveUp, retrying
-
-MAX_REDEMPTIONS_PER_REVERT = 25
-"""A revert is one transaction (100 items at most): three items per redemption, plus its wallets."""
+from points_core.repositories import ReversalRepository, reversal_repository
+from points_core.repositories.reversals import WalletChange
+from points_core.services.orgs import load_org
+from points_core.services.retry import retrying
 
 _REDEMPTION_ID = re.compile(r"[0-9A-Za-z]{6}")
-
-
-def new_reversal_id() -> str:
-    return "".join(secrets.choice(BASE62) for _ in range(6))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +91,7 @@ def _reversal(
     except StaleRead:
         raise NotRecorded({Refusal.REDEMPTION_CHANGED}) from None  # retried from fresh reads
     reversal = Reversal(
-        reversal_id=new_reversal_id(),
+        reversal_id=new_record_id(),
         redemption_id=redemption.redemption_id,
         customer_id=redemption.customer_id,
         program_id=redemption.program_id,
@@ -128,12 +110,7 @@ def _reversal(
 
 
 def _audit(
-    caller: Caller,
-    source: str,
-    status: Status,
-    who: str | None,
-    reversals: tuple[Reversal, ...],
-    **extra: str,
+    source: str, status: Status, who: str | None, reversals: tuple[Reversal, ...], **extra: str
 ) -> None:
     """One log line per reversal request (identifiers masked), and the metrics."""
     if not reversals:
@@ -144,64 +121,32 @@ def _audit(
         metrics.add_metric(name="PointsReversed", unit="Count", value=float(reversal.available))
         if reversal.expired:
             metrics.add_metric(name="PointsReversedExpired", unit="Count", value=float(reversal.expired))
+    done = [
+        {
+            "redemption_id": r.redemption_id,
+            "reversal_id": r.reversal_id,
+            "available": str(r.available),
+            "expired": str(r.expired),
+        }
+        for r in reversals
+    ]
     logger.info(
-        f"{source} processed",
-        extra={
-            "org_id": caller.org_id,
-            "till_id": caller.till_id,
-            "customer": who,
-            "code": status.code,
-            "reversals": [
-                {
-                    "redemption_id": r.redemption_id,
-                    "reversal_id": r.reversal_id,
-                    "available": str(r.available),
-                    "expired": str(r.expired),
-                }
-                for r in reversals
-            ],
-            **extra,
-        },
+        f"{source} processed", extra={"customer": who, "code": status.code, "reversals": done, **extra}
     )
-
-
-def _org(caller: Caller, configs: ConfigRepository | None, disabled: Status) -> OrgConfig:
-    org = (configs or config_repository()).org(caller.org_id)
-    if org is None:
-        raise RuleFailure(Item.PROGRAM_NOT_CONFIGURED)
-    if not org.reversal_enabled:
-        raise RuleFailure(disabled)
-    return org
 
 
 # reverse (v2)
 
 
-def reverse(
-    caller: Caller,
-    request: ReverseRequest,
-    clock: Callable[[], datetime],
-    *,
-    configs: ConfigRepository | None = None,
-    reversals: ReversalRepository | None = None,
-) -> ReverseOutcome:
-    repository = reversals or reversal_repository()
+@tracer.capture_method(capture_response=False)
+def reverse(caller: Caller, request: ReverseRequest, clock: Callable[[], datetime]) -> ReverseOutcome:
     try:
-        org = _org(caller, configs, ReversalCodes.REVERSAL_DISABLED)
-        try:
-            value = normalize(
-                request.identifier_type,
-                request.identifier_value,
-                org.country_code,
-                org.mobile_national_digits,
-            )
-        except MalformedIdentifier:
-            raise RuleFailure(Item.INVALID_IDENTIFIER) from None
-        identifier = Identifier(request.identifier_type, value)
+        org = load_org(caller)
+        rules.reversal_enabled(org, ReversalCodes.REVERSAL_DISABLED)
+        identifier = rules.identify(org, Identifier(request.identifier_type, request.identifier_value))
         # A retry reads consistently: the first read may not have seen the write that refused it.
         outcome = retrying(
-            lambda attempt: _reverse_once(org, caller, request, identifier, clock(), repository, attempt > 0),
-            "reversal",
+            lambda attempt: _reverse_once(org, caller, request, identifier, clock(), attempt > 0), "reversal"
         )
     except RuleFailure as failure:
         outcome = ReverseOutcome(failure.status, False)
@@ -209,7 +154,6 @@ def reverse(
         metrics.add_metric(name="ReversalsGivenUp", unit="Count", value=1)
         outcome = ReverseOutcome(RequestStatus.CUSTOMER_LOCKED, False)
     _audit(
-        caller,
         "reverse",
         outcome.status,
         mask_identifier(request.identifier_type, request.identifier_value),
@@ -219,33 +163,15 @@ def reverse(
     return outcome
 
 
-def _target(found: Found, customer_id: str, redemption_id: str, reference: str) -> Redemption | None:
-    """The redemption named, when the first read already holds it; 3803/3804 when it names nothing of
-    this customer's. None: named by reference only, still to be read."""
-    record = found.record
-    if redemption_id:
-        if record is None or record.customer_id != customer_id:
-            raise RuleFailure(ReversalCodes.REDEMPTION_NOT_FOUND)
-        if isinstance(record, ReversalRecord):
-            raise RuleFailure(ReversalCodes.REVERSAL_OF_REVERSAL)
-    if reference:
-        marker = found.reference
-        if marker is None or marker.customer_id != customer_id:
-            raise RuleFailure(ReversalCodes.REDEMPTION_NOT_FOUND)
-        if redemption_id and marker.redemption_id != redemption_id:
-            raise RuleFailure(ReversalCodes.REDEMPTION_NOT_FOUND)
-    return record if isinstance(record, Redemption) else None
-
-
 def _reverse_once(
     org: OrgConfig,
     caller: Caller,
     request: ReverseRequest,
     identifier: Identifier,
     now: datetime,
-    repository: ReversalRepository,
     consistent: bool,
 ) -> ReverseOutcome:
+    repository = reversal_repository()
     redemption_id = request.redemption_id.strip()
     reference = request.external_reference_number.strip()
     found = repository.find(
@@ -259,30 +185,20 @@ def _reverse_once(
     if found.contact is None:
         raise RuleFailure(Item.CUSTOMER_NOT_FOUND_V2)
     customer_id = found.contact.customer_id
-    redemption = _target(found, customer_id, redemption_id, reference)
-    if redemption is not None:
-        wallet = repository.wallet(org.org_id, customer_id, redemption.program_id, consistent=consistent)
-    else:
+    redemption = rules.named_redemption(found.record, found.reference, customer_id, redemption_id, reference)
+    if redemption is None:
         assert found.reference is not None
-        marker = found.reference
-        wallets = [(customer_id, marker.program_id)] if marker.program_id is not None else []
-        loaded = repository.load(
-            org.org_id, redemption_ids=[marker.redemption_id], wallets=wallets, consistent=consistent
+        redemption, wallet = _by_reference(
+            repository,
+            org,
+            customer_id,
+            found.reference.redemption_id,
+            found.reference.program_id,
+            consistent,
         )
-        redemption = loaded.redemptions.get(marker.redemption_id)
-        if redemption is None:
-            raise RuleFailure(ReversalCodes.REDEMPTION_NOT_FOUND)
-        wallet = loaded.wallets.get((customer_id, redemption.program_id)) or repository.wallet(
-            org.org_id, customer_id, redemption.program_id, consistent=consistent
-        )
-    if request.points is None:
-        points = redemption.outstanding
     else:
-        points = parse_amount(request.points, invalid=ReversalCodes.INVALID_POINTS)
-    if redemption.outstanding == 0:
-        raise RuleFailure(ReversalCodes.ALREADY_REVERSED)
-    if points > redemption.outstanding:
-        raise RuleFailure(ReversalCodes.MORE_THAN_REMAINING)
+        wallet = repository.wallet(org.org_id, customer_id, redemption.program_id, consistent=consistent)
+    points = rules.reversal_amount(redemption, request.points)
     if wallet is None:
         raise LookupError(f"redemption {redemption.redemption_id} has no wallet")
     updated, reversal = _reversal(caller, redemption, points, wallet, now, ReversalSource.REVERSE)
@@ -292,50 +208,53 @@ def _reverse_once(
     return ReverseOutcome(RequestStatus.SUCCESS, True, customer_id, points, reversal)
 
 
+def _by_reference(
+    repository: ReversalRepository,
+    org: OrgConfig,
+    customer_id: str,
+    redemption_id: str,
+    program_id: int | None,
+    consistent: bool,
+) -> tuple[Redemption, Wallet | None]:
+    """The redemption a reference marker names and its wallet: one read (older markers carry no program, so
+    their wallet takes one more)."""
+    wallets = [(customer_id, program_id)] if program_id is not None else []
+    loaded = repository.load(
+        org.org_id, redemption_ids=[redemption_id], wallets=wallets, consistent=consistent
+    )
+    redemption = loaded.redemptions.get(redemption_id)
+    if redemption is None:
+        raise RuleFailure(ReversalCodes.REDEMPTION_NOT_FOUND)
+    wallet = loaded.wallets.get((customer_id, redemption.program_id)) or repository.wallet(
+        org.org_id, customer_id, redemption.program_id, consistent=consistent
+    )
+    return redemption, wallet
+
+
 # revert (v1.1)
 
 
-class Refused(RuleFailure):
-    """A revert refused once the customer is known: the answer still says who."""
-
-    def __init__(self, status: Status, contact: Contact) -> None:
-        super().__init__(status)
-        self.contact = contact
-
-
-def revert(
-    caller: Caller,
-    item: RevertItem,
-    clock: Callable[[], datetime],
-    *,
-    configs: ConfigRepository | None = None,
-    reversals: ReversalRepository | None = None,
-) -> RevertOutcome:
-    repository = reversals or reversal_repository()
+@tracer.capture_method(capture_response=False)
+def revert(caller: Caller, item: RevertItem, clock: Callable[[], datetime]) -> RevertOutcome:
     try:
-        org = _org(caller, configs, ReversalCodes.REVERSAL_DISABLED_WARNING)
-        transaction_number = item.transaction_number.strip()
-        if not transaction_number:
-            raise RuleFailure(Item.INVALID_TRANSACTION_NUMBER)
-        try:
-            identifier = pick_identifier(item.identifiers, org.country_code, org.mobile_national_digits)
-        except MalformedIdentifier:
-            raise RuleFailure(Item.INVALID_IDENTIFIER) from None
+        org = load_org(caller)
+        rules.reversal_enabled(org, ReversalCodes.REVERSAL_DISABLED_WARNING)
+        transaction_number = rules.transaction_number(item.transaction_number)
+        identifier = rules.identify(org, item.identifiers)
         given = parse_amount(item.points) if item.points is not None and item.points.strip() else None
         outcome = retrying(
             lambda attempt: _revert_once(
-                org, caller, item, transaction_number, identifier, given, clock(), repository, attempt > 0
+                org, caller, item, transaction_number, identifier, given, clock(), attempt > 0
             ),
             "revert",
         )
     except RuleFailure as failure:
-        contact = failure.contact if isinstance(failure, Refused) else None
-        outcome = RevertOutcome(failure.status, False, item, contact)
+        outcome = RevertOutcome(failure.status, False, item)
     except GaveUp:
         metrics.add_metric(name="ReversalsGivenUp", unit="Count", value=1)
         outcome = RevertOutcome(RequestStatus.CUSTOMER_LOCKED, False, item)
     who = outcome.contact.customer_id if outcome.contact else None
-    _audit(caller, "revert", outcome.status, who, outcome.reversals)
+    _audit("revert", outcome.status, who, outcome.reversals)
     return outcome
 
 
@@ -347,9 +266,9 @@ def _revert_once(
     identifier: Identifier,
     given: Decimal | None,
     now: datetime,
-    repository: ReversalRepository,
     consistent: bool,
 ) -> RevertOutcome:
+    repository = reversal_repository()
     on_bill = repository.on_bill(org.org_id, transaction_number, consistent=consistent)
     # Whose redemptions they are is known before reading the customer only for `id`; otherwise a bill's
     # redemptions (usually one customer's) are read with the customer, in the same round trip.
@@ -366,21 +285,10 @@ def _revert_once(
     contact = loaded.contact
     if contact is None:
         raise RuleFailure(Item.CUSTOMER_NOT_FOUND)
-    if not on_bill:
-        raise Refused(Item.INVALID_TRANSACTION_NUMBER, contact)
-    mine = [entry for entry in wanted if entry.customer_id == contact.customer_id]
-    if not mine:
-        raise Refused(Item.NOTHING_REDEEMED_ON_TRANSACTION, contact)
-    if len(mine) > MAX_REDEMPTIONS_PER_REVERT:
-        raise Refused(Item.UNABLE_TO_PROCESS, contact)
-    if given is not None and given != sum((entry.points for entry in mine), Decimal(0)):
-        raise Refused(Item.REVERT_POINTS_MISMATCH, contact)
-    redemptions = sorted(
-        (loaded.redemptions[entry.redemption_id] for entry in mine), key=lambda r: r.recorded_at
-    )
-    open_ones = [redemption for redemption in redemptions if redemption.outstanding > 0]
-    if not open_ones:
-        raise Refused(Item.ALREADY_REVERTED, contact)
+    try:
+        open_ones = rules.redemptions_to_revert(on_bill, contact.customer_id, given, loaded.redemptions)
+    except RuleFailure as refused:
+        return RevertOutcome(refused.status, False, item, contact)  # the answer still says who
     read: dict[int, Wallet] = {}
     for program_id in dict.fromkeys(redemption.program_id for redemption in open_ones):
         wallet = loaded.wallets.get((contact.customer_id, program_id)) or repository.wallet(
@@ -393,21 +301,14 @@ def _revert_once(
     done: list[tuple[Redemption, Reversal]] = []
     for redemption in open_ones:
         # Reversals into one wallet chain their credits; the transaction checks the version that was read.
-        current[redemption.program_id], reversal = _reversal(
-            caller,
-            redemption,
-            redemption.outstanding,
-            current[redemption.program_id],
-            now,
-            ReversalSource.REVERT,
+        program_id = redemption.program_id
+        source = ReversalSource.REVERT
+        current[program_id], reversal = _reversal(
+            caller, redemption, redemption.outstanding, current[program_id], now, source
         )
         done.append((redemption, reversal))
-    changes = [
-        WalletChange(contact.customer_id, read[program_id].version, wallet)
-        for program_id, wallet in current.items()
-    ]
+    changes = [WalletChange(contact.customer_id, read[p].version, wallet) for p, wallet in current.items()]
     repository.record(org.org_id, done, changes)
     balance = next(iter(current.values())).balance(now) if len(current) == 1 else None
-    return RevertOutcome(
-        RequestStatus.SUCCESS, True, item, contact, tuple(reversal for _, reversal in done), balance
-    )
+    reversals = tuple(reversal for _, reversal in done)
+    return RevertOutcome(RequestStatus.SUCCESS, True, item, contact, reversals, balance)

@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from points_core.aws.notifications import Channel, DeliveryFailed, Destination, deliver
-from points_core.aws.observability import logger, mask_identifier, metrics
+from points_core.aws.notifications import Channel, Destination, deliver
+from points_core.aws.observability import logger, mask_identifier, metrics, tracer
 from points_core.aws.secrets import otp_secret
+from points_core.domain import rules
+from points_core.domain.amounts import echo_amount, parse_amount
 from points_core.domain.codes import Item, Otp, Status
-from points_core.domain.identifiers import MalformedIdentifier, pick_identifier
-from points_core.domain.models import Caller, OrgConfig, Program
-from points_core.domain.rules import RuleFailure, echo_amount, parse_amount, resolve_program
+from points_core.domain.errors import DeliveryFailed, RuleFailure, SendLimitReached
+from points_core.domain.models import Caller, Contact, OrgConfig, Program
 from points_core.domain.validation_codes import (
     CodeState,
     Rejection,
@@ -28,15 +28,8 @@ from points_core.domain.validation_codes import (
     message_text,
     new_nonce,
 )
-from points_core.repositories import (
-    ConfigRepository,
-    Contact,
-    CustomerRepository,
-    config_repository,
-    customer_repository,
-    otp_repository,
-)
-from points_core.repositories.otp import OtpRepository, SendLimitReached, code_state
+from points_core.repositories import customer_repository, otp_repository
+from points_core.services.orgs import load_org
 
 _ISSUED = {
     (Channel.SMS,): Item.VALIDATION_CODE_ISSUED_SMS,
@@ -54,6 +47,7 @@ class Sent:
     retry_after: int | None = None
 
 
+@tracer.capture_method(capture_response=False)
 def send_code(
     org: OrgConfig,
     customer_id: str,
@@ -61,13 +55,12 @@ def send_code(
     program: Program,
     points: Decimal,
     now: datetime,
-    otp: OtpRepository | None = None,
 ) -> Sent:
     """Issue (or re-use) the customer's code for `program`, bound to `points`, and deliver it."""
     if not destination.reachable(org.otp.channels):
         logger.warning("no channel reaches the customer", extra={"channels": org.otp.channels})
         return Sent(Item.OTP_NOT_ISSUED, delivered=False)
-    repository = otp or otp_repository()
+    repository = otp_repository()
     epoch = int(now.timestamp())
     try:
         issued = repository.issue(
@@ -103,19 +96,18 @@ class CodeCheck:
     state: CodeState | None
 
 
+@tracer.capture_method(capture_response=False)
 def check_given_code(
     org: OrgConfig,
     customer_id: str,
     program: Program,
     points: Decimal,
     given: str,
-    otp_values: dict[str, Any] | None,
+    state: CodeState | None,
     now: datetime,
-    otp: OtpRepository | None = None,
 ) -> CodeCheck:
     """Whether `given` is the customer's valid code for these points (nothing is consumed here); a wrong
     code counts as a failed attempt."""
-    state = code_state(otp_values or {}, program.program_id)
     rejection = check_code(
         given,
         state,
@@ -130,23 +122,21 @@ def check_given_code(
     if rejection is None:
         return CodeCheck(None, state)
     if rejection is Rejection.WRONG and state is not None:
-        (otp or otp_repository()).record_wrong_attempt(
-            org.org_id, customer_id, program.program_id, state.nonce
-        )
+        otp_repository().record_wrong_attempt(org.org_id, customer_id, program.program_id, state.nonce)
     metrics.add_metric(name="OtpRejected", unit="Count", value=1)
     logger.info("validation code refused", extra={"customer_id": customer_id, "reason": rejection.value})
     return CodeCheck(Item.INVALID_VALIDATION_CODE, state)
 
 
 @dataclass(frozen=True, slots=True)
-class CodeRequest:
+class ValidationCodeRequest:
     identifiers: dict[str, str | None]
     points: str | None
     program_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class CodeOutcome:
+class ValidationCodeOutcome:
     status: Status
     success: bool
     points: Decimal
@@ -154,43 +144,31 @@ class CodeOutcome:
     retry_after: int | None = None
 
 
+@tracer.capture_method(capture_response=False)
 def issue_validation_code(
-    caller: Caller,
-    request: CodeRequest,
-    now: datetime,
-    *,
-    configs: ConfigRepository | None = None,
-    customers: CustomerRepository | None = None,
-) -> CodeOutcome:
-    """validationcode: customer (802/816) → program (1101/895) → points (801/878) → send (429/860)."""
+    caller: Caller, request: ValidationCodeRequest, now: datetime
+) -> ValidationCodeOutcome:
+    """validationcode: org (895) → customer (802/816) → program (1101/895) → points (801/878) → send
+    (429/860)."""
     echo = echo_amount(request.points)
-    org = (configs or config_repository()).org(caller.org_id)
-    if org is None:
-        return CodeOutcome(Item.PROGRAM_NOT_CONFIGURED, success=False, points=echo)
+    contact: Contact | None = None
     try:
-        identifier = pick_identifier(request.identifiers, org.country_code, org.mobile_national_digits)
-    except MalformedIdentifier:
-        return CodeOutcome(Item.INVALID_IDENTIFIER, success=False, points=echo)
-    contact = (customers or customer_repository()).contact(org.org_id, identifier)
-    if contact is None:
-        return CodeOutcome(Item.CUSTOMER_NOT_FOUND, success=False, points=echo)
-    try:
-        program = resolve_program(org, request.program_id, caller.store_id)
+        org = load_org(caller)
+        identifier = rules.identify(org, request.identifiers)
+        contact = customer_repository().contact(org.org_id, identifier)
+        if contact is None:
+            raise RuleFailure(Item.CUSTOMER_NOT_FOUND)
+        program = rules.resolve_program(org, request.program_id, caller.store_id)
         points = parse_amount(request.points)
     except RuleFailure as failure:
-        return CodeOutcome(failure.status, success=False, points=echo, contact=contact)
+        return ValidationCodeOutcome(failure.status, success=False, points=echo, contact=contact)
     sent = send_code(
         org, contact.customer_id, Destination(contact.mobile, contact.email), program, points, now
     )
     logger.info(
         "validation code requested",
-        extra={
-            "org_id": org.org_id,
-            "till_id": caller.till_id,
-            "identifier": mask_identifier(identifier.type, identifier.value),
-            "code": sent.status.code,
-        },
+        extra={"identifier": mask_identifier(identifier.type, identifier.value), "code": sent.status.code},
     )
-    return CodeOutcome(
+    return ValidationCodeOutcome(
         sent.status, success=sent.delivered, points=points, contact=contact, retry_after=sent.retry_after
     )

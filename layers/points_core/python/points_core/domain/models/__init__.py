@@ -12,19 +12,29 @@ from points_core.domain.models.config import (
 from points_core.domain.models.customer import (
     MAX_LIVE_ALLOCATIONS,
     Allocation,
+    Contact,
     CustomerProfile,
     Enrolment,
     Wallet,
 )
 from points_core.domain.models.ledger import AwardEntry, EntryKind
-from points_core.domain.models.redemption import CustomField, Draw, Redemption
-from points_core.domain.models.reversal import Credit, Reversal, ReversalSource
+from points_core.domain.models.redemption import (
+    BillEntry,
+    CustomField,
+    Draw,
+    Redemption,
+    UsedReference,
+    new_record_id,
+)
+from points_core.domain.models.reversal import Credit, Reversal, ReversalRecord, ReversalSource
 
 __all__ = [
     "MAX_LIVE_ALLOCATIONS",
     "Allocation",
     "AwardEntry",
+    "BillEntry",
     "Caller",
+    "Contact",
     "Credit",
     "CustomField",
     "CustomerProfile",
@@ -37,8 +47,11 @@ __all__ = [
     "Redemption",
     "RedemptionRules",
     "Reversal",
+    "ReversalRecord",
     "ReversalSource",
     "Store",
     "TillLogin",
+    "UsedReference",
     "Wallet",
+    "new_record_id",
 ]

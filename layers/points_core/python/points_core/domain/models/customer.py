@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -37,6 +38,16 @@ class CustomerProfile(BaseModel):
     enrolment: Enrolment = Enrolment.LOYALTY
     fraud_status: str = ""
     lifetime_purchases: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Who a customer is and where a validation code can reach them (a profile's or an identifier item's)."""
+
+    customer_id: str
+    mobile: str
+    email: str
+    external_id: str
 
 
 class Allocation(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
@@ -68,7 +70,36 @@ class Redemption(BaseModel):
         return int_base62(self.redemption_id)
 
 
+@dataclass(frozen=True, slots=True)
+class UsedReference:
+    """The marker of a used `external_reference_number`: what a 744 answers, and where a reverse by reference
+    finds the redemption and its wallet."""
+
+    redemption_id: str
+    customer_id: str
+    balance_after: Decimal
+    program_id: int | None = None
+    """Absent on markers written before reversals needed it."""
+
+
+@dataclass(frozen=True, slots=True)
+class BillEntry:
+    """One redemption recorded on a bill (`transaction_number`), for the revert by bill."""
+
+    redemption_id: str
+    customer_id: str
+    program_id: int | None
+    """Absent on entries written before reversals needed it."""
+    points: Decimal
+
+
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+RECORD_ID_LENGTH = 6
+
+
+def new_record_id() -> str:
+    """A fresh redemption or reversal id: the two share one namespace, as Capillary's redemption summaries."""
+    return "".join(secrets.choice(BASE62) for _ in range(RECORD_ID_LENGTH))
 
 
 def int_base62(text: str) -> int:

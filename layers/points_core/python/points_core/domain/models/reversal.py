@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -50,3 +51,11 @@ class Reversal(BaseModel):
     store_id: str = ""
     source: ReversalSource
     transaction_number: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalRecord:
+    """A reversal found where a redemption id was expected (3804)."""
+
+    reversal_id: str
+    customer_id: str

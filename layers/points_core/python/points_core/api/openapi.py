@@ -1,0 +1,45 @@
+"""The OpenAPI declarations of the responses a route gives, in the envelope it gives them in."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
+
+from points_core.capillary.responses import ErrorEnvelope
+
+KEY_IN_FLIGHT = "A request with this Idempotency-Key is still in progress: retry (Retry-After)"
+KEY_REUSED = "This Idempotency-Key was used with another request"
+
+
+def documented_responses(
+    envelope: type[BaseModel],
+    ok: str,
+    more: dict[int, str] | None = None,
+    *,
+    errors: type[BaseModel] | None = None,
+    replayable: bool = False,
+) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI responses of a route. v1.1 (`errors` None): its own envelope for 200, 500 and each status
+    in `more`, the request-level envelope for 400, 401 and the Idempotency-Key's 409 and 422. v2: `envelope`
+    for 200, `errors` for the others. `replayable`: the route takes an Idempotency-Key."""
+
+    def answer(description: str, model: type[BaseModel]) -> OpenAPIResponse:
+        return {"description": description, "content": {"application/json": {"model": model}}}
+
+    failure = errors or envelope
+    request_failure = errors or ErrorEnvelope
+    responses: dict[int, OpenAPIResponse] = {
+        200: answer(ok, envelope),
+        400: answer("Invalid input", request_failure),
+        401: answer("Authentication failed", request_failure),
+        500: answer("Unexpected failure (889)", failure),
+    }
+    if replayable:
+        responses[409] = answer(KEY_IN_FLIGHT, request_failure)
+        responses[422] = answer(KEY_REUSED, request_failure)
+    for status, text in (more or {}).items():
+        if status in responses:
+            responses[status] = answer(f"{text}; or: {responses[status]['description']}", failure)
+        else:
+            responses[status] = answer(text, failure)
+    return dict(sorted(responses.items()))

@@ -1,0 +1,61 @@
+"""Query and header parameters every route shares, declared so that the OpenAPI document tells the truth."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from pydantic import BaseModel, Field
+
+from points_core.domain.errors import InvalidInput
+
+SUPPORTED_FORMATS = ("json",)
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+
+OptionalText = str | None
+
+Format = Annotated[OptionalText, Query(description="json (default)")]
+ProgramId = Annotated[OptionalText, Query(description="Program; default: the till's store mapping")]
+ValidationTypeParam = Annotated[OptionalText, Query(description="SMS (default), MISSED_CALL, INVALID")]
+IdempotencyKey = Annotated[
+    OptionalText,
+    Header(
+        alias=IDEMPOTENCY_KEY_HEADER,
+        description=(
+            "Any retry with the same key and body replays the first answer byte for byte (kept 24 hours); "
+            "the same key with another request is HTTP 422; while the first is still running, HTTP 409"
+        ),
+    ),
+]
+
+
+class CustomerIdentifiers(BaseModel):
+    """The customer identifier query parameters every v1.1 points GET accepts; empty values are absent."""
+
+    mobile: str | None = Field(default=None, description="Mobile number, with or without country code")
+    email: str | None = Field(default=None, description="Email address")
+    external_id: str | None = Field(default=None, description="The org's customer id")
+    id: str | None = Field(default=None, description="Customer id")
+    user_id: str | None = Field(default=None, description="Customer id (older clients' name for id)")
+    card_number: str | None = Field(default=None, description="Loyalty card number")
+    card_external_id: str | None = Field(default=None, description="Loyalty card external id")
+
+    def as_identifiers(self) -> dict[str, str | None]:
+        values = self.model_dump(exclude={"user_id"})
+        values["id"] = self.id or self.user_id
+        return values
+
+
+def require_json_format(format_param: str | None) -> None:
+    """`format=json` is the default; the XML rendering is not offered yet, and says so."""
+    if (
+        format_param is not None
+        and format_param.strip()
+        and format_param.strip().lower() not in SUPPORTED_FORMATS
+    ):
+        raise InvalidInput(f"format={format_param.strip()} is not supported, use format=json")
+
+
+def truthy(value: str | None) -> bool:
+    """Capillary booleans: only `true` (any case) or `1` is true; anything else, including junk, is false."""
+    return value is not None and value.strip().lower() in ("true", "1")
