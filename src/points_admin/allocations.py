@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from points_admin import values
 from points_admin.csv_import import Outcome, Rejected, Row, RowError
@@ -78,27 +79,17 @@ class AllocationRows:
         return program_id
 
     def _timestamp(self, row: Row, column: str) -> datetime:
-        text = row.get(column)
-        if not text:
+        if not row.get(column):
             raise RowError(f"{column}: required")
-        try:
-            return values.timestamp(text, self._zone)
-        except ValueError as error:
-            raise RowError(f"{column}: {error}") from None
+        return row.parsed(column, partial(values.timestamp, zone=self._zone))
 
     def parse(self, row: Row) -> AllocationRow:
-        try:
-            customer_id = values.customer_id(row.get("customer_id"))
-        except ValueError as error:
-            raise RowError(f"customer_id: {error}") from None
+        customer_id = row.parsed("customer_id", values.customer_id)
         program_id = self._program_id(row)
         allocation_id = _text(row, "allocation_id", ALLOCATION_ID_MAX_LENGTH)
         if not allocation_id:
             raise RowError("allocation_id: required")
-        try:
-            points = values.points(row.get("points"))
-        except ValueError as error:
-            raise RowError(f"points: {error}") from None
+        points = row.parsed("points", values.points)
         awarded_at = self._timestamp(row, "awarded_at")
         expires_at = self._timestamp(row, "expires_at") if row.get("expires_at") else None
         if expires_at is not None and expires_at <= awarded_at:

@@ -11,7 +11,7 @@ import contextlib
 import csv
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +23,7 @@ from tqdm import tqdm
 from points_admin.errors import CommandError
 
 ParsedT = TypeVar("ParsedT")
+ValueT = TypeVar("ValueT")
 
 
 class Outcome(StrEnum):
@@ -50,6 +51,14 @@ class Row:
 
     def get(self, column: str) -> str:
         return self.values.get(column, "")
+
+    def parsed(self, column: str, parse: Callable[[str], ValueT]) -> ValueT:
+        """The column's value through `parse`; the reason of its `ValueError` becomes the row's, after the
+        column's name."""
+        try:
+            return parse(self.get(column))
+        except ValueError as error:
+            raise RowError(f"{column}: {error}") from None
 
 
 class RowHandler(Protocol[ParsedT]):

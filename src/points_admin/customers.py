@@ -24,6 +24,7 @@ to another customer of the org already.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from points_admin import values
 from points_admin.csv_import import Outcome, Rejected, Row, RowError
@@ -60,16 +61,15 @@ class CustomerRows:
     def _identifiers(self, row: Row) -> list[Identifier]:
         found: list[Identifier] = []
         for identifier_type in IDENTIFIER_TYPES:
-            raw = row.get(identifier_type.value)
-            if not raw:
+            if not row.get(identifier_type.value):
                 continue
-            try:
-                value = normalize(
-                    identifier_type, raw, self._org.country_code, self._org.mobile_national_digits
-                )
-            except ValueError as error:
-                raise RowError(f"{identifier_type.value}: {error}") from None
-            found.append(Identifier(identifier_type, value))
+            parse = partial(
+                normalize,
+                identifier_type,
+                country_code=self._org.country_code,
+                national_digits=self._org.mobile_national_digits,
+            )
+            found.append(Identifier(identifier_type, row.parsed(identifier_type.value, parse)))
         if not found:
             raise RowError(
                 f"no identifier: give at least one of {', '.join(t.value for t in IDENTIFIER_TYPES)}"
@@ -77,10 +77,7 @@ class CustomerRows:
         return found
 
     def parse(self, row: Row) -> CustomerProfile:
-        try:
-            customer_id = values.customer_id(row.get("customer_id"))
-        except ValueError as error:
-            raise RowError(f"customer_id: {error}") from None
+        customer_id = row.parsed("customer_id", values.customer_id)
         identifiers = self._identifiers(row)
         try:
             enrolment = Enrolment(row.get("enrolment").lower() or Enrolment.LOYALTY)
@@ -89,10 +86,7 @@ class CustomerRows:
         fraud_status = row.get("fraud_status")
         if fraud_status and fraud_status.lower() not in _FRAUD_STATUSES:
             raise RowError(f"fraud_status: empty or one of {', '.join(sorted(FRAUD_STATUSES))}")
-        try:
-            purchases = values.money(row.get("lifetime_purchases") or "0")
-        except ValueError as error:
-            raise RowError(f"lifetime_purchases: {error}") from None
+        purchases = row.parsed("lifetime_purchases", lambda text: values.money(text or "0"))
 
         earlier = self._lines_by_customer.get(customer_id)
         if earlier is not None:
