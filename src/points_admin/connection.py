@@ -46,13 +46,14 @@ class Table(StrEnum):
         return f"{self.value.upper()}_TABLE"
 
     @property
-    def stack_output(self) -> str:
-        return f"{self.value.capitalize()}TableName"
-
-    @property
     def local_name(self) -> str:
         """Its name in the local stack: the template's logical id."""
         return f"{self.value.capitalize()}Table"
+
+    @property
+    def stack_output(self) -> str:
+        """template.yaml outputs each table's name as `<logical id>Name`."""
+        return f"{self.local_name}Name"
 
 
 LOCAL_AWS_URL = f"http://127.0.0.1:{LOCAL_AWS_PORT}"
