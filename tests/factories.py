@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import importlib
+import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import ModuleType
@@ -142,18 +144,21 @@ def basic_auth(username: str = TILL, password: str = TILL_PASSWORD) -> str:
 def api_event(
     method: str,
     path: str,
-    query: dict[str, str] | None = None,
+    query: Mapping[str, str | list[str]] | None = None,
     *,
     body: str | None = None,
     authorizer: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy event as it reaches a function behind the till authorizer."""
+    """An API Gateway REST proxy event as it reaches a function behind the till authorizer. A query value
+    that is a list is a parameter given more than once (queryStringParameters keeps the last, as API Gateway
+    does)."""
     context = (
         authorizer
         if authorizer is not None
         else {"org_id": str(ORG_ID), "till_id": TILL, "store_id": STORE_ID}
     )
+    multi_query = {k: v if isinstance(v, list) else [v] for k, v in (query or {}).items()}
     request_id = str(uuid.uuid4())
     return {
         "resource": path,
@@ -161,8 +166,8 @@ def api_event(
         "httpMethod": method,
         "headers": {"Accept": "application/json", **(headers or {})},
         "multiValueHeaders": {},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "queryStringParameters": {k: values[-1] for k, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": None,
         "stageVariables": None,
         "requestContext": {
@@ -172,7 +177,7 @@ def api_event(
             "requestId": request_id,
             "resourcePath": path,
             "httpMethod": method,
-            "path": f"/prod{path}?{urlencode(query or {})}",
+            "path": f"/prod{path}?{urlencode(multi_query, doseq=True)}",
             "identity": {"sourceIp": "127.0.0.1"},
             "authorizer": {"principalId": context.get("till_id", ""), **context} if context else None,
         },
@@ -198,3 +203,51 @@ class LambdaContext:
 def function_module(name: str) -> ModuleType:
     """A function's `app` module, as template.yaml's CodeUri + Handler name it."""
     return importlib.import_module(f"functions.{name}.app")
+
+
+def invoke(function: str, event: dict[str, Any]) -> Any:
+    """What a function's handler returns for `event`, called as Lambda calls it."""
+    return function_module(function).lambda_handler(event, LambdaContext())
+
+
+@dataclass(frozen=True)
+class ApiAnswer:
+    """A function's answer to an API Gateway proxy event."""
+
+    status: int
+    body: Any
+    """The JSON body, numbers with a fraction as Decimal."""
+    text: str
+    """The body as sent, for byte-for-byte comparisons."""
+    headers: dict[str, list[str]]
+    """Every value of each response header (multiValueHeaders)."""
+    event: dict[str, Any] = field(repr=False)
+    """The request event it answered."""
+
+    def header(self, name: str) -> str:
+        """The last value of a response header."""
+        return self.headers[name][-1]
+
+
+def call_api(
+    function: str,
+    method: str,
+    path: str,
+    query: Mapping[str, str | list[str]] | None = None,
+    *,
+    body: Any = None,
+    authorizer: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ApiAnswer:
+    """Invoke `function` (its folder under functions/) with the proxy event of this request; a `body` that is
+    not a string is sent as its JSON."""
+    text = body if body is None or isinstance(body, str) else json.dumps(body)
+    event = api_event(method, path, query, body=text, authorizer=authorizer, headers=headers)
+    response = invoke(function, event)
+    return ApiAnswer(
+        status=response["statusCode"],
+        body=json.loads(response["body"], parse_float=Decimal),
+        text=response["body"],
+        headers=response.get("multiValueHeaders", {}),
+        event=event,
+    )

@@ -14,9 +14,8 @@ from tests.factories import (
     STORE_ID,
     TILL,
     TILL_PASSWORD,
-    LambdaContext,
     basic_auth,
-    function_module,
+    invoke,
     org_config,
     seed_org,
 )
@@ -41,7 +40,7 @@ def authorize(authorization: str | None, header: str = "Authorization") -> dict[
         "queryStringParameters": {},
         "requestContext": {"requestId": "r-1", "stage": "prod"},
     }
-    result: dict[str, Any] = function_module("authorizer").lambda_handler(event, LambdaContext())
+    result: dict[str, Any] = invoke("authorizer", event)
     return result
 
 

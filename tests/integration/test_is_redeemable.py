@@ -16,10 +16,8 @@ from points_core.domain.models import Enrolment, RedemptionRules
 from tests.conftest import Aws
 from tests.factories import (
     ORG_ID,
-    LambdaContext,
     allocation,
-    api_event,
-    function_module,
+    call_api,
     org_config,
     profile,
     program,
@@ -66,13 +64,11 @@ def demo(aws: Aws) -> None:
 
 @pytest.fixture
 def invoke(demo: None) -> Invoke:
-    handler = function_module("is_redeemable").lambda_handler
-
     def call(
         query: dict[str, str], *, authorizer: dict[str, str] | None = None, path: str = PATH
     ) -> tuple[int, dict[str, Any]]:
-        response = handler(api_event("GET", path, query, authorizer=authorizer), LambdaContext())
-        return response["statusCode"], json.loads(response["body"], parse_float=Decimal)
+        answer = call_api("is_redeemable", "GET", path, query, authorizer=authorizer)
+        return answer.status, answer.body
 
     return call
 
@@ -325,11 +321,9 @@ def test_org_id_in_the_context_keys_every_read(aws: Aws, invoke: Invoke) -> None
 
 
 def test_a_parameter_given_twice_is_a_clear_400(demo: None) -> None:
-    event = api_event("GET", PATH, {"mobile": JANE_MOBILE, "points": "100"})
-    event["multiValueQueryStringParameters"]["points"] = ["100", "200"]
-    response = function_module("is_redeemable").lambda_handler(event, LambdaContext())
-    assert response["statusCode"] == 400
-    assert json.loads(response["body"])["response"]["status"] == {
+    answer = call_api("is_redeemable", "GET", PATH, {"mobile": JANE_MOBILE, "points": ["100", "200"]})
+    assert answer.status == 400
+    assert answer.body["response"]["status"] == {
         "success": "false",
         "code": 400,
         "message": "Invalid input: invalid points",
@@ -337,14 +331,11 @@ def test_a_parameter_given_twice_is_a_clear_400(demo: None) -> None:
 
 
 def test_a_path_the_function_does_not_serve_is_404(demo: None) -> None:
-    response = function_module("is_redeemable").lambda_handler(
-        api_event("GET", "/v1.1/points/unknown"), LambdaContext()
-    )
-    assert response["statusCode"] == 404
-    assert json.loads(response["body"])["response"]["status"]["code"] == 404
+    answer = call_api("is_redeemable", "GET", "/v1.1/points/unknown")
+    assert answer.status == 404
+    assert answer.body["response"]["status"]["code"] == 404
 
 
 def test_every_response_carries_the_request_tracking_id(demo: None) -> None:
-    event = api_event("GET", PATH, {"mobile": JANE_MOBILE, "points": "100"})
-    response = function_module("is_redeemable").lambda_handler(event, LambdaContext())
-    assert response["multiValueHeaders"]["X-Cap-RequestID"] == [event["requestContext"]["requestId"]]
+    answer = call_api("is_redeemable", "GET", PATH, {"mobile": JANE_MOBILE, "points": "100"})
+    assert answer.headers["X-Cap-RequestID"] == [answer.event["requestContext"]["requestId"]]

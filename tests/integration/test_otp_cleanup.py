@@ -11,7 +11,7 @@ from points_core.repositories import otp_repository
 from points_core.repositories.keys import otp_state
 from points_core.services.otp_cleanup import remove_expired
 from tests.conftest import Aws
-from tests.factories import LambdaContext, function_module
+from tests.factories import invoke
 
 SETTINGS = OtpSettings(validity_minutes=10, window_minutes=15)
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -71,6 +71,6 @@ def test_records_older_than_the_lookback_are_left_to_ttl(aws: Aws) -> None:
 def test_the_scheduled_function_reports_and_counts_what_it_removed(aws: Aws) -> None:
     issue("1", NOW - timedelta(hours=1))
     event = {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
-    result = function_module("otp_cleanup").lambda_handler(event, LambdaContext())
+    result = invoke("otp_cleanup", event)
     assert result["removed"] == 1
     assert result["hours_read"] == 49

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -14,9 +13,9 @@ from points_core.repositories import customer_repository
 from tests.conftest import Aws
 from tests.factories import (
     NOW,
-    LambdaContext,
+    ApiAnswer,
     allocation,
-    api_event,
+    call_api,
     function_module,
     org_config,
     profile,
@@ -26,6 +25,7 @@ from tests.factories import (
 )
 
 JANE = "919000000001"
+PATH = "/v1.1/points/redeem"
 Redeem = Callable[..., tuple[int, dict[str, Any]]]
 
 
@@ -46,14 +46,8 @@ def redeem(aws: Aws) -> Redeem:
     )
 
     def call(body: Any, query: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
-        event = api_event(
-            "POST",
-            "/v1.1/points/redeem",
-            query or {},
-            body=json.dumps(body) if not isinstance(body, str) else body,
-        )
-        response = function_module("redeem").lambda_handler(event, LambdaContext())
-        return response["statusCode"], json.loads(response["body"], parse_float=Decimal)
+        answer = call_api("redeem", "POST", PATH, query, body=body)
+        return answer.status, answer.body
 
     return call
 
@@ -182,8 +176,10 @@ def last_code(aws: Aws) -> str:
 
 
 def request_code(points: str) -> None:
-    event = api_event("GET", "/v1.1/points/validationcode", {"mobile": JANE, "points": points})
-    assert function_module("validation_code").lambda_handler(event, LambdaContext())["statusCode"] == 200
+    answer = call_api(
+        "validation_code", "GET", "/v1.1/points/validationcode", {"mobile": JANE, "points": points}
+    )
+    assert answer.status == 200
 
 
 def test_the_code_is_consumed_by_the_redemption_and_only_then(aws: Aws, redeem: Redeem) -> None:
@@ -227,35 +223,36 @@ def test_when_the_wallet_keeps_changing_the_item_answers_521(
     assert balance() == 800
 
 
-def keyed(redeem_body: Any, key: str, query: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
-    event = api_event(
+def keyed(redeem_body: Any, key: str) -> ApiAnswer:
+    return call_api(
+        "redeem",
         "POST",
-        "/v1.1/points/redeem",
-        query or {"skip_validation": "true"},
-        body=json.dumps(redeem_body),
+        PATH,
+        {"skip_validation": "true"},
+        body=redeem_body,
         headers={"idempotency-key": key},
     )
-    response = function_module("redeem").lambda_handler(event, LambdaContext())
-    headers = {name: values[-1] for name, values in response.get("multiValueHeaders", {}).items()}
-    return response["statusCode"], headers, response["body"]
 
 
 def test_an_idempotency_key_replays_the_first_answer_byte_for_byte(redeem: Redeem) -> None:
+    # When
     first = keyed(one(100), "key-1")
     again = keyed(one(100), "key-1")
-    assert first[0] == again[0] == 200
-    assert again[2] == first[2]
-    assert json.loads(first[2])["response"]["responses"]["points"]["item_status"]["code"] == 800
+
+    # Then
+    assert first.status == again.status == 200
+    assert again.text == first.text
+    assert item(first.body)["item_status"]["code"] == 800
     assert balance() == 700
-    assert keyed(one(100), "key-2")[0] == 200
+    assert keyed(one(100), "key-2").status == 200
     assert balance() == 600
 
 
 def test_the_same_key_with_another_body_is_422(redeem: Redeem) -> None:
     keyed(one(100), "key-1")
-    status, _, body = keyed(one(200), "key-1")
-    assert status == 422
-    assert json.loads(body)["response"]["status"] == {
+    again = keyed(one(200), "key-1")
+    assert again.status == 422
+    assert again.body["response"]["status"] == {
         "success": "false",
         "code": 422,
         "message": "Idempotency-Key was used with another request body",
@@ -264,26 +261,31 @@ def test_the_same_key_with_another_body_is_422(redeem: Redeem) -> None:
 
 
 def test_a_key_still_in_flight_is_409(redeem: Redeem, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given: the POS retries while the first is still running
     module = function_module("redeem")
     real_process = module.process
-    inner: list[tuple[int, dict[str, str], str]] = []
+    inner: list[ApiAnswer] = []
 
     def process_with_a_retry_arriving(*args: Any) -> Any:
-        inner.append(keyed(one(100), "key-1"))  # the POS retries while the first is still running
+        inner.append(keyed(one(100), "key-1"))
         return real_process(*args)
 
     monkeypatch.setattr(module, "process", process_with_a_retry_arriving)
-    assert keyed(one(100), "key-1")[0] == 200
-    ((status, headers, answer),) = inner
-    assert status == 409, answer
-    assert headers["Retry-After"] == "1"
-    assert json.loads(answer)["response"]["status"]["code"] == 409
+
+    # When
+    assert keyed(one(100), "key-1").status == 200
+
+    # Then
+    (retry,) = inner
+    assert retry.status == 409, retry.text
+    assert retry.header("Retry-After") == "1"
+    assert retry.body["response"]["status"]["code"] == 409
     assert balance() == 700
 
 
 @pytest.mark.parametrize("key", ["", "   ", "x" * 256, "bad\\x01key"])
 def test_an_unusable_key_is_400(redeem: Redeem, key: str) -> None:
-    assert keyed(one(100), key.replace("\\x01", "\x01"))[0] == 400
+    assert keyed(one(100), key.replace("\\x01", "\x01")).status == 400
 
 
 def test_a_521_is_not_kept_for_its_idempotency_key(redeem: Redeem, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,12 +299,9 @@ def test_a_521_is_not_kept_for_its_idempotency_key(redeem: Redeem, monkeypatch: 
     with monkeypatch.context() as patched:
         patched.setattr(RedemptionRepository, "record", always_changed)
         patched.setattr("points_core.services.retry.time.sleep", lambda _: None)
-        assert (
-            json.loads(keyed(one(100), "busy-1")[2])["response"]["responses"]["points"]["item_status"]["code"]
-            == 521
-        )
-    status, _, body = keyed(one(100), "busy-1")
-    assert status == 200
-    assert json.loads(body)["response"]["responses"]["points"]["item_status"]["code"] == 800
-    assert keyed(one(100), "busy-1")[2] == body
+        assert item(keyed(one(100), "busy-1").body)["item_status"]["code"] == 521
+    retried = keyed(one(100), "busy-1")
+    assert retried.status == 200
+    assert item(retried.body)["item_status"]["code"] == 800
+    assert keyed(one(100), "busy-1").text == retried.text
     assert balance() == 700

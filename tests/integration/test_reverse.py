@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,10 +15,9 @@ from points_core.repositories import customer_repository
 from tests.conftest import Aws
 from tests.factories import (
     NOW,
-    LambdaContext,
+    ApiAnswer,
     allocation,
-    api_event,
-    function_module,
+    call_api,
     org_config,
     profile,
     program,
@@ -29,20 +27,8 @@ from tests.factories import (
 
 JANE = "919000000001"
 PATH = "/v2/points/reverse"
-Post = Callable[..., tuple[int, dict[str, Any]]]
 LATE = NOW + timedelta(days=900)
 SOON = NOW + timedelta(days=30)
-
-
-def post(function: str, path: str, body: Any, query: dict[str, str] | None = None, **headers: str) -> Any:
-    event = api_event(
-        "POST", path, query or {}, body=body if isinstance(body, str) else json.dumps(body), headers=headers
-    )
-    return function_module(function).lambda_handler(event, LambdaContext())
-
-
-def answer(response: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    return response["statusCode"], json.loads(response["body"], parse_float=Decimal)
 
 
 @pytest.fixture
@@ -60,9 +46,9 @@ def redeem(points: int, customer: dict[str, str] | None = None, **fields: Any) -
     body = {
         "root": {"redeem": {"points_redeemed": points, "customer": customer or {"mobile": JANE}, **fields}}
     }
-    status, payload = answer(post("redeem", "/v1.1/points/redeem", body, {"skip_validation": "true"}))
-    assert status == 200
-    item: dict[str, Any] = payload["response"]["responses"]["points"]
+    answer = call_api("redeem", "POST", "/v1.1/points/redeem", {"skip_validation": "true"}, body=body)
+    assert answer.status == 200
+    item: dict[str, Any] = answer.body["response"]["responses"]["points"]
     assert item["item_status"]["code"] == 800, item
     return item
 
@@ -76,7 +62,13 @@ def reverse(
     if points is not None:
         body["pointsToBeReversed"] = points
     body.update(fields)
-    return answer(post("revert", PATH, body))
+    answer = call_api("revert", "POST", PATH, body=body)
+    return answer.status, answer.body
+
+
+def keyed(body: Any, key: str) -> ApiAnswer:
+    """A reverse request with an Idempotency-Key."""
+    return call_api("revert", "POST", PATH, body=body, headers={"Idempotency-Key": key})
 
 
 def error(code: int, message: str) -> dict[str, Any]:
@@ -224,10 +216,10 @@ def test_invalid_points_are_4102_and_too_many_decimals_878(demo: None, points: A
         "pointsToBeReversed": points,
         "identifier": {"type": "ID", "value": "1001"},
     }
-    status, payload = answer(
-        post("revert", PATH, json.dumps(body, default=str).replace('"0.0001"', "0.0001"))
+    answer = call_api(
+        "revert", "POST", PATH, body=json.dumps(body, default=str).replace('"0.0001"', "0.0001")
     )
-    assert (status, payload["errors"][0]["code"]) == (400, code)
+    assert (answer.status, answer.body["errors"][0]["code"]) == (400, code)
     assert balance() == 700
 
 
@@ -248,14 +240,14 @@ def test_customer_codes(demo: None, identifier: dict[str, str], code: int) -> No
 
 
 def test_an_org_without_configuration_is_895(aws: Aws) -> None:
-    event = api_event(
+    answer = call_api(
+        "revert",
         "POST",
         PATH,
-        body=json.dumps({"redemptionId": "abc123", "identifier": {"type": "ID", "value": "1"}}),
+        body={"redemptionId": "abc123", "identifier": {"type": "ID", "value": "1"}},
         authorizer={"org_id": "555", "till_id": "t", "store_id": "1"},
     )
-    status, body = answer(function_module("revert").lambda_handler(event, LambdaContext()))
-    assert (status, body["errors"][0]["code"]) == (400, 895)
+    assert (answer.status, answer.body["errors"][0]["code"]) == (400, 895)
 
 
 @pytest.mark.parametrize(
@@ -282,7 +274,8 @@ def test_an_org_without_configuration_is_895(aws: Aws) -> None:
     ],
 )
 def test_an_unusable_body_is_400_in_the_v2_envelope(demo: None, body: Any, reason: str) -> None:
-    assert answer(post("revert", PATH, body)) == (400, error(400, f"Invalid input: {reason}"))
+    answer = call_api("revert", "POST", PATH, body=body)
+    assert (answer.status, answer.body) == (400, error(400, f"Invalid input: {reason}"))
 
 
 def test_warm_a_reversal_takes_three_round_trips(demo: None, dynamodb_calls: list[str]) -> None:
@@ -368,30 +361,33 @@ def test_an_idempotency_key_replays_the_first_answer(demo: None) -> None:
         "pointsToBeReversed": 10,
         "identifier": {"type": "ID", "value": "1001"},
     }
-    first = post("revert", PATH, body, **{"Idempotency-Key": "return-1"})
-    again = post("revert", PATH, body, **{"Idempotency-Key": "return-1"})
-    assert (first["statusCode"], again["statusCode"]) == (200, 200)
-    assert again["body"] == first["body"]
+    first = keyed(body, "return-1")
+    again = keyed(body, "return-1")
+    assert (first.status, again.status) == (200, 200)
+    assert again.text == first.text
     assert balance() == 710
-    other = post("revert", PATH, {**body, "pointsToBeReversed": 20}, **{"Idempotency-Key": "return-1"})
-    assert answer(other) == (422, error(422, "Idempotency-Key was used with another request body"))
+    other = keyed({**body, "pointsToBeReversed": 20}, "return-1")
+    assert (other.status, other.body) == (
+        422,
+        error(422, "Idempotency-Key was used with another request body"),
+    )
     # The same key on another endpoint is another request too.
     redeem_body = {"root": {"redeem": {"points_redeemed": 1, "customer": {"mobile": JANE}}}}
-    elsewhere = post(
+    elsewhere = call_api(
         "redeem",
+        "POST",
         "/v1.1/points/redeem",
-        redeem_body,
         {"skip_validation": "true"},
-        **{"Idempotency-Key": "return-1"},
+        body=redeem_body,
+        headers={"Idempotency-Key": "return-1"},
     )
-    assert elsewhere["statusCode"] == 422
+    assert elsewhere.status == 422
 
 
 def test_a_request_without_authorizer_context_is_401_in_the_v2_envelope(demo: None) -> None:
     body = {"redemptionId": "abc123", "identifier": {"type": "ID", "value": "1001"}}
-    event = api_event("POST", PATH, body=json.dumps(body), authorizer={})
-    status, payload = answer(function_module("revert").lambda_handler(event, LambdaContext()))
-    assert (status, payload["errors"][0]["code"]) == (401, 401)
+    answer = call_api("revert", "POST", PATH, body=body, authorizer={})
+    assert (answer.status, answer.body["errors"][0]["code"]) == (401, 401)
 
 
 def test_logs_carry_no_unmasked_mobile_and_say_what_was_reversed(demo: None, logs: io.StringIO) -> None:
@@ -421,8 +417,8 @@ def test_a_521_is_not_kept_for_its_idempotency_key(demo: None, monkeypatch: pyte
     with monkeypatch.context() as patched:
         patched.setattr(ReversalRepository, "record", always_changed)
         patched.setattr("points_core.services.retry.time.sleep", lambda _: None)
-        assert post("revert", PATH, body, **{"Idempotency-Key": "busy-1"})["statusCode"] == 409
-    retried = post("revert", PATH, body, **{"Idempotency-Key": "busy-1"})
-    assert retried["statusCode"] == 200
-    assert post("revert", PATH, body, **{"Idempotency-Key": "busy-1"})["body"] == retried["body"]
+        assert keyed(body, "busy-1").status == 409
+    retried = keyed(body, "busy-1")
+    assert retried.status == 200
+    assert keyed(body, "busy-1").text == retried.text
     assert balance() == 710

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -12,17 +11,15 @@ from points_core.domain.models import OtpSettings
 from points_core.domain.rules import MAX_REDEMPTIONS_PER_REVERT
 from tests.conftest import Aws
 from tests.factories import (
-    LambdaContext,
     allocation,
-    api_event,
-    function_module,
+    call_api,
     org_config,
     profile,
     program,
     seed_customer,
     seed_org,
 )
-from tests.integration.test_reverse import JANE, answer, balance, post, redeem, reverse
+from tests.integration.test_reverse import JANE, balance, redeem, reverse
 
 PATH = "/v1.1/points/revert"
 
@@ -60,7 +57,8 @@ def revert_body(
 
 
 def revert(body: Any) -> tuple[int, dict[str, Any]]:
-    return answer(post("revert", PATH, body))
+    answer = call_api("revert", "POST", PATH, body=body)
+    return answer.status, answer.body
 
 
 def item(body: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +175,9 @@ def test_a_bill_across_two_programs_reverts_both_without_one_balance(demo: None)
             "redeem": {"points_redeemed": 40, "customer": {"mobile": JANE}, "transaction_number": "BILL-1"}
         }
     }
-    post("redeem", "/v1.1/points/redeem", body, {"skip_validation": "true", "program_id": "974"})
+    call_api(
+        "redeem", "POST", "/v1.1/points/redeem", {"skip_validation": "true", "program_id": "974"}, body=body
+    )
     reverted = item(revert(revert_body(points_redeemed=140))[1])
     assert (reverted["points_reverted"], "balance" in reverted) == ("140", False)
     assert balance() == 800
@@ -278,11 +278,11 @@ def test_when_the_wallet_keeps_changing_the_item_answers_521(
 
 
 def test_an_org_without_configuration_is_895(aws: Aws) -> None:
-    event = api_event(
+    answer = call_api(
+        "revert",
         "POST",
         PATH,
-        body=json.dumps(revert_body()),
+        body=revert_body(),
         authorizer={"org_id": "555", "till_id": "t", "store_id": "1"},
     )
-    status, payload = answer(function_module("revert").lambda_handler(event, LambdaContext()))
-    assert (status, item(payload)["item_status"]["code"]) == (200, 895)
+    assert (answer.status, item(answer.body)["item_status"]["code"]) == (200, 895)

@@ -21,11 +21,9 @@ from points_core.repositories.keys import otp_state
 from points_core.services.validation_codes import ValidationCodeRequest, issue_validation_code
 from tests.conftest import Aws
 from tests.factories import (
-    LambdaContext,
     allocation,
-    api_event,
+    call_api,
     caller,
-    function_module,
     org_config,
     profile,
     program,
@@ -56,10 +54,8 @@ def call(aws: Aws, otp_settings: OtpSettings) -> Call:
     seed(otp_settings)
 
     def invoke(path: str, query: dict[str, str]) -> tuple[int, dict[str, str], dict[str, Any]]:
-        module = "validation_code" if path == CODE_PATH else "is_redeemable"
-        response = function_module(module).lambda_handler(api_event("GET", path, query), LambdaContext())
-        headers = {name: values[-1] for name, values in response.get("multiValueHeaders", {}).items()}
-        return response["statusCode"], headers, json.loads(response["body"], parse_float=Decimal)
+        answer = call_api("validation_code" if path == CODE_PATH else "is_redeemable", "GET", path, query)
+        return answer.status, {name: answer.header(name) for name in answer.headers}, answer.body
 
     return invoke
 
@@ -80,6 +76,13 @@ def issued(body: dict[str, Any]) -> dict[str, Any]:
 def checked(body: dict[str, Any]) -> dict[str, Any]:
     item: dict[str, Any] = body["response"]["points"]["redeemable"]
     return item
+
+
+def check(call: Call, points: str, code: str) -> Any:
+    """The item code of isredeemable for Jane's `points` with this validation code."""
+    return checked(call(CHECK_PATH, {"mobile": JANE, "points": points, "validation_code": code})[2])[
+        "item_status"
+    ]["code"]
 
 
 def fail_sns(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,18 +205,8 @@ class TestValidationCode:
         with monkeypatch.context() as failing:
             fail_sns(failing)
             assert issued(call(CODE_PATH, {"mobile": JANE, "points": "900"})[2])["item_status"]["code"] == 860
-        assert (
-            checked(call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": code})[2])[
-                "item_status"
-            ]["code"]
-            == 800
-        )
-        assert (
-            checked(call(CHECK_PATH, {"mobile": JANE, "points": "900", "validation_code": code})[2])[
-                "item_status"
-            ]["code"]
-            == 808
-        )
+        assert check(call, "100", code) == 800
+        assert check(call, "900", code) == 808
 
     def test_warm_two_dynamodb_round_trips_and_one_publish(
         self, call: Call, dynamodb_calls: list[str], sns_calls: list[str]
@@ -252,12 +245,7 @@ class TestCheckingACode:
     def test_the_code_is_bound_to_its_points(self, aws: Aws, call: Call) -> None:
         call(CODE_PATH, {"mobile": JANE, "points": "100"})
         code = last_code(aws)
-        assert (
-            checked(call(CHECK_PATH, {"mobile": JANE, "points": "60", "validation_code": code})[2])[
-                "item_status"
-            ]["code"]
-            == 800
-        )
+        assert check(call, "60", code) == 800
         body = call(CHECK_PATH, {"mobile": JANE, "points": "150", "validation_code": code})[2]
         assert checked(body)["item_status"] == {
             "success": "false",
@@ -272,27 +260,15 @@ class TestCheckingACode:
         code = last_code(aws)
         wrong = "000000" if code != "000000" else "111111"
         for _ in range(3):
-            assert (
-                checked(call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": wrong})[2])[
-                    "item_status"
-                ]["code"]
-                == 808
-            )
-        dead = call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": code})[2]
-        assert checked(dead)["item_status"]["code"] == 808
+            assert check(call, "100", wrong) == 808
+        assert check(call, "100", code) == 808
         call(CODE_PATH, {"mobile": JANE, "points": "100"})
         renewed = last_code(aws)
         assert renewed != code
-        assert (
-            checked(call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": renewed})[2])[
-                "item_status"
-            ]["code"]
-            == 800
-        )
+        assert check(call, "100", renewed) == 800
 
     def test_no_code_issued_is_808(self, call: Call) -> None:
-        body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": "123456"})[2]
-        assert checked(body)["item_status"]["code"] == 808
+        assert check(call, "100", "123456") == 808
 
     def test_skipping_validation_ignores_the_code(self, call: Call) -> None:
         for skip in (
@@ -315,8 +291,7 @@ class TestCheckingACode:
         assert "validation_type" in body["response"]["status"]["message"]
 
     def test_the_rules_answer_before_the_code_is_looked_at(self, aws: Aws, call: Call) -> None:
-        body = call(CHECK_PATH, {"mobile": JANE, "points": "5000", "validation_code": "000000"})[2]
-        assert checked(body)["item_status"]["code"] == 818
+        assert check(call, "5000", "000000") == 818
 
 
 class TestIssueOtp:
@@ -324,12 +299,7 @@ class TestIssueOtp:
         status, _, body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "issue_otp": "true"})
         assert (status, checked(body)["item_status"]["code"]) == (200, 800)
         code = last_code(aws)
-        assert (
-            checked(call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": code})[2])[
-                "item_status"
-            ]["code"]
-            == 800
-        )
+        assert check(call, "100", code) == 800
 
     def test_no_code_when_a_rule_fails(self, aws: Aws, call: Call) -> None:
         call(CHECK_PATH, {"mobile": JANE, "points": "5000", "issue_otp": "true"})
@@ -373,8 +343,7 @@ class TestTime:
         expired = last_code(aws)
         item = aws.dynamodb.get_item(TableName="OtpTable", Key=otp_state(100737, "1001"))["Item"]
         assert int(item["c973_expires"]["N"]) < datetime.now(UTC).timestamp()
-        body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": expired})[2]
-        assert checked(body)["item_status"]["code"] == 808
+        assert check(call, "100", expired) == 808
         call(CODE_PATH, {"mobile": JANE, "points": "100"})
         assert last_code(aws) != expired
 
@@ -399,12 +368,7 @@ class TestTime:
         clear_caches()
         call(CODE_PATH, {"mobile": JANE, "points": "100"})
         code = last_code(aws)
-        assert (
-            checked(call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": code})[2])[
-                "item_status"
-            ]["code"]
-            == 800
-        )
+        assert check(call, "100", code) == 800
 
 
 def test_the_state_item_keeps_no_code(aws: Aws, call: Call) -> None:
