@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
+import secrets
 
 _SCHEME = "scrypt"
 _N, _R, _P, _DKLEN = 2**14, 8, 1, 32
@@ -27,7 +27,7 @@ def _b64(data: bytes) -> str:
 
 
 def hash_password(md5_hex: str) -> str:
-    salt = os.urandom(16)
+    salt = secrets.token_bytes(16)
     digest = _derive(md5_hex.lower(), salt, _N, _R, _P, _DKLEN)
     return f"{_SCHEME}${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
 
