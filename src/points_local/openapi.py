@@ -13,6 +13,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBase, Server
 
+from points_core.api.openapi import KEY_REUSED
+from points_core.api.parameters import IDEMPOTENCY_KEY_HEADER
 from points_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,10 +70,16 @@ def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
 
 
 def _without_unreachable_validation_errors(document: dict[str, Any]) -> dict[str, Any]:
-    """Our resolvers answer a request validation error with the envelope's 400, never Powertools' 422."""
+    """Our resolvers answer a request validation error with the envelope's 400, never Powertools' 422, which
+    Powertools writes over every route's own 422: a route that takes an Idempotency-Key answers 422 for a key
+    reused with another request, in the envelope of its 400."""
     for operations in document["paths"].values():
         for operation in operations.values():
-            operation.get("responses", {}).pop("422", None)
+            responses = operation.get("responses", {})
+            responses.pop("422", None)
+            headers = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "header"}
+            if IDEMPOTENCY_KEY_HEADER.lower() in headers:
+                responses["422"] = {"description": KEY_REUSED, "content": responses["400"]["content"]}
     text = json.dumps(document["paths"])
     schemas = document.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):

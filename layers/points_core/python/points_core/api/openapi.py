@@ -20,8 +20,10 @@ def documented_responses(
     replayable: bool = False,
 ) -> dict[int, OpenAPIResponse]:
     """The OpenAPI responses of a route. v1.1 (`errors` None): its own envelope for 200, 500 and each status
-    in `more`, the request-level envelope for 400, 401 and the Idempotency-Key's 409 and 422. v2: `envelope`
-    for 200, `errors` for the others. `replayable`: the route takes an Idempotency-Key."""
+    in `more`, the request-level envelope for 400, 401 and the Idempotency-Key's 409. v2: `envelope` for
+    200, `errors` for the others. `replayable`: the route takes an Idempotency-Key. (Its 422, a key reused
+    with another request, is written by the document's generator, `points_local.openapi`: Powertools writes
+    its own 422 over any a route declares.)"""
 
     def answer(description: str, model: type[BaseModel]) -> OpenAPIResponse:
         return {"description": description, "content": {"application/json": {"model": model}}}
@@ -36,7 +38,6 @@ def documented_responses(
     }
     if replayable:
         responses[409] = answer(KEY_IN_FLIGHT, request_failure)
-        responses[422] = answer(KEY_REUSED, request_failure)
     for status, text in (more or {}).items():
         if status in responses:
             responses[status] = answer(f"{text}; or: {responses[status]['description']}", failure)
