@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -18,8 +17,9 @@ from points_core.api.parameters import (
     require_json_format,
     truthy,
 )
-from points_core.api.resolver import caller, create_app, lambda_entry
+from points_core.api.resolver import caller, create_app, lambda_entry, route
 from points_core.api.responses import answered
+from points_core.aws.clock import utc_now
 from points_core.aws.observability import metrics
 from points_core.capillary import views
 from points_core.capillary.responses import IsRedeemableEnvelope
@@ -28,7 +28,9 @@ from points_core.services.redeemability import RedeemableQuery, check_redeemable
 app = create_app(failure_payload=views.is_redeemable_failure)
 
 
-@app.get(
+@route(
+    app,
+    "GET",
     "/v1.1/points/isredeemable",
     summary="Check whether a customer can redeem points",
     description=(
@@ -36,12 +38,10 @@ app = create_app(failure_payload=views.is_redeemable_failure)
         "multiples, minimum, maximum, balance of the selected program, lifetime points, lifetime purchases); "
         "the first failing rule answers in `item_status` with HTTP 200 and `status.code` 500."
     ),
-    tags=["points v1.1"],
     responses=documented_responses(
         IsRedeemableEnvelope, "Checked (see item_status)", {429: "issue_otp refused by the send limit"}
     ),
 )
-@app.get("/v1.1/points/isredeemable.json", include_in_schema=False)
 def is_redeemable(
     customer: Annotated[CustomerIdentifiers, Query()],
     points: Annotated[OptionalText, Query(description="Points to check (at most 3 decimals)")] = None,
@@ -70,7 +70,7 @@ def is_redeemable(
         skip_validation=truthy(skip_validation),
         validation_type=parse_validation_type(validation_type),
     )
-    outcome = check_redeemable(caller(app), query, datetime.now(UTC))
+    outcome = check_redeemable(caller(app), query, utc_now())
     metrics.add_metric(
         name="RedemptionChecksPassed" if outcome.success else "RedemptionChecksRejected",
         unit="Count",

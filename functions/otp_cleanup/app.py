@@ -3,11 +3,11 @@ has not removed yet."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from points_core.aws.clock import utc_now
 from points_core.aws.observability import logger, metrics, tracer
 from points_core.services.otp_cleanup import remove_expired
 
@@ -16,7 +16,7 @@ from points_core.services.otp_cleanup import remove_expired
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    result = remove_expired(datetime.now(UTC))
+    result = remove_expired(utc_now())
     metrics.add_metric(name="OtpRecordsRemoved", unit="Count", value=result.removed)
     logger.info(
         "expired validation-code records removed",

@@ -3,7 +3,6 @@ and once per `external_reference_number`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -20,8 +19,9 @@ from points_core.api.parameters import (
     require_json_format,
     truthy,
 )
-from points_core.api.resolver import caller, create_app, lambda_entry
+from points_core.api.resolver import caller, create_app, lambda_entry, route
 from points_core.api.responses import Answer, http_status, worth_keeping
+from points_core.aws.clock import utc_now
 from points_core.aws.observability import metrics
 from points_core.capillary import views
 from points_core.capillary.bodies import BodyItem, RedeemBody, require_items
@@ -33,11 +33,9 @@ from points_core.services.redemption import RedeemItem, RedeemOptions, RedeemOut
 app = create_app(failure_payload=views.redeem_failure)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@app.post(
+@route(
+    app,
+    "POST",
     "/v1.1/points/redeem",
     summary="Redeem points",
     description=(
@@ -46,10 +44,8 @@ def _now() -> datetime:
         "debit. A reused external_reference_number answers 744 with the original; an Idempotency-Key header "
         "replays the first answer (422 for another body, 409 while in flight)."
     ),
-    tags=["points v1.1"],
     responses=documented_responses(RedeemEnvelope, "Processed (see each item_status)", replayable=True),
 )
-@app.post("/v1.1/points/redeem.json", include_in_schema=False)
 def redeem(
     request: Annotated[RedeemBody, Body(description="One redemption, or a list of up to 20")],
     program_id: ProgramId = None,
@@ -80,7 +76,7 @@ def redeem(
 
 
 def process(who: Caller, request: RedeemBody, options: RedeemOptions) -> list[RedeemOutcome]:
-    return [redeem_item(who, _item(body), options, _now) for body in request.items]
+    return [redeem_item(who, _item(body), options, utc_now) for body in request.items]
 
 
 def _item(body: BodyItem) -> RedeemItem:

@@ -4,7 +4,6 @@ bill (revert)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,8 +12,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from points_core.api.idempotency import replayable
 from points_core.api.openapi import documented_responses
 from points_core.api.parameters import Format, IdempotencyKey, require_json_format
-from points_core.api.resolver import caller, create_app, lambda_entry
+from points_core.api.resolver import caller, create_app, lambda_entry, route
 from points_core.api.responses import Answer, http_status, worth_keeping
+from points_core.aws.clock import utc_now
 from points_core.aws.observability import metrics
 from points_core.capillary import views
 from points_core.capillary.bodies import ReverseBody, RevertBody, require_items
@@ -24,11 +24,9 @@ from points_core.services.reversal import ReverseRequest, RevertItem, reverse, r
 app = create_app(failure_payload=views.revert_failure)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@app.post(
+@route(
+    app,
+    "POST",
     "/v2/points/reverse",
     summary="Reverse a redemption, fully or partly",
     description=(
@@ -41,7 +39,6 @@ def _now() -> datetime:
         "878 more than 3 decimals, 802 malformed identifier, 8015 unknown customer. An Idempotency-Key "
         "header replays the first answer (422 for another body, 409 while in flight)."
     ),
-    tags=["points v2"],
     responses=documented_responses(
         ReverseResponse,
         "Reversed",
@@ -65,7 +62,7 @@ def reverse_points(
     )
 
     def answer() -> Answer:
-        outcome = reverse(who, asked, _now)
+        outcome = reverse(who, asked, utc_now)
         if outcome.success:
             payload = views.reverse(outcome, who.org_id, request.identifier.type, request.identifier.value)
         else:
@@ -75,7 +72,9 @@ def reverse_points(
     return replayable(app, who.org_id, idempotency_key, answer)
 
 
-@app.post(
+@route(
+    app,
+    "POST",
     "/v1.1/points/revert",
     summary="Revert what was redeemed on a bill",
     description=(
@@ -86,10 +85,8 @@ def reverse_points(
         "this customer's redeemed on it, 816 unknown customer, 905 reversal disabled for the org. Each item "
         "is one transaction; an Idempotency-Key header replays the first answer."
     ),
-    tags=["points v1.1"],
     responses=documented_responses(RevertEnvelope, "Processed (see each item_status)", replayable=True),
 )
-@app.post("/v1.1/points/revert.json", include_in_schema=False)
 def revert_bill(
     request: Annotated[RevertBody, Body(description="One bill to revert, or a list of up to 20")],
     format: Format = None,
@@ -109,7 +106,7 @@ def revert_bill(
     ]
 
     def answer() -> Answer:
-        outcomes = [revert(who, item, _now) for item in items]
+        outcomes = [revert(who, item, utc_now) for item in items]
         payload = views.revert(outcomes, single=request.single)
         return Answer(http_status(*outcomes), payload, keep=worth_keeping(outcomes))
 

@@ -3,7 +3,6 @@ goes to the customer only, never into the response."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -17,8 +16,9 @@ from points_core.api.parameters import (
     ProgramId,
     require_json_format,
 )
-from points_core.api.resolver import caller, create_app, lambda_entry
+from points_core.api.resolver import caller, create_app, lambda_entry, route
 from points_core.api.responses import answered
+from points_core.aws.clock import utc_now
 from points_core.aws.observability import metrics
 from points_core.capillary import views
 from points_core.capillary.responses import ValidationCodeEnvelope
@@ -27,7 +27,9 @@ from points_core.services.validation_codes import ValidationCodeRequest, issue_v
 app = create_app(failure_payload=views.validation_code_failure)
 
 
-@app.get(
+@route(
+    app,
+    "GET",
     "/v1.1/points/validationcode",
     summary="Send the customer a validation code",
     description=(
@@ -35,12 +37,10 @@ app = create_app(failure_payload=views.validation_code_failure)
         "as the org configures. Asking again while it is valid re-sends the same code; each send counts "
         "toward the org's limit per window (429, HTTP 429 with Retry-After). A failed delivery answers 860."
     ),
-    tags=["points v1.1"],
     responses=documented_responses(
         ValidationCodeEnvelope, "Sent, or refused (see item_status)", {429: "Send limit reached"}
     ),
 )
-@app.get("/v1.1/points/validationcode.json", include_in_schema=False)
 def validation_code(
     customer: Annotated[CustomerIdentifiers, Query()],
     points: Annotated[OptionalText, Query(description="Points the customer means to redeem")] = None,
@@ -51,7 +51,7 @@ def validation_code(
     request = ValidationCodeRequest(
         identifiers=customer.as_identifiers(), points=points, program_id=program_id
     )
-    outcome = issue_validation_code(caller(app), request, datetime.now(UTC))
+    outcome = issue_validation_code(caller(app), request, utc_now())
     if not outcome.success:
         metrics.add_metric(name="ValidationCodesRefused", unit="Count", value=1)
     return answered(views.validation_code(outcome), outcome, outcome.retry_after)

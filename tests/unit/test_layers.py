@@ -55,6 +55,7 @@ RULES: dict[str, Rule] = {
             "points_core.services",
             "points_core.domain",
             "points_core.aws.observability",
+            "points_core.aws.clock",
         ),
         forbidden=("boto3", "botocore"),
     ),

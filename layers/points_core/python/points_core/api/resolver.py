@@ -8,7 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -28,6 +28,9 @@ from points_core.domain.errors import InvalidInput, MissingAuthorizerContext
 from points_core.domain.models import Caller
 
 V2_PREFIX = "/v2/"
+V11_PREFIX = "/v1.1/"
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 _REQUEST_FAILURES: dict[type[Exception], tuple[str, Status, HTTPStatus, dict[str, str] | None]] = {
     IdempotencyValidationError: (
@@ -95,6 +98,22 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
         return answer(RequestStatus.INCORRECT_RESOURCE, HTTPStatus.NOT_FOUND)
 
     return app
+
+
+def route(
+    app: APIGatewayRestResolver, method: str, path: str, **openapi: Any
+) -> Callable[[Handler], Handler]:
+    """Register a route, documented once under its API version's tag; a v1.1 route also answers at its `.json`
+    twin, which Capillary's clients call as often as the bare path."""
+    tag = "points v1.1" if path.startswith(V11_PREFIX) else "points v2"
+
+    def register(function: Handler) -> Handler:
+        app.route(path, method, tags=[tag], **openapi)(function)
+        if path.startswith(V11_PREFIX):
+            app.route(f"{path}.json", method, include_in_schema=False)(function)
+        return function
+
+    return register
 
 
 def _reasons(error: RequestValidationError) -> str:

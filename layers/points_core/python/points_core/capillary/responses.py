@@ -89,11 +89,16 @@ class SideEffects(_Wire):
     effect: list[Effect]
 
 
-class Redeemed(_Wire):
+class _ItemCustomer(_Wire):
+    """Who an item of a multi-item answer was for: the customer's identifiers, or what the request gave."""
+
     mobile: str
     email: str
     external_id: str
     user_id: str | None
+
+
+class Redeemed(_ItemCustomer):
     redemption_id: str | None = None
     points_redeemed: str = Field(description="A string, as Capillary sends it")
     redemption_purpose: str = ""
@@ -138,11 +143,7 @@ class PointsReversedDetails(_Wire):
     expired: Number = Field(description="Whose allocation has expired since: reported, not credited")
 
 
-class Reverted(_Wire):
-    mobile: str
-    email: str
-    external_id: str
-    user_id: str | None
+class Reverted(_ItemCustomer):
     transaction_number: str
     points_reverted: str = Field(description="A string, as points_redeemed in the redeem response")
     points_reverted_details: PointsReversedDetails

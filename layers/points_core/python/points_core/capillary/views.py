@@ -18,7 +18,7 @@ from points_core.domain.amounts import decimal_text
 from points_core.domain.codes import Otp, RequestStatus, Status
 from points_core.services.redeemability import RedeemableOutcome
 from points_core.services.redemption import RedeemOutcome
-from points_core.services.reversal import ReverseOutcome, RevertOutcome
+from points_core.services.reversal import ReverseOutcome, RevertItem, RevertOutcome
 from points_core.services.validation_codes import ValidationCodeOutcome
 
 _ECHOED_IDENTIFIERS = ("mobile", "email", "external_id")
@@ -270,15 +270,5 @@ def revert(outcomes: list[RevertOutcome], *, single: bool) -> dict[str, Any]:
 
 
 def revert_failure(status: Status) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "mobile": "",
-        "email": "",
-        "external_id": "",
-        "user_id": None,
-        "transaction_number": "",
-        "points_reverted": "0",
-        "points_reverted_details": {"available": Decimal(0), "expired": Decimal(0)},
-        "reversals": {"reversal": []},
-        "item_status": status_block(status, success=False),
-    }
-    return _items_envelope(RevertEnvelope, [item], [False], True)
+    """An unexpected failure, in the endpoint's own shape: an item that names nobody and reverted nothing."""
+    return revert([RevertOutcome(status, False, RevertItem({}, ""))], single=True)

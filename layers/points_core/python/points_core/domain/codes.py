@@ -17,6 +17,14 @@ class Status:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a use case came to: the code it answers with, and whether it succeeded."""
+
+    status: Status
+    success: bool
+
+
 class RequestStatus:
     """Request-level `status` of a v1.1 response (`response.status`)."""
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from points_core.aws.observability import metrics, tracer
-from points_core.domain.codes import Item, RequestStatus, Status
+from points_core.domain.codes import Item, Outcome, RequestStatus
 from points_core.domain.errors import GaveUp, RuleFailure
 from points_core.domain.ledger import debit
 from points_core.domain.models import (
@@ -64,9 +64,7 @@ class RedeemOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class RedeemOutcome:
-    status: Status
-    success: bool
+class RedeemOutcome(Outcome):
     item: RedeemItem
     profile: CustomerProfile | None = None
     redemption: Redemption | None = None

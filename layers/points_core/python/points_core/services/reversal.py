@@ -16,7 +16,7 @@ from decimal import Decimal
 from points_core.aws.observability import logger, mask_identifier, metrics, tracer
 from points_core.domain import rules
 from points_core.domain.amounts import parse_amount
-from points_core.domain.codes import Item, RequestStatus, Status
+from points_core.domain.codes import Item, Outcome, RequestStatus, Status
 from points_core.domain.codes import Reversal as ReversalCodes
 from points_core.domain.errors import GaveUp, NotRecorded, Refusal, RuleFailure, StaleRead
 from points_core.domain.identifiers import Identifier, IdentifierType
@@ -50,9 +50,7 @@ class ReverseRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class ReverseOutcome:
-    status: Status
-    success: bool
+class ReverseOutcome(Outcome):
     customer_id: str | None = None
     requested: Decimal | None = None
     reversal: Reversal | None = None
@@ -67,9 +65,7 @@ class RevertItem:
 
 
 @dataclass(frozen=True, slots=True)
-class RevertOutcome:
-    status: Status
-    success: bool
+class RevertOutcome(Outcome):
     item: RevertItem
     contact: Contact | None = None
     reversals: tuple[Reversal, ...] = ()

@@ -17,7 +17,7 @@ from points_core.aws.observability import logger, mask_identifier, metrics, trac
 from points_core.aws.secrets import otp_secret
 from points_core.domain import rules
 from points_core.domain.amounts import echo_amount, parse_amount
-from points_core.domain.codes import Item, Otp, Status
+from points_core.domain.codes import Item, Otp, Outcome, Status
 from points_core.domain.errors import DeliveryFailed, RuleFailure, SendLimitReached
 from points_core.domain.models import Caller, Contact, OrgConfig, Program
 from points_core.domain.validation_codes import (
@@ -136,9 +136,7 @@ class ValidationCodeRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class ValidationCodeOutcome:
-    status: Status
-    success: bool
+class ValidationCodeOutcome(Outcome):
     points: Decimal
     contact: Contact | None = None
     retry_after: int | None = None
