@@ -186,6 +186,20 @@ def api_event(
     }
 
 
+# What an EventBridge rule with a schedule expression (and no Input) sends: its keys.
+SCHEDULED_EVENT_KEYS = {
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+}
+
+
 @dataclass
 class LambdaContext:
     function_name: str = "test-function"

@@ -3,8 +3,6 @@ processes) started once on free ports for this folder's tests."""
 
 from __future__ import annotations
 
-import base64
-import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,9 +13,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from points_core.domain.passwords import client_password
 from points_local.stack import LocalStack
 from tests.conftest import TEMPLATE
+from tests.factories import basic_auth
+from tests.http_json import send
 
 
 @dataclass
@@ -42,40 +41,33 @@ class Api:
         password: str = "demo-till-password",
         authorization: str | None = None,
     ) -> Reply:
-        credentials = base64.b64encode(f"{user}:{client_password(password)}".encode()).decode()
-        headers = {"Authorization": authorization if authorization is not None else f"Basic {credentials}"}
+        headers = {
+            "Authorization": authorization if authorization is not None else basic_auth(user, password)
+        }
         if authorization == "":
             headers = {}
-        request = urllib.request.Request(f"{self.url}{path}?{urlencode(query)}", headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return Reply(
-                    response.status, dict(response.headers), json.loads(response.read(), parse_float=Decimal)
-                )
-        except urllib.error.HTTPError as error:
-            return Reply(error.code, dict(error.headers), json.loads(error.read(), parse_float=Decimal))
+        return _send(urllib.request.Request(f"{self.url}{path}?{urlencode(query)}", headers=headers))
 
     def post(
         self, path: str, query: dict[str, str], body: str, headers: dict[str, str] | None = None
     ) -> Reply:
-        credentials = base64.b64encode(f"demo.till:{client_password('demo-till-password')}".encode()).decode()
         request = urllib.request.Request(
             f"{self.url}{path}?{urlencode(query)}",
             data=body.encode(),
             method="POST",
             headers={
-                "Authorization": f"Basic {credentials}",
+                "Authorization": basic_auth("demo.till", "demo-till-password"),
                 "Content-Type": "application/json",
                 **(headers or {}),
             },
         )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return Reply(
-                    response.status, dict(response.headers), json.loads(response.read(), parse_float=Decimal)
-                )
-        except urllib.error.HTTPError as error:
-            return Reply(error.code, dict(error.headers), json.loads(error.read(), parse_float=Decimal))
+        return _send(request)
+
+
+def _send(request: urllib.request.Request) -> Reply:
+    """Numbers with a fraction as Decimal, the headers as a plain dict (names as the stack spells them)."""
+    reply = send(request, parse_float=Decimal)
+    return Reply(reply.status, dict(reply.headers), reply.body)
 
 
 @pytest.fixture(scope="package")

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.factories import SCHEDULED_EVENT_KEYS
+
 from .cfn import SAM_API, SAM_FUNCTION, api_routes, event_file_for, load_template, resources_of_type
 
 TEMPLATE = load_template()
@@ -27,17 +29,6 @@ FUNCTIONS = resources_of_type(TEMPLATE, SAM_FUNCTION)
 DEMO_TILL_USERNAME = "demo.till"
 DEMO_TILL_PASSWORD = "demo-till-password"  # demo data, public on purpose
 AUTHORIZER_CONTEXT_KEYS = {"org_id", "till_id", "store_id"}
-SCHEDULED_EVENT_KEYS = {
-    "version",
-    "id",
-    "detail-type",
-    "source",
-    "account",
-    "time",
-    "region",
-    "resources",
-    "detail",
-}
 
 
 def _authorizers() -> dict[str, dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -20,6 +19,8 @@ from points_local.functions import InvocationResult
 from points_local.schedules import Scheduler, scheduled_event
 from points_local.stack import LocalStack
 from points_local.template import ScheduleSpec
+from tests.factories import SCHEDULED_EVENT_KEYS
+from tests.http_json import send
 
 REGION = "eu-west-1"
 
@@ -85,17 +86,7 @@ def _write_app(root: Path, template: str = TEMPLATE) -> Path:
 
 
 def _assert_scheduled_event(event: Mapping[str, Any], rule_name: str) -> None:
-    assert set(event) == {
-        "version",
-        "id",
-        "detail-type",
-        "source",
-        "account",
-        "time",
-        "region",
-        "resources",
-        "detail",
-    }
+    assert set(event) == SCHEDULED_EVENT_KEYS
     assert event["version"] == "0"
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", event["id"])
     assert (event["detail-type"], event["source"], event["detail"]) == ("Scheduled Event", "aws.events", {})
@@ -211,13 +202,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 
 def _post(stack: LocalStack, path: str, method: str = "POST") -> tuple[int, Any, Any]:
-    request = urllib.request.Request(stack.api_url + path, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.headers, json.loads(error.read())
+    reply = send(urllib.request.Request(stack.api_url + path, method=method))
+    return reply.status, reply.headers, reply.body
 
 
 @pytest.mark.e2e

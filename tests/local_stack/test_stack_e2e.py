@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.request
@@ -10,21 +9,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from points_local.stack import LocalStack
+from tests.http_json import Reply, send
 from tests.local_stack.sample_app import authorizer_calls, write_sample_app
 
 pytestmark = pytest.mark.e2e
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: Any
-    body: Any
 
 
 @dataclass
@@ -36,12 +28,7 @@ class App:
         request = urllib.request.Request(self.stack.api_url + path, method=method)
         if token is not None:
             request.add_header("Authorization", token)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return Reply(response.status, response.headers, json.loads(response.read()))
-        except urllib.error.HTTPError as error:
-            with error:
-                return Reply(error.code, error.headers, json.loads(error.read()))
+        return send(request)
 
 
 @pytest.fixture(scope="module")
@@ -77,26 +64,29 @@ def test_missing_identity_header_is_401_without_calling_the_authorizer(app: App)
     assert authorizer_calls(app.root) == calls_before
 
 
-def test_authorizer_raising_unauthorized_is_401(app: App) -> None:
-    reply = app.get("/items/1", token="Bearer reject")
+@pytest.mark.parametrize(
+    ("token", "status", "body"),
+    [
+        pytest.param("Bearer reject", 401, {"error": "unauthorized"}, id="raising Unauthorized is 401"),
+        pytest.param(
+            "Bearer broken", 500, {"error": "try again later"}, id="failing otherwise is 500 with DEFAULT_5XX"
+        ),
+        # The sample API customises neither ACCESS_DENIED nor DEFAULT_4XX: API Gateway's own body.
+        pytest.param(
+            "Bearer deny",
+            403,
+            {"message": "User is not authorized to access this resource with an explicit deny"},
+            id="a deny policy is 403",
+        ),
+    ],
+)
+def test_what_the_authorizer_refuses_answers_its_gateway_response(
+    app: App, token: str, status: int, body: dict[str, str]
+) -> None:
+    reply = app.get("/items/1", token=token)
 
-    assert reply.status == 401
-    assert reply.body == {"error": "unauthorized"}
-
-
-def test_authorizer_failing_otherwise_is_500_with_the_default_5xx_body(app: App) -> None:
-    reply = app.get("/items/1", token="Bearer broken")
-
-    assert reply.status == 500
-    assert reply.body == {"error": "try again later"}
-
-
-def test_a_deny_policy_is_403(app: App) -> None:
-    reply = app.get("/items/1", token="Bearer deny")
-
-    # The sample API customises neither ACCESS_DENIED nor DEFAULT_4XX: API Gateway's own body.
-    assert reply.status == 403
-    assert reply.body == {"message": "User is not authorized to access this resource with an explicit deny"}
+    assert reply.status == status
+    assert reply.body == body
 
 
 def test_allowed_request_reaches_the_handler_with_the_authorizer_context(app: App) -> None:
