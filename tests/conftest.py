@@ -163,11 +163,12 @@ def sns_calls(aws: Aws) -> Iterator[list[str]]:
         yield calls
 
 
-def fail_nth_call(
-    monkeypatch: pytest.MonkeyPatch, client: Any, number: int, operations: tuple[str, ...], error_code: str
-) -> dict[str, str | None]:
-    """Make the `number`-th call (counting across `operations`) of `client` raise `error_code`, as AWS would;
-    the returned dict says which operation it was (`failed`)."""
+@contextmanager
+def failing_nth_call(
+    client: Any, number: int, operations: tuple[str, ...], error_code: str
+) -> Iterator[dict[str, str | None]]:
+    """Within the block, the `number`-th call (counting across `operations`) of `client` raises `error_code`,
+    as AWS would, and the block must end with that error; the dict says which operation it was (`failed`)."""
     seen = {"calls": 0}
     failed: dict[str, str | None] = {"failed": None}
 
@@ -183,6 +184,8 @@ def fail_nth_call(
 
         return call
 
-    for operation in operations:
-        monkeypatch.setattr(client, operation, failing(operation))
-    return failed
+    with pytest.MonkeyPatch.context() as patched:
+        for operation in operations:
+            patched.setattr(client, operation, failing(operation))
+        with pytest.raises(ClientError):
+            yield failed

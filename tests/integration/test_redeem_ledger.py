@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +16,7 @@ from points_core.aws.clients import dynamodb_client
 from points_core.repositories import config_repository, customer_repository
 from points_core.repositories.keys import customer_partition
 from points_core.services.redemption import RedeemItem, RedeemOptions, redeem_item
-from tests.conftest import Aws, fail_nth_call
+from tests.conftest import Aws, failing_nth_call
 from tests.factories import allocation, caller, org_config, profile, program, seed_customer, seed_org
 
 SKIP = RedeemOptions(skip_validation=True)
@@ -84,22 +83,24 @@ CallFailure = Callable[[str], None]
     [(1, "get_item"), (2, "batch_get_item"), (3, "transact_write_items")],
 )
 def test_an_aws_failure_at_any_step_leaves_no_partial_state(
-    aws: Aws, org: None, monkeypatch: pytest.MonkeyPatch, failing_call: int, operation_failed: str
+    aws: Aws, org: None, failing_call: int, operation_failed: str
 ) -> None:
+    # Given
     seed_customer(profile("1001", "919000000001"), allocation("500"))
     config_repository().org(100737)  # warm: the configuration is cached, as in a warm function
     operations = ("get_item", "batch_get_item", "transact_write_items")
-    counter = fail_nth_call(monkeypatch, dynamodb_client(), failing_call, operations, "InternalServerError")
-    with pytest.raises(ClientError):
+
+    # When
+    with failing_nth_call(dynamodb_client(), failing_call, operations, "InternalServerError") as counter:
         redeem_item(
             caller(),
             RedeemItem({"mobile": "919000000001"}, "100", external_reference_number="F-1"),
             SKIP,
             now,
         )
-    monkeypatch.undo()
-    assert counter["failed"] == operation_failed
 
+    # Then
+    assert counter["failed"] == operation_failed
     assert customer_repository().wallet(100737, "1001", 973).balance(now()) == 500  # type: ignore[union-attr]
     assert redemptions(aws) == 0
     assert ledger_sum(aws, "1001") == 500

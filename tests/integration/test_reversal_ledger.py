@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +23,7 @@ from points_core.repositories.codec import load_model
 from points_core.repositories.keys import redemption as redemption_key
 from points_core.services.redemption import RedeemItem, RedeemOptions, redeem_item
 from points_core.services.reversal import ReverseOutcome, ReverseRequest, reverse
-from tests.conftest import Aws, fail_nth_call
+from tests.conftest import Aws, failing_nth_call
 from tests.factories import NOW, allocation, caller, org_config, profile, program, seed_customer, seed_org
 from tests.integration.test_redeem_ledger import ledger_sum, redemptions
 
@@ -90,17 +89,25 @@ def test_points_whose_allocation_expired_since_are_reported_and_not_credited(org
     assert give_back("1001", redemption.redemption_id, None, month_later).status.code == 3802
 
 
-def test_racing_reversals_never_give_back_more_than_was_redeemed(
-    org: None, aws: Aws, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def racing(org: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Customer 1001 with 1000 points; a write that lost a race retries at once."""
     monkeypatch.setattr("points_core.services.retry.time.sleep", lambda _: None)
     seed_customer(profile("1001", "919000000001"), allocation("1000"))
+
+
+def test_racing_reversals_never_give_back_more_than_was_redeemed(racing: None, aws: Aws) -> None:
+    # Given
     redemption = redeem("1001", "600")
+
+    # When
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(
             pool.map(lambda _: give_back("1001", redemption.redemption_id, "100"), range(10))
             # 10 x 100 asked, 600 there: six succeed, the rest find too little (3801) or nothing (3802) left.
         )
+
+    # Then
     succeeded = [o for o in outcomes if o.success]
     assert len(succeeded) == 6
     assert {o.status.code for o in outcomes if not o.success} <= {3801, 3802, 521}
@@ -110,9 +117,7 @@ def test_racing_reversals_never_give_back_more_than_was_redeemed(
     assert len({o.reversal.reversal_id for o in succeeded if o.reversal}) == 6
 
 
-def test_racing_whole_reversals_reverse_once(org: None, aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("points_core.services.retry.time.sleep", lambda _: None)
-    seed_customer(profile("1001", "919000000001"), allocation("1000"))
+def test_racing_whole_reversals_reverse_once(racing: None) -> None:
     redemption = redeem("1001", "600")
     with ThreadPoolExecutor(6) as pool:
         outcomes = list(pool.map(lambda _: give_back("1001", redemption.redemption_id, None), range(6)))
@@ -121,11 +126,8 @@ def test_racing_whole_reversals_reverse_once(org: None, aws: Aws, monkeypatch: p
     assert wallet_balance("1001") == 1000
 
 
-def test_redemptions_and_reversals_racing_on_one_customer_stay_consistent(
-    org: None, aws: Aws, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("points_core.services.retry.time.sleep", lambda _: None)
-    seed_customer(profile("1001", "919000000001"), allocation("1000"))
+def test_redemptions_and_reversals_racing_on_one_customer_stay_consistent(racing: None, aws: Aws) -> None:
+    # Given
     first = redeem("1001", "500")
 
     def work(n: int) -> Any:
@@ -133,8 +135,11 @@ def test_redemptions_and_reversals_racing_on_one_customer_stay_consistent(
             return give_back("1001", first.redemption_id, "50")
         return redeem_item(caller(), RedeemItem({"id": "1001"}, "100"), SKIP, at(NOW))
 
+    # When
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(pool.map(work, range(16)))
+
+    # Then
     reversed_points = sum(
         (o.reversal.points for o in outcomes if isinstance(o, ReverseOutcome) and o.success), Decimal(0)
     )
@@ -151,16 +156,19 @@ def test_redemptions_and_reversals_racing_on_one_customer_stay_consistent(
     [(1, "batch_get_item"), (2, "get_item"), (3, "transact_write_items")],
 )
 def test_an_aws_failure_at_any_step_of_a_reversal_leaves_no_partial_state(
-    org: None, aws: Aws, monkeypatch: pytest.MonkeyPatch, failing_call: int, operation_failed: str
+    org: None, aws: Aws, failing_call: int, operation_failed: str
 ) -> None:
+    # Given
     seed_customer(profile("1001", "919000000001"), allocation("500"))
     redemption = redeem("1001", "200")
     config_repository().org(100737)  # warm: the configuration is cached, as in a warm function
     operations = ("batch_get_item", "get_item", "transact_write_items")
-    counter = fail_nth_call(monkeypatch, dynamodb_client(), failing_call, operations, "ThrottlingException")
-    with pytest.raises(ClientError):
+
+    # When
+    with failing_nth_call(dynamodb_client(), failing_call, operations, "ThrottlingException") as counter:
         give_back("1001", redemption.redemption_id, "50")
-    monkeypatch.undo()
+
+    # Then
     assert counter["failed"] == operation_failed
     assert wallet_balance("1001") == 300
     assert stored(aws, redemption.redemption_id).reversed_points == 0
