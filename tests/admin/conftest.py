@@ -54,6 +54,30 @@ def run(aws: Aws, capsys: pytest.CaptureFixture[str]) -> Run:
     return invoke
 
 
+def assert_refused(
+    run: Run,
+    subtests: pytest.Subtests,
+    command: tuple[str, ...],
+    cases: list[tuple[tuple[str, ...], int, str]],
+    *,
+    whole_line: bool = True,
+) -> None:
+    """`command` with each case's arguments is refused, in a subtest named by its message: the case's exit
+    code, nothing on stdout, one line on stderr: `points-admin: error: ` and the message (or, not
+    `whole_line`, a line that begins with it)."""
+    for arguments, code, message in cases:
+        with subtests.test(message):
+            result = run(*command, *arguments)
+
+            assert result.code == code
+            assert result.out == ""
+            if whole_line:
+                assert result.err == f"points-admin: error: {message}\n"
+            else:
+                assert result.err.startswith(f"points-admin: error: {message}")
+                assert len(result.err.splitlines()) == 1
+
+
 @pytest.fixture
 def demo_org(run: Run) -> None:
     assert run("apply-config", DEMO / "org.yaml").code == 0

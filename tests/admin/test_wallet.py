@@ -13,7 +13,7 @@ import pytest
 from points_admin.cli import main
 from points_core.repositories import customer_repository
 from points_core.services.loading import Award, award_points
-from tests.admin.conftest import DEMO, ORG_ID, Run
+from tests.admin.conftest import DEMO, ORG_ID, Run, assert_refused
 from tests.conftest import Aws
 from tests.factories import PROGRAM_ID, profile, seed_customer, seed_org
 
@@ -160,6 +160,10 @@ class Seeded:
     def iso(value: datetime | None) -> str | None:
         return None if value is None else value.astimezone(KOLKATA).isoformat()
 
+    def dates(self, award: Award) -> list[str | None]:
+        """awarded_at and expires_at of an allocation, as the table shows them."""
+        return [self.iso(award.awarded_at), self.iso(award.expires_at)]
+
 
 @pytest.fixture
 def seeded(aws: Aws) -> Seeded:
@@ -181,24 +185,11 @@ def test_expired_and_spent_allocations_are_shown_with_their_status(run: Run, see
     assert _columns(header) == _columns(TABLE_HEADER)
     # Draw order: earliest expiry first, no expiry last.
     iso = seeded.iso
+    dates = seeded.dates
     assert [_columns(row) for row in rows] == [
-        [
-            "OLD",
-            "40.125",
-            "40.125",
-            iso(seeded.expired.awarded_at),
-            iso(seeded.expired.expires_at),
-            "expired",
-        ],
-        ["SPENT", "10", "0", iso(seeded.spent.awarded_at), iso(seeded.spent.expires_at), "spent"],
-        [
-            "LIVE-1",
-            "100.5",
-            "60.25",
-            iso(seeded.partly_spent.awarded_at),
-            iso(seeded.partly_spent.expires_at),
-            "live",
-        ],
+        ["OLD", "40.125", "40.125", *dates(seeded.expired), "expired"],
+        ["SPENT", "10", "0", *dates(seeded.spent), "spent"],
+        ["LIVE-1", "100.5", "60.25", *dates(seeded.partly_spent), "live"],
         ["NO-EXPIRY", "20", "20", iso(seeded.never.awarded_at), "never", "live"],
     ]
 
@@ -264,54 +255,37 @@ def test_it_writes_nothing(run: Run, aws: Aws, demo_allocations: None) -> None:
     assert _ledger_count(aws) == entries
 
 
-NOT_FOUND = [
-    (("--customer-id", "4242"), "no customer with id 4242 in org 100737"),
-    (("--mobile", "9000000099"), "no customer with mobile 91******0099 in org 100737"),
-    (("--email", "nobody@example.com"), "no customer with email n***@e***.com in org 100737"),
-    (("--external-id", "EXT-9999"), "no customer with external_id EXT-9999 in org 100737"),
+# Exit code 1 for what is not there, 2 for a usage mistake.
+REFUSALS = [
+    (("--customer-id", "4242"), 1, "no customer with id 4242 in org 100737"),
+    (("--mobile", "9000000099"), 1, "no customer with mobile 91******0099 in org 100737"),
+    (("--email", "nobody@example.com"), 1, "no customer with email n***@e***.com in org 100737"),
+    (("--external-id", "EXT-9999"), 1, "no customer with external_id EXT-9999 in org 100737"),
     # 1004 is a customer with no points at all; 1002 has points in 973 only.
-    (("--customer-id", "1004"), "customer 1004 has no wallet in any program of org 100737"),
+    (("--customer-id", "1004"), 1, "customer 1004 has no wallet in any program of org 100737"),
     (
         ("--customer-id", "1004", "--program", "973"),
+        1,
         "customer 1004 has no wallet in program 973 of org 100737",
     ),
     (
         ("--mobile", "919000000002", "--program", "974"),
+        1,
         "customer 1002 has no wallet in program 974 of org 100737",
     ),
+    (("--mobile", "12ab"), 2, "--mobile: a mobile number has digits only"),
+    (("--mobile", "90000"), 2, "--mobile: too short for a mobile number"),
+    (("--mobile", " "), 2, "--mobile: no customer identifier given"),
+    (("--email", "not-an-email"), 2, "--email: not a valid email address"),
+    (("--customer-id", "0"), 2, "--customer-id: a customer id is a positive integer"),
+    (("--customer-id", "1001", "--program", "1"), 2, "--program: 1 is not a program of org 100737"),
 ]
 
 
-def test_no_such_customer_or_wallet_is_exit_code_1(
+def test_no_such_customer_or_wallet_is_exit_code_1_and_a_usage_mistake_2(
     run: Run, demo_allocations: None, subtests: pytest.Subtests
 ) -> None:
-    for arguments, message in NOT_FOUND:
-        with subtests.test(message):
-            result = run(*WALLET, *arguments)
-
-            assert result.code == 1
-            assert result.out == ""
-            assert result.err == f"points-admin: error: {message}\n"
-
-
-MISTAKES = [
-    (("--mobile", "12ab"), "--mobile: a mobile number has digits only"),
-    (("--mobile", "90000"), "--mobile: too short for a mobile number"),
-    (("--mobile", " "), "--mobile: no customer identifier given"),
-    (("--email", "not-an-email"), "--email: not a valid email address"),
-    (("--customer-id", "0"), "--customer-id: a customer id is a positive integer"),
-    (("--customer-id", "1001", "--program", "1"), "--program: 1 is not a program of org 100737"),
-]
-
-
-def test_usage_mistakes_are_exit_code_2(run: Run, demo_allocations: None, subtests: pytest.Subtests) -> None:
-    for arguments, message in MISTAKES:
-        with subtests.test(message):
-            result = run(*WALLET, *arguments)
-
-            assert result.code == 2
-            assert result.out == ""
-            assert result.err == f"points-admin: error: {message}\n"
+    assert_refused(run, subtests, WALLET, REFUSALS)
 
 
 def test_an_unknown_org_is_exit_code_2(run: Run, demo_allocations: None) -> None:
