@@ -87,92 +87,8 @@ Resources:
             RestApiId: !Ref Api
             Path: /items/{{id}}
             Method: GET
-        Health:
-          Type: Api
-          Properties:
-            RestApiId: !Ref Api
-            Path: /health
-            Method: GET
-            Auth:
-              Authorizer: NONE
-
-  SleepFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: handlers/
-      Handler: app.sleepy
-      Events:
-        Sleep:
-          Type: Api
-          Properties:
-            RestApiId: !Ref Api
-            Path: /sleep
-            Method: GET
-            Auth:
-              Authorizer: NONE
-
-  TableFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: handlers/
-      Handler: app.table_status
-      Events:
-        Table:
-          Type: Api
-          Properties:
-            RestApiId: !Ref Api
-            Path: /table
-            Method: GET
-            Auth:
-              Authorizer: NONE
-
-  FailingFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: handlers/
-      Handler: app.boom
-      Events:
-        Boom:
-          Type: Api
-          Properties:
-            RestApiId: !Ref Api
-            Path: /boom
-            Method: GET
-            Auth:
-              Authorizer: NONE
-
-  CrashingFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: handlers/
-      Handler: app.crash
-      Events:
-        Crash:
-          Type: Api
-          Properties:
-            RestApiId: !Ref Api
-            Path: /crash
-            Method: GET
-            Auth:
-              Authorizer: NONE
-
-  SlowFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: handlers/
-      Handler: app.slow
-      Timeout: 1
-      Events:
-        Slow:
-          Type: Api
-          Properties:
-            RestApiId: !Ref Api
-            Path: /slow
-            Method: GET
-            Auth:
-              Authorizer: NONE
-
-  NumbersFunction:
+{health}
+{open_functions}  NumbersFunction:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: handlers/
@@ -225,6 +141,48 @@ Resources:
   EventsTopic:
     Type: AWS::SNS::Topic
 """
+
+
+def _open_get(event: str, path: str) -> str:
+    """An Api event of the sample API: GET `path`, without the authorizer."""
+    return f"""\
+        {event}:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: {path}
+            Method: GET
+            Auth:
+              Authorizer: NONE
+"""
+
+
+def _function_with_an_open_get(function_id: str, handler: str, event: str, path: str, extra: str = "") -> str:
+    return f"""\
+  {function_id}:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: handlers/
+      Handler: app.{handler}
+{extra}      Events:
+{_open_get(event, path)}
+"""
+
+
+# The functions of TEMPLATE with a GET route that skips the authorizer (and echo's open route).
+_OPEN_ROUTES = {
+    "health": _open_get("Health", "/health"),
+    "open_functions": "".join(
+        [
+            _function_with_an_open_get("SleepFunction", "sleepy", "Sleep", "/sleep"),
+            _function_with_an_open_get("TableFunction", "table_status", "Table", "/table"),
+            _function_with_an_open_get("FailingFunction", "boom", "Boom", "/boom"),
+            _function_with_an_open_get("CrashingFunction", "crash", "Crash", "/crash"),
+            _function_with_an_open_get("SlowFunction", "slow", "Slow", "/slow", extra="      Timeout: 1\n"),
+        ]
+    ),
+}
+
 
 HANDLERS = """\
 import json
@@ -362,7 +320,7 @@ def write_sample_app(root: Path) -> Path:
     (root / "handlers" / "app.py").write_text(HANDLERS)
     (root / "authorizer" / "app.py").write_text(AUTHORIZER)
     template = root / "template.yaml"
-    template.write_text(TEMPLATE.format(calls_log=root / "authorizer-calls.log"))
+    template.write_text(TEMPLATE.format(calls_log=root / "authorizer-calls.log", **_OPEN_ROUTES))
     return template
 
 
