@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from points_core.aws.observability import tracer
 from points_core.domain.models import OrgConfig, TillLogin
 from points_core.repositories import keys
 from points_core.repositories.codec import from_item, to_item
@@ -32,6 +33,7 @@ class ConfigRepository:
         self._cache: dict[int, tuple[float, OrgConfig | None]] = {}
         self._lock = threading.Lock()
 
+    @tracer.capture_method(capture_response=False)
     def org(self, org_id: int) -> OrgConfig | None:
         now = self._monotonic()
         with self._lock:
@@ -45,6 +47,7 @@ class ConfigRepository:
             self._cache[org_id] = (now, config)
         return config
 
+    @tracer.capture_method(capture_response=False)
     def save_org(self, config: OrgConfig) -> None:
         item = to_item(
             {
@@ -58,11 +61,13 @@ class ConfigRepository:
         with self._lock:
             self._cache.pop(config.org_id, None)
 
+    @tracer.capture_method(capture_response=False)
     def till_login(self, username: str) -> TillLogin | None:
         response = self._client.get_item(TableName=self._table, Key=keys.till_login(username))
         item = response.get("Item")
         return TillLogin.model_validate(from_item(item)) if item else None
 
+    @tracer.capture_method(capture_response=False)
     def till_usernames(self, org_id: int) -> list[str]:
         names: list[str] = []
         paginator = self._client.get_paginator("query")
@@ -78,6 +83,7 @@ class ConfigRepository:
             names.extend(item["sk"]["S"].removeprefix(keys.ORG_TILL_PREFIX) for item in page["Items"])
         return names
 
+    @tracer.capture_method(capture_response=False)
     def save_till(self, login: TillLogin) -> None:
         """The login item and the org's own record of the till, together."""
         existing = self.till_login(login.username)
@@ -102,6 +108,7 @@ class ConfigRepository:
             ]
         )
 
+    @tracer.capture_method(capture_response=False)
     def delete_till(self, org_id: int, username: str) -> None:
         self._client.transact_write_items(
             TransactItems=[

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from points_core.aws.observability import tracer
 from points_core.domain.errors import Refusal
 from points_core.domain.identifiers import Identifier, IdentifierType
 from points_core.domain.models import AwardEntry, Contact, CustomerProfile, UsedReference, Wallet
@@ -55,6 +56,7 @@ class CustomerRepository:
 
     # Reads on the request path: at most two round trips.
 
+    @tracer.capture_method(capture_response=False)
     def resolve(self, org_id: int, identifier: Identifier) -> str | None:
         """The customer id an identifier belongs to (no round trip for `id`)."""
         if identifier.type is IdentifierType.ID:
@@ -67,6 +69,7 @@ class CustomerRepository:
         item = response.get("Item")
         return item["customer_id"]["S"] if item else None
 
+    @tracer.capture_method(capture_response=False)
     def contact(self, org_id: int, identifier: Identifier) -> Contact | None:
         """One read: the identifier item (or the profile, for `id`), which carries the contact details."""
         response = self._client.get_item(
@@ -77,6 +80,7 @@ class CustomerRepository:
         item = response.get("Item")
         return contact(item) if item else None
 
+    @tracer.capture_method(capture_response=False)
     def profile_and_wallet(
         self,
         org_id: int,
@@ -112,6 +116,7 @@ class CustomerRepository:
 
     # Writes of the operator tool.
 
+    @tracer.capture_method(capture_response=False)
     def profiles(self, org_id: int, customer_ids: Iterable[str]) -> dict[str, CustomerProfile]:
         wanted = [keys.profile(org_id, customer_id) for customer_id in dict.fromkeys(customer_ids)]
         found = (
@@ -119,6 +124,7 @@ class CustomerRepository:
         )
         return {profile.customer_id: profile for profile in found}
 
+    @tracer.capture_method(capture_response=False)
     def identifier_owners(self, org_id: int, identifiers: Iterable[Identifier]) -> dict[Identifier, str]:
         by_key = {
             keys.identifier(org_id, identifier)["pk"]["S"]: identifier
@@ -130,6 +136,7 @@ class CustomerRepository:
             for item in batch_get(self._client, self._customers, wanted)
         }
 
+    @tracer.capture_method(capture_response=False)
     def write_customers(self, org_id: int, upserts: Sequence[CustomerUpsert]) -> None:
         requests: list[dict[str, Any]] = []
         for upsert in upserts:
@@ -158,6 +165,7 @@ class CustomerRepository:
             )
         batch_write(self._client, self._customers, requests)
 
+    @tracer.capture_method(capture_response=False)
     def wallet(self, org_id: int, customer_id: str, program_id: int) -> Wallet | None:
         response = self._client.get_item(
             TableName=self._customers, Key=keys.wallet(org_id, customer_id, program_id), ConsistentRead=True
@@ -165,6 +173,7 @@ class CustomerRepository:
         item = response.get("Item")
         return load_model(Wallet, item) if item else None
 
+    @tracer.capture_method(capture_response=False)
     def recorded_awards(
         self, org_id: int, customer_id: str, program_id: int, allocation_ids: Iterable[str]
     ) -> dict[str, AwardEntry]:
@@ -178,6 +187,7 @@ class CustomerRepository:
         )
         return {entry.allocation_id: entry for entry in entries}
 
+    @tracer.capture_method(capture_response=False)
     def save_awards(
         self,
         org_id: int,

@@ -65,6 +65,12 @@ def otp_state(org_id: int, customer_id: str) -> dict[str, Any]:
     return key(f"ORG#{org_id}#OTP#{customer_id}", "STATE")
 
 
+def otp_state_owner(item_key: dict[str, Any]) -> tuple[int, str]:
+    """The org and customer an Otp table key belongs to (the inverse of `otp_state`)."""
+    _, org_id, _, customer_id = item_key["pk"]["S"].split("#", 3)
+    return int(org_id), customer_id
+
+
 def _digest(text: str) -> str:
     """Caller-chosen text in a key: fixed length whatever its size (references have no length limit)."""
     return hashlib.sha256(text.encode()).hexdigest()

@@ -119,6 +119,14 @@ def _issue_forms(window: str, previous_window: str) -> tuple[dict[str, str], dic
     return reuse_or_create, replace_stale
 
 
+@dataclass(frozen=True, slots=True)
+class ExpiredRecord:
+    """A customer's validation-code record that had expired when the cleanup read it."""
+
+    org_id: int
+    customer_id: str
+
+
 class OtpRepository:
     def __init__(self, client: Any, table: str) -> None:
         self._client = client
@@ -212,8 +220,8 @@ class OtpRepository:
                 raise
 
     @tracer.capture_method(capture_response=False)
-    def expired(self, bucket: str, now: int, limit: int) -> Iterator[dict[str, Any]]:
-        """Keys of records in one expiry hour that expired before `now`, oldest first, at most `limit`."""
+    def expired(self, bucket: str, now: int, limit: int) -> Iterator[ExpiredRecord]:
+        """Records in one expiry hour that expired before `now`, oldest first, at most `limit`."""
         paginator = self._client.get_paginator("query")
         pages = paginator.paginate(
             TableName=self._table,
@@ -224,15 +232,15 @@ class OtpRepository:
         )
         for page in pages:
             for item in page["Items"]:
-                yield {"pk": item["pk"], "sk": item["sk"]}
+                yield ExpiredRecord(*keys.otp_state_owner(item))
 
     @tracer.capture_method(capture_response=False)
-    def delete_if_expired(self, key: dict[str, Any], now: int) -> bool:
+    def delete_if_expired(self, record: ExpiredRecord, now: int) -> bool:
         """Delete a record only if it is still expired: a code issued since moved its expiry forward."""
         try:
             self._client.delete_item(
                 TableName=self._table,
-                Key=key,
+                Key=keys.otp_state(record.org_id, record.customer_id),
                 ConditionExpression="expires_at < :now",
                 ExpressionAttributeValues={":now": serialize(now)},
             )

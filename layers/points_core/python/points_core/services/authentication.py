@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 
+from points_core.aws.observability import tracer
 from points_core.domain.errors import Unauthenticated
 from points_core.domain.models import Caller
 from points_core.domain.passwords import verify_password
-from points_core.repositories import ConfigRepository, config_repository
+from points_core.repositories import config_repository
 
 
 def _credentials(authorization: str | None) -> tuple[str, str]:
@@ -25,9 +26,10 @@ def _credentials(authorization: str | None) -> tuple[str, str]:
     return username, password
 
 
-def authenticate(authorization: str | None, repository: ConfigRepository | None = None) -> Caller:
+@tracer.capture_method(capture_response=False)
+def authenticate(authorization: str | None) -> Caller:
     username, password_md5 = _credentials(authorization)
-    login = (repository or config_repository()).till_login(username)
+    login = config_repository().till_login(username)
     # verify_password runs the same slow hash for an unknown username, so timing tells nothing.
     if not verify_password(password_md5, login.password_hash if login else None) or login is None:
         raise Unauthenticated("wrong credentials")

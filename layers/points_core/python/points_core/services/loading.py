@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from points_core.aws.observability import tracer
 from points_core.domain.errors import GaveUp, NotRecorded, WalletFull
 from points_core.domain.identifiers import Identifier, IdentifierType
 from points_core.domain.models import (
@@ -48,6 +49,7 @@ class CustomerLoad:
     """Customer id → reason; a rejected customer is not written at all."""
 
 
+@tracer.capture_method(capture_response=False)
 def load_customers(
     org_id: int, profiles: Sequence[CustomerProfile], customers: CustomerRepository | None = None
 ) -> CustomerLoad:
@@ -192,6 +194,7 @@ def _award_chunk(
     raise GaveUp(f"wallet of customer {customer_id} kept changing; nothing was written")
 
 
+@tracer.capture_method(capture_response=False)
 def award_points(
     org_id: int,
     customer_id: str,

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from points_core.repositories import OtpRepository, otp_repository
+from points_core.aws.observability import tracer
+from points_core.repositories import otp_repository
 from points_core.repositories.otp import expiry_bucket
 
 MAX_REMOVALS_PER_RUN = 1000
@@ -23,10 +24,9 @@ class CleanupResult:
     hours_read: int
 
 
-def remove_expired(
-    now: datetime, *, limit: int = MAX_REMOVALS_PER_RUN, otp: OtpRepository | None = None
-) -> CleanupResult:
-    repository = otp or otp_repository()
+@tracer.capture_method(capture_response=False)
+def remove_expired(now: datetime, *, limit: int = MAX_REMOVALS_PER_RUN) -> CleanupResult:
+    repository = otp_repository()
     epoch = int(now.timestamp())
     removed = skipped = hours = 0
     for hours_back in range(LOOKBACK_HOURS, -1, -1):
@@ -34,8 +34,8 @@ def remove_expired(
             break
         hours += 1
         bucket = expiry_bucket(int((now - timedelta(hours=hours_back)).timestamp()))
-        for key in repository.expired(bucket, epoch, limit - removed - skipped):
-            if repository.delete_if_expired(key, epoch):
+        for record in repository.expired(bucket, epoch, limit - removed - skipped):
+            if repository.delete_if_expired(record, epoch):
                 removed += 1
             else:
                 skipped += 1
