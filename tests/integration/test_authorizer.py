@@ -9,16 +9,8 @@ import pytest
 
 from points_core.domain.passwords import client_password
 from tests.conftest import Aws
-from tests.factories import (
-    ORG_ID,
-    STORE_ID,
-    TILL,
-    TILL_PASSWORD,
-    basic_auth,
-    invoke,
-    org_config,
-    seed_org,
-)
+from tests.factories import ORG_ID, STORE_ID, TILL, TILL_PASSWORD, basic_auth, org_config, seed_org
+from tests.invoke import invoke
 
 METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/v1.1/points/isredeemable"
 

@@ -14,19 +14,10 @@ from botocore.exceptions import ClientError
 from points_core.aws.clients import dynamodb_client
 from points_core.domain.models import Enrolment, RedemptionRules
 from tests.conftest import Aws
-from tests.factories import (
-    ORG_ID,
-    allocation,
-    call_api,
-    org_config,
-    profile,
-    program,
-    seed_customer,
-    seed_org,
-)
+from tests.factories import JANE, ORG_ID, allocation, org_config, profile, program, seed_customer, seed_org
+from tests.invoke import call_api
 
 PATH = "/v1.1/points/isredeemable"
-JANE_MOBILE = "919000000001"
 
 Invoke = Callable[..., tuple[int, dict[str, Any]]]
 
@@ -46,7 +37,7 @@ def demo(aws: Aws) -> None:
     ).model_copy(update={"tier_rules": {"GOLD": gold}})
     miles = program(974, ratio="0.1", min_points=Decimal(100), multiples_of=Decimal(50))
     seed_org(org_config(programs=(rewards, miles), default_program_id=973, local_currency_ratio=Decimal(2)))
-    jane = profile("1001", JANE_MOBILE, email="jane.doe@example.com", lifetime_purchases=Decimal(25000))
+    jane = profile("1001", JANE, email="jane.doe@example.com", lifetime_purchases=Decimal(25000))
     seed_customer(jane, allocation("1500", expires_in_days=1500), allocation("500", expires_in_days=900))
     seed_customer(jane, allocation("1000", expires_in_days=None), program_id=974)
     seed_customer(
@@ -85,14 +76,14 @@ def code(body: dict[str, Any]) -> int:
 def test_given_a_customer_with_enough_points_when_checked_then_800_in_the_reference_shape(
     invoke: Invoke,
 ) -> None:
-    status, body = invoke({"format": "json", "mobile": JANE_MOBILE, "program_id": "973", "points": "100"})
+    status, body = invoke({"format": "json", "mobile": JANE, "program_id": "973", "points": "100"})
     assert status == 200
     assert body == {
         "response": {
             "status": {"success": "true", "code": 200, "message": "Success"},
             "points": {
                 "redeemable": {
-                    "mobile": JANE_MOBILE,
+                    "mobile": JANE,
                     "email": "jane.doe@example.com",
                     "external_id": "EXT-1001",
                     "points": 100,
@@ -121,7 +112,7 @@ def test_given_a_customer_with_enough_points_when_checked_then_800_in_the_refere
 
 
 def test_a_rejection_is_http_200_with_status_500_and_the_item_code(invoke: Invoke) -> None:
-    status, body = invoke({"mobile": JANE_MOBILE, "points": "2001"})
+    status, body = invoke({"mobile": JANE, "points": "2001"})
     assert status == 200
     assert body["response"]["status"] == {
         "success": "false",
@@ -150,20 +141,20 @@ def test_a_rejection_is_http_200_with_status_500_and_the_item_code(invoke: Invok
         ({"mobile": "919000000004", "points": "10"}, 686),
         ({"mobile": "919000000005", "points": "10"}, 881),
         ({"mobile": "919000000003", "points": "10"}, 809),
-        ({"mobile": JANE_MOBILE, "points": "10", "program_id": "999"}, 1101),
-        ({"mobile": JANE_MOBILE, "points": "10", "program_id": "abc"}, 1101),
-        ({"mobile": JANE_MOBILE}, 801),
-        ({"mobile": JANE_MOBILE, "points": "0"}, 801),
-        ({"mobile": JANE_MOBILE, "points": "-100"}, 801),
-        ({"mobile": JANE_MOBILE, "points": "ten"}, 801),
-        ({"mobile": JANE_MOBILE, "points": "10.0005"}, 878),
-        ({"mobile": JANE_MOBILE, "points": "10.5"}, 807),
-        ({"mobile": JANE_MOBILE, "points": "9"}, 821),
-        ({"mobile": JANE_MOBILE, "points": "5001"}, 819),
-        ({"mobile": JANE_MOBILE, "points": "2001"}, 818),
+        ({"mobile": JANE, "points": "10", "program_id": "999"}, 1101),
+        ({"mobile": JANE, "points": "10", "program_id": "abc"}, 1101),
+        ({"mobile": JANE}, 801),
+        ({"mobile": JANE, "points": "0"}, 801),
+        ({"mobile": JANE, "points": "-100"}, 801),
+        ({"mobile": JANE, "points": "ten"}, 801),
+        ({"mobile": JANE, "points": "10.0005"}, 878),
+        ({"mobile": JANE, "points": "10.5"}, 807),
+        ({"mobile": JANE, "points": "9"}, 821),
+        ({"mobile": JANE, "points": "5001"}, 819),
+        ({"mobile": JANE, "points": "2001"}, 818),
         ({"mobile": "919000000006", "points": "10"}, 818),
         ({"mobile": "919000000007", "points": "10"}, 806),
-        ({"mobile": JANE_MOBILE, "points": "120", "program_id": "974"}, 807),
+        ({"mobile": JANE, "points": "120", "program_id": "974"}, 807),
     ],
 )
 def test_each_rule_answers_its_code(invoke: Invoke, query: dict[str, str], expected: int) -> None:
@@ -180,7 +171,7 @@ def test_lifetime_points_805(aws: Aws, invoke: Invoke) -> None:
 
 def test_tier_rules_let_a_gold_customer_redeem_more(invoke: Invoke) -> None:
     assert code(invoke({"mobile": "919000000002", "points": "12000"})[1]) == 800
-    assert code(invoke({"mobile": JANE_MOBILE, "points": "5001"})[1]) == 819
+    assert code(invoke({"mobile": JANE, "points": "5001"})[1]) == 819
 
 
 def test_every_identifier_and_mobile_form_finds_the_customer(invoke: Invoke) -> None:
@@ -194,38 +185,36 @@ def test_every_identifier_and_mobile_form_finds_the_customer(invoke: Invoke) -> 
         {"mobile": "", "email": "", "external_id": "EXT-1001"},
     ):
         status, body = invoke({**query, "points": "100"})
-        assert (status, code(body), item(body)["mobile"]) == (200, 800, JANE_MOBILE), query
+        assert (status, code(body), item(body)["mobile"]) == (200, 800, JANE), query
 
 
 def test_only_the_selected_programs_balance_counts(invoke: Invoke) -> None:
-    assert code(invoke({"mobile": JANE_MOBILE, "points": "1000", "program_id": "974"})[1]) == 800
-    assert code(invoke({"mobile": JANE_MOBILE, "points": "1050", "program_id": "974"})[1]) == 818
+    assert code(invoke({"mobile": JANE, "points": "1000", "program_id": "974"})[1]) == 800
+    assert code(invoke({"mobile": JANE, "points": "1050", "program_id": "974"})[1]) == 818
 
 
 def test_currency_input_asks_for_points_worth_an_amount(invoke: Invoke) -> None:
-    status, body = invoke(
-        {"mobile": JANE_MOBILE, "points": "1", "currency_input": "true", "currency_value": "75"}
-    )
+    status, body = invoke({"mobile": JANE, "points": "1", "currency_input": "true", "currency_value": "75"})
     assert (status, code(body)) == (200, 800)
     assert item(body)["points"] == 150
     assert item(body)["input_type"] == "currency"
     assert item(body)["points_redeem_value"] == 75
-    fallback = invoke({"mobile": JANE_MOBILE, "points": "75", "currency_input": "TRUE"})[1]
+    fallback = invoke({"mobile": JANE, "points": "75", "currency_input": "TRUE"})[1]
     assert item(fallback)["points"] == 150
 
 
 def test_unknown_boolean_text_is_false(invoke: Invoke) -> None:
-    body = invoke({"mobile": JANE_MOBILE, "points": "100", "currency_input": "null"})[1]
+    body = invoke({"mobile": JANE, "points": "100", "currency_input": "null"})[1]
     assert item(body)["input_type"] == "points"
 
 
 def test_the_json_suffix_route_answers_the_same(invoke: Invoke) -> None:
-    status, body = invoke({"mobile": JANE_MOBILE, "points": "100"}, path=PATH + ".json")
+    status, body = invoke({"mobile": JANE, "points": "100"}, path=PATH + ".json")
     assert (status, code(body)) == (200, 800)
 
 
 def test_xml_is_a_clear_400(invoke: Invoke) -> None:
-    status, body = invoke({"mobile": JANE_MOBILE, "points": "100", "format": "xml"})
+    status, body = invoke({"mobile": JANE, "points": "100", "format": "xml"})
     assert status == 400
     assert body == {
         "response": {
@@ -239,30 +228,30 @@ def test_xml_is_a_clear_400(invoke: Invoke) -> None:
 
 
 def test_a_request_without_the_authorizer_context_is_401(invoke: Invoke) -> None:
-    status, body = invoke({"mobile": JANE_MOBILE, "points": "100"}, authorizer={})
+    status, body = invoke({"mobile": JANE, "points": "100"}, authorizer={})
     assert status == 401
     assert body["response"]["status"]["code"] == 401
 
 
 def test_an_org_without_configuration_is_895(invoke: Invoke) -> None:
     stranger = {"org_id": "555", "till_id": "t", "store_id": "1"}
-    assert code(invoke({"mobile": JANE_MOBILE, "points": "10"}, authorizer=stranger)[1]) == 895
+    assert code(invoke({"mobile": JANE, "points": "10"}, authorizer=stranger)[1]) == 895
 
 
 def test_an_org_with_programs_but_no_mapping_for_the_store_is_895(aws: Aws, invoke: Invoke) -> None:
     seed_org(org_config(2002, programs=(program(1), program(2))), tills={})
     other = {"org_id": "2002", "till_id": "t2", "store_id": "9"}
     seed_customer(profile("1", "919000000001"), org_id=2002)
-    assert code(invoke({"mobile": JANE_MOBILE, "points": "10"}, authorizer=other)[1]) == 895
+    assert code(invoke({"mobile": JANE, "points": "10"}, authorizer=other)[1]) == 895
 
 
 def test_a_till_of_another_org_never_sees_this_orgs_customers(aws: Aws, invoke: Invoke) -> None:
     seed_org(org_config(2002), tills={})
     other = {"org_id": "2002", "till_id": "other.till", "store_id": "501"}
-    for query in ({"mobile": JANE_MOBILE}, {"id": "1001"}, {"email": "jane.doe@example.com"}):
+    for query in ({"mobile": JANE}, {"id": "1001"}, {"email": "jane.doe@example.com"}):
         status, body = invoke({**query, "points": "10"}, authorizer=other)
         assert (status, code(body)) == (200, 816), query
-    seed_customer(profile("1001", JANE_MOBILE, lifetime_purchases=Decimal(0)), org_id=2002)
+    seed_customer(profile("1001", JANE, lifetime_purchases=Decimal(0)), org_id=2002)
     assert code(invoke({"id": "1001", "points": "10"}, authorizer=other)[1]) == 818
     assert code(invoke({"id": "1001", "points": "100"})[1]) == 800
 
@@ -270,7 +259,7 @@ def test_a_till_of_another_org_never_sees_this_orgs_customers(aws: Aws, invoke: 
 def test_an_aws_failure_is_http_500_with_889_and_no_detail(
     invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    invoke({"mobile": JANE_MOBILE, "points": "100"})  # warm: configuration cached
+    invoke({"mobile": JANE, "points": "100"})  # warm: configuration cached
 
     def fail(*_: Any, **__: Any) -> None:
         raise ClientError(
@@ -278,7 +267,7 @@ def test_an_aws_failure_is_http_500_with_889_and_no_detail(
         )
 
     monkeypatch.setattr(dynamodb_client(), "get_item", fail)
-    status, body = invoke({"mobile": JANE_MOBILE, "points": "100"})
+    status, body = invoke({"mobile": JANE, "points": "100"})
     assert status == 500
     assert body["response"]["status"]["code"] == 500
     assert item(body)["item_status"] == {
@@ -290,9 +279,9 @@ def test_an_aws_failure_is_http_500_with_889_and_no_detail(
 
 
 def test_warm_it_makes_at_most_two_dynamodb_round_trips(invoke: Invoke, dynamodb_calls: list[str]) -> None:
-    invoke({"mobile": JANE_MOBILE, "points": "100"})
+    invoke({"mobile": JANE, "points": "100"})
     dynamodb_calls.clear()
-    invoke({"mobile": JANE_MOBILE, "points": "100"})
+    invoke({"mobile": JANE, "points": "100"})
     assert dynamodb_calls == ["GetItem", "BatchGetItem"]
     dynamodb_calls.clear()
     invoke({"id": "1001", "points": "100"})
@@ -303,12 +292,12 @@ def test_warm_it_makes_at_most_two_dynamodb_round_trips(invoke: Invoke, dynamodb
 
 
 def test_logs_carry_no_unmasked_mobile_or_email(invoke: Invoke, logs: io.StringIO) -> None:
-    invoke({"mobile": JANE_MOBILE, "points": "100"})
+    invoke({"mobile": JANE, "points": "100"})
     invoke({"email": "jane.doe@example.com", "points": "100"})
     written = logs.getvalue()
     assert "91******0001" in written
     assert '"correlation_id"' in written
-    assert JANE_MOBILE not in written
+    assert JANE not in written
     assert "jane.doe@example.com" not in written
 
 
@@ -321,7 +310,7 @@ def test_org_id_in_the_context_keys_every_read(aws: Aws, invoke: Invoke) -> None
 
 
 def test_a_parameter_given_twice_is_a_clear_400(demo: None) -> None:
-    answer = call_api("is_redeemable", "GET", PATH, {"mobile": JANE_MOBILE, "points": ["100", "200"]})
+    answer = call_api("is_redeemable", "GET", PATH, {"mobile": JANE, "points": ["100", "200"]})
     assert answer.status == 400
     assert answer.body["response"]["status"] == {
         "success": "false",
@@ -337,5 +326,5 @@ def test_a_path_the_function_does_not_serve_is_404(demo: None) -> None:
 
 
 def test_every_response_carries_the_request_tracking_id(demo: None) -> None:
-    answer = call_api("is_redeemable", "GET", PATH, {"mobile": JANE_MOBILE, "points": "100"})
+    answer = call_api("is_redeemable", "GET", PATH, {"mobile": JANE, "points": "100"})
     assert answer.headers["X-Cap-RequestID"] == [answer.event["requestContext"]["requestId"]]

@@ -11,7 +11,7 @@ from points_core.repositories import otp_repository
 from points_core.repositories.keys import otp_state
 from points_core.services.otp_cleanup import remove_expired
 from tests.conftest import Aws
-from tests.factories import invoke
+from tests.invoke import invoke
 
 SETTINGS = OtpSettings(validity_minutes=10, window_minutes=15)
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -11,20 +11,9 @@ import pytest
 from points_core.domain.models import OtpSettings
 from points_core.repositories import customer_repository
 from tests.conftest import Aws
-from tests.factories import (
-    NOW,
-    ApiAnswer,
-    allocation,
-    call_api,
-    function_module,
-    org_config,
-    profile,
-    program,
-    seed_customer,
-    seed_org,
-)
+from tests.factories import JANE, NOW, allocation, org_config, program, seed_jane, seed_org
+from tests.invoke import ApiAnswer, call_api, function_module
 
-JANE = "919000000001"
 PATH = "/v1.1/points/redeem"
 Redeem = Callable[..., tuple[int, dict[str, Any]]]
 
@@ -38,12 +27,7 @@ def redeem(aws: Aws) -> Redeem:
             otp=OtpSettings(channels="sms"),
         )
     )
-    seed_customer(
-        profile("1001", JANE, email="jane.doe@example.com"),
-        allocation("500", expires_in_days=900, allocation_id="late"),
-        allocation("300", expires_in_days=30, allocation_id="soon"),
-        allocation("200", expires_in_days=-5, allocation_id="expired"),
-    )
+    seed_jane(allocation("200", expires_in_days=-5, allocation_id="expired"))
 
     def call(body: Any, query: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
         answer = call_api("redeem", "POST", PATH, query, body=body)

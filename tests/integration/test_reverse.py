@@ -13,19 +13,9 @@ import pytest
 from points_core.domain.models import Allocation
 from points_core.repositories import customer_repository
 from tests.conftest import Aws
-from tests.factories import (
-    NOW,
-    ApiAnswer,
-    allocation,
-    call_api,
-    org_config,
-    profile,
-    program,
-    seed_customer,
-    seed_org,
-)
+from tests.factories import JANE, NOW, org_config, program, seed_jane, seed_org, seed_ravi
+from tests.invoke import ApiAnswer, call_api
 
-JANE = "919000000001"
 PATH = "/v2/points/reverse"
 LATE = NOW + timedelta(days=900)
 SOON = NOW + timedelta(days=30)
@@ -34,12 +24,8 @@ SOON = NOW + timedelta(days=30)
 @pytest.fixture
 def demo(aws: Aws) -> None:
     seed_org(org_config(programs=(program(973, ratio="0.5"),), allow_skip_validation=True))
-    seed_customer(
-        profile("1001", JANE, email="jane.doe@example.com", external_id="EXT-JANE", card_number="CARD-1"),
-        allocation("500", expires_in_days=900, allocation_id="late"),
-        allocation("300", expires_in_days=30, allocation_id="soon"),
-    )
-    seed_customer(profile("1002", "919000000002"), allocation("1000", allocation_id="ravi"))
+    seed_jane(external_id="EXT-JANE", card_number="CARD-1")
+    seed_ravi()
 
 
 def redeem(points: int, customer: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:

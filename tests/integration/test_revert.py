@@ -11,15 +11,18 @@ from points_core.domain.models import OtpSettings
 from points_core.domain.rules import MAX_REDEMPTIONS_PER_REVERT
 from tests.conftest import Aws
 from tests.factories import (
+    JANE,
     allocation,
-    call_api,
     org_config,
     profile,
     program,
     seed_customer,
+    seed_jane,
     seed_org,
+    seed_ravi,
 )
-from tests.integration.test_reverse import JANE, balance, redeem, reverse
+from tests.integration.test_reverse import balance, redeem, reverse
+from tests.invoke import call_api
 
 PATH = "/v1.1/points/revert"
 
@@ -34,12 +37,8 @@ def demo(aws: Aws) -> None:
             otp=OtpSettings(channels="sms"),
         )
     )
-    seed_customer(
-        profile("1001", JANE, email="jane.doe@example.com"),
-        allocation("500", expires_in_days=900, allocation_id="late"),
-        allocation("300", expires_in_days=30, allocation_id="soon"),
-    )
-    seed_customer(profile("1002", "919000000002"), allocation("1000", allocation_id="ravi"))
+    seed_jane()
+    seed_ravi()
 
 
 def revert_body(

@@ -20,18 +20,9 @@ from points_core.repositories import otp_repository
 from points_core.repositories.keys import otp_state
 from points_core.services.validation_codes import ValidationCodeRequest, issue_validation_code
 from tests.conftest import Aws
-from tests.factories import (
-    allocation,
-    call_api,
-    caller,
-    org_config,
-    profile,
-    program,
-    seed_customer,
-    seed_org,
-)
+from tests.factories import JANE, allocation, caller, org_config, profile, program, seed_customer, seed_org
+from tests.invoke import call_api
 
-JANE = "919000000001"
 CODE_PATH = "/v1.1/points/validationcode"
 CHECK_PATH = "/v1.1/points/isredeemable"
 
