@@ -163,6 +163,12 @@ def sns_calls(aws: Aws) -> Iterator[list[str]]:
         yield calls
 
 
+def each_call_failing(operations: tuple[str, ...]) -> pytest.MarkDecorator:
+    """Run the test once for each of `operations` (the calls a use case makes, in order), that call failing:
+    `failing_call` is its number, `operation_failed` its name."""
+    return pytest.mark.parametrize(("failing_call", "operation_failed"), list(enumerate(operations, start=1)))
+
+
 @contextmanager
 def failing_nth_call(
     client: Any, number: int, operations: tuple[str, ...], error_code: str

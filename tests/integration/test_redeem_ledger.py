@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,7 +15,7 @@ from points_core.aws.clients import dynamodb_client
 from points_core.repositories import config_repository, customer_repository
 from points_core.repositories.keys import customer_partition
 from points_core.services.redemption import RedeemItem, RedeemOptions, redeem_item
-from tests.conftest import Aws, failing_nth_call
+from tests.conftest import Aws, each_call_failing, failing_nth_call
 from tests.factories import allocation, caller, org_config, profile, program, seed_customer, seed_org
 
 SKIP = RedeemOptions(skip_validation=True)
@@ -75,23 +74,19 @@ def test_the_ledger_always_explains_the_balance(
         assert ledger_sum(aws, customer_id) == wallet.balance(now())
 
 
-CallFailure = Callable[[str], None]
+REDEEM_CALLS = ("get_item", "batch_get_item", "transact_write_items")
 
 
-@pytest.mark.parametrize(
-    ("failing_call", "operation_failed"),
-    [(1, "get_item"), (2, "batch_get_item"), (3, "transact_write_items")],
-)
+@each_call_failing(REDEEM_CALLS)
 def test_an_aws_failure_at_any_step_leaves_no_partial_state(
     aws: Aws, org: None, failing_call: int, operation_failed: str
 ) -> None:
     # Given
     seed_customer(profile("1001", "919000000001"), allocation("500"))
     config_repository().org(100737)  # warm: the configuration is cached, as in a warm function
-    operations = ("get_item", "batch_get_item", "transact_write_items")
 
     # When
-    with failing_nth_call(dynamodb_client(), failing_call, operations, "InternalServerError") as counter:
+    with failing_nth_call(dynamodb_client(), failing_call, REDEEM_CALLS, "InternalServerError") as counter:
         redeem_item(
             caller(),
             RedeemItem({"mobile": "919000000001"}, "100", external_reference_number="F-1"),

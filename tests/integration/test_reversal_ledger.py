@@ -23,7 +23,7 @@ from points_core.repositories.codec import load_model
 from points_core.repositories.keys import redemption as redemption_key
 from points_core.services.redemption import RedeemItem, RedeemOptions, redeem_item
 from points_core.services.reversal import ReverseOutcome, ReverseRequest, reverse
-from tests.conftest import Aws, failing_nth_call
+from tests.conftest import Aws, each_call_failing, failing_nth_call
 from tests.factories import NOW, allocation, caller, org_config, profile, program, seed_customer, seed_org
 from tests.integration.test_redeem_ledger import ledger_sum, redemptions
 
@@ -151,10 +151,10 @@ def test_redemptions_and_reversals_racing_on_one_customer_stay_consistent(racing
     assert ledger_sum(aws, "1001") == wallet_balance("1001")
 
 
-@pytest.mark.parametrize(
-    ("failing_call", "operation_failed"),
-    [(1, "batch_get_item"), (2, "get_item"), (3, "transact_write_items")],
-)
+REVERSE_CALLS = ("batch_get_item", "get_item", "transact_write_items")
+
+
+@each_call_failing(REVERSE_CALLS)
 def test_an_aws_failure_at_any_step_of_a_reversal_leaves_no_partial_state(
     org: None, aws: Aws, failing_call: int, operation_failed: str
 ) -> None:
@@ -162,10 +162,9 @@ def test_an_aws_failure_at_any_step_of_a_reversal_leaves_no_partial_state(
     seed_customer(profile("1001", "919000000001"), allocation("500"))
     redemption = redeem("1001", "200")
     config_repository().org(100737)  # warm: the configuration is cached, as in a warm function
-    operations = ("batch_get_item", "get_item", "transact_write_items")
 
     # When
-    with failing_nth_call(dynamodb_client(), failing_call, operations, "ThrottlingException") as counter:
+    with failing_nth_call(dynamodb_client(), failing_call, REVERSE_CALLS, "ThrottlingException") as counter:
         give_back("1001", redemption.redemption_id, "50")
 
     # Then
