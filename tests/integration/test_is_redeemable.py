@@ -76,7 +76,10 @@ def code(body: dict[str, Any]) -> int:
 def test_given_a_customer_with_enough_points_when_checked_then_800_in_the_reference_shape(
     invoke: Invoke,
 ) -> None:
+    # When
     status, body = invoke({"format": "json", "mobile": JANE, "program_id": "973", "points": "100"})
+
+    # Then
     assert status == 200
     assert body == {
         "response": {
@@ -112,7 +115,10 @@ def test_given_a_customer_with_enough_points_when_checked_then_800_in_the_refere
 
 
 def test_a_rejection_is_http_200_with_status_500_and_the_item_code(invoke: Invoke) -> None:
+    # When
     status, body = invoke({"mobile": JANE, "points": "2001"})
+
+    # Then
     assert status == 200
     assert body["response"]["status"] == {
         "success": "false",
@@ -259,6 +265,7 @@ def test_a_till_of_another_org_never_sees_this_orgs_customers(aws: Aws, invoke: 
 def test_an_aws_failure_is_http_500_with_889_and_no_detail(
     invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Given
     invoke({"mobile": JANE, "points": "100"})  # warm: configuration cached
 
     def fail(*_: Any, **__: Any) -> None:
@@ -267,7 +274,11 @@ def test_an_aws_failure_is_http_500_with_889_and_no_detail(
         )
 
     monkeypatch.setattr(dynamodb_client(), "get_item", fail)
+
+    # When
     status, body = invoke({"mobile": JANE, "points": "100"})
+
+    # Then
     assert status == 500
     assert body["response"]["status"]["code"] == 500
     assert item(body)["item_status"] == {
@@ -292,8 +303,11 @@ def test_warm_it_makes_at_most_two_dynamodb_round_trips(invoke: Invoke, dynamodb
 
 
 def test_logs_carry_no_unmasked_mobile_or_email(invoke: Invoke, logs: io.StringIO) -> None:
+    # When
     invoke({"mobile": JANE, "points": "100"})
     invoke({"email": "jane.doe@example.com", "points": "100"})
+
+    # Then
     written = logs.getvalue()
     assert "91******0001" in written
     assert '"correlation_id"' in written

@@ -52,9 +52,12 @@ def balance() -> Decimal:
 
 
 def test_a_redemption_debits_earliest_expiry_first_and_answers_the_reference_shape(redeem: Redeem) -> None:
+    # When
     status, body = redeem(
         one(350, transaction_number="BILL-1", redemption_purpose="BILL_PAYMENT"), {"skip_validation": "true"}
     )
+
+    # Then
     assert status == 200
     assert body["response"]["status"] == {"success": "true", "code": 200, "message": "Success"}
     redeemed = item(body)
@@ -78,8 +81,13 @@ def test_a_redemption_debits_earliest_expiry_first_and_answers_the_reference_sha
 
 
 def test_a_reused_reference_answers_744_with_the_original(redeem: Redeem) -> None:
+    # Given
     first = item(redeem(one(100, external_reference_number="REF-1"), {"skip_validation": "true"})[1])
+
+    # When
     status, body = redeem(one(100, external_reference_number="REF-1"), {"skip_validation": "true"})
+
+    # Then
     assert status == 200
     assert body["response"]["status"]["code"] == 500
     again = item(body)
@@ -126,6 +134,7 @@ def test_refusals_leave_the_balance_alone(
 
 
 def test_several_items_each_on_their_own(redeem: Redeem) -> None:
+    # Given
     body = {
         "root": {
             "redeem": [
@@ -134,7 +143,11 @@ def test_several_items_each_on_their_own(redeem: Redeem) -> None:
             ]
         }
     }
+
+    # When
     status, answer = redeem(body, {"skip_validation": "true"})
+
+    # Then
     assert status == 200
     assert answer["response"]["status"] == {
         "success": "false",
@@ -233,8 +246,13 @@ def test_an_idempotency_key_replays_the_first_answer_byte_for_byte(redeem: Redee
 
 
 def test_the_same_key_with_another_body_is_422(redeem: Redeem) -> None:
+    # Given
     keyed(one(100), "key-1")
+
+    # When
     again = keyed(one(200), "key-1")
+
+    # Then
     assert again.status == 422
     assert again.body["response"]["status"] == {
         "success": "false",
@@ -277,13 +295,17 @@ def test_a_521_is_not_kept_for_its_idempotency_key(redeem: Redeem, monkeypatch: 
     from points_core.domain.errors import NotRecorded, Refusal
     from points_core.repositories.redemptions import RedemptionRepository
 
+    # Given
     def always_changed(*_: Any, **__: Any) -> None:
         raise NotRecorded({Refusal.WALLET_CHANGED})
 
+    # When: the first attempt gives up, having written nothing
     with monkeypatch.context() as patched:
         patched.setattr(RedemptionRepository, "record", always_changed)
         patched.setattr("points_core.services.retry.time.sleep", lambda _: None)
         assert item(keyed(one(100), "busy-1").body)["item_status"]["code"] == 521
+
+    # Then: the retry with the same key runs again
     retried = keyed(one(100), "busy-1")
     assert retried.status == 200
     assert item(retried.body)["item_status"]["code"] == 800

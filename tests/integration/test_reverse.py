@@ -74,9 +74,14 @@ def balance(customer_id: str = "1001") -> Decimal:
 
 
 def test_a_full_reversal_answers_the_reference_shape_and_restores_expiry(demo: None) -> None:
+    # Given
     redeemed = redeem(600)  # 300 of "soon" (spent, so pruned), then 300 of "late"
     assert set(allocations()) == {"late"}
+
+    # When
     status, body = reverse(redeemed["redemption_id"])
+
+    # Then
     assert status == 200
     assert list(body) == [
         "orgId",
@@ -279,11 +284,16 @@ def test_warm_a_reversal_takes_three_round_trips(demo: None, dynamodb_calls: lis
 
 
 def test_the_ledger_records_each_reversal_and_lifetime_points_stay(demo: None, aws: Aws) -> None:
+    # Given
     before = customer_repository().wallet(100737, "1001", 973)
     assert before is not None
     redemption_id = redeem(600)["redemption_id"]
+
+    # When
     first = reverse(redemption_id, 100)[1]["reversalId"]
     second = reverse(redemption_id)[1]["reversalId"]
+
+    # Then
     entries = aws.dynamodb.query(
         TableName="LedgerTable",
         KeyConditionExpression="pk = :pk",
@@ -316,6 +326,7 @@ def test_when_the_wallet_keeps_changing_the_answer_is_521_with_http_409(
     from points_core.domain.errors import NotRecorded, Refusal
     from points_core.repositories.reversals import ReversalRepository
 
+    # Given
     redemption_id = redeem(100)["redemption_id"]
 
     def always_changed(*_: Any, **__: Any) -> None:
@@ -323,7 +334,11 @@ def test_when_the_wallet_keeps_changing_the_answer_is_521_with_http_409(
 
     monkeypatch.setattr(ReversalRepository, "record", always_changed)
     monkeypatch.setattr("points_core.services.retry.time.sleep", lambda _: None)
+
+    # When
     status, body = reverse(redemption_id, 10)
+
+    # Then
     assert (status, body["errors"][0]["code"]) == (409, 521)
     assert balance() == 700
 
@@ -341,14 +356,19 @@ def test_an_unexpected_failure_is_889_in_the_v2_envelope(demo: None, monkeypatch
 
 
 def test_an_idempotency_key_replays_the_first_answer(demo: None) -> None:
+    # Given
     redemption_id = redeem(100)["redemption_id"]
     body = {
         "redemptionId": redemption_id,
         "pointsToBeReversed": 10,
         "identifier": {"type": "ID", "value": "1001"},
     }
+
+    # When
     first = keyed(body, "return-1")
     again = keyed(body, "return-1")
+
+    # Then
     assert (first.status, again.status) == (200, 200)
     assert again.text == first.text
     assert balance() == 710
@@ -377,8 +397,13 @@ def test_a_request_without_authorizer_context_is_401_in_the_v2_envelope(demo: No
 
 
 def test_logs_carry_no_unmasked_mobile_and_say_what_was_reversed(demo: None, logs: io.StringIO) -> None:
+    # Given
     redemption_id = redeem(100)["redemption_id"]
+
+    # When
     reversal_id = reverse(redemption_id, 10)[1]["reversalId"]
+
+    # Then
     written = logs.getvalue()
     assert JANE not in written
     assert "91******0001" in written
@@ -390,6 +415,7 @@ def test_a_521_is_not_kept_for_its_idempotency_key(demo: None, monkeypatch: pyte
     from points_core.domain.errors import NotRecorded, Refusal
     from points_core.repositories.reversals import ReversalRepository
 
+    # Given
     redemption_id = redeem(100)["redemption_id"]
     body = {
         "redemptionId": redemption_id,
@@ -400,10 +426,13 @@ def test_a_521_is_not_kept_for_its_idempotency_key(demo: None, monkeypatch: pyte
     def always_changed(*_: Any, **__: Any) -> None:
         raise NotRecorded({Refusal.WALLET_CHANGED})
 
+    # When: the first attempt gives up, having written nothing
     with monkeypatch.context() as patched:
         patched.setattr(ReversalRepository, "record", always_changed)
         patched.setattr("points_core.services.retry.time.sleep", lambda _: None)
         assert keyed(body, "busy-1").status == 409
+
+    # Then: the retry with the same key runs again
     retried = keyed(body, "busy-1")
     assert retried.status == 200
     assert keyed(body, "busy-1").text == retried.text

@@ -72,11 +72,16 @@ def code(body: Any) -> int:
 
 
 def test_a_revert_gives_back_everything_redeemed_on_the_bill(demo: None) -> None:
+    # Given
     first = redeem(600, transaction_number="BILL-1")["redemption_id"]
     second = redeem(100, transaction_number="BILL-1")["redemption_id"]
     redeem(50, transaction_number="BILL-2")
     assert balance() == 50
+
+    # When
     status, body = revert(revert_body(points_redeemed="700"))
+
+    # Then
     assert status == 200
     assert body["response"]["status"] == {"success": "true", "code": 200, "message": "Success"}
     reverted = item(body)
@@ -97,9 +102,14 @@ def test_a_revert_gives_back_everything_redeemed_on_the_bill(demo: None) -> None
 
 
 def test_a_bill_partly_reversed_with_v2_reverts_the_rest(demo: None) -> None:
+    # Given
     redemption_id = redeem(600, transaction_number="BILL-1")["redemption_id"]
     reverse(redemption_id, 250)
+
+    # When
     status, body = revert(revert_body(points_redeemed=600))  # what was redeemed on the bill
+
+    # Then
     assert status == 200
     assert item(body)["points_reverted"] == "350"
     assert balance() == 800
@@ -167,6 +177,7 @@ def test_more_redemptions_on_one_bill_than_one_transaction_holds_is_815(demo: No
 
 
 def test_a_bill_across_two_programs_reverts_both_without_one_balance(demo: None) -> None:
+    # Given
     seed_customer(profile("1001", JANE, email="jane.doe@example.com"), allocation("100"), program_id=974)
     redeem(100, transaction_number="BILL-1")
     body = {
@@ -177,12 +188,17 @@ def test_a_bill_across_two_programs_reverts_both_without_one_balance(demo: None)
     call_api(
         "redeem", "POST", "/v1.1/points/redeem", {"skip_validation": "true", "program_id": "974"}, body=body
     )
+
+    # When
     reverted = item(revert(revert_body(points_redeemed=140))[1])
+
+    # Then
     assert (reverted["points_reverted"], "balance" in reverted) == ("140", False)
     assert balance() == 800
 
 
 def test_several_items_answer_a_list_and_201_when_some_fail(demo: None) -> None:
+    # Given
     redeem(100, transaction_number="BILL-1")
     body = {
         "root": {
@@ -192,7 +208,11 @@ def test_several_items_answer_a_list_and_201_when_some_fail(demo: None) -> None:
             ]
         }
     }
+
+    # When
     status, payload = revert(body)
+
+    # Then
     assert status == 200
     assert payload["response"]["status"]["code"] == 201
     assert [entry["item_status"]["code"] for entry in payload["response"]["responses"]["points"]] == [
@@ -231,11 +251,16 @@ def test_an_unexpected_failure_is_889_in_the_revert_shape(
 ) -> None:
     from points_core.repositories.reversals import ReversalRepository
 
+    # Given
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(ReversalRepository, "on_bill", broken)
+
+    # When
     status, payload = revert(revert_body())
+
+    # Then
     assert status == 500
     assert item(payload)["item_status"] == {
         "success": "false",
@@ -246,8 +271,13 @@ def test_an_unexpected_failure_is_889_in_the_revert_shape(
 
 
 def test_the_revert_record_says_it_came_from_the_bill(demo: None, aws: Aws) -> None:
+    # Given
     redeem(100, transaction_number="BILL-1")
+
+    # When
     reversal_id = item(revert(revert_body())[1])["reversals"]["reversal"][0]["reversal_id"]
+
+    # Then
     record = aws.dynamodb.get_item(
         TableName="RedemptionsTable",
         Key={"pk": {"S": f"ORG#100737#RED#{reversal_id}"}, "sk": {"S": "REDEMPTION"}},

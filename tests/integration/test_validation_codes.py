@@ -85,7 +85,10 @@ def fail_sns(monkeypatch: pytest.MonkeyPatch) -> None:
 
 class TestValidationCode:
     def test_a_code_is_sent_by_sms_and_never_returned(self, aws: Aws, call: Call) -> None:
+        # When
         status, headers, body = call(CODE_PATH, {"format": "json", "mobile": JANE, "points": "100"})
+
+        # Then
         assert status == 200
         assert body == {
             "response": {
@@ -114,8 +117,13 @@ class TestValidationCode:
         assert code not in json.dumps(body) + json.dumps(headers)
 
     def test_both_channels_and_the_email_contract(self, aws: Aws, call: Call) -> None:
+        # Given
         seed(OtpSettings(channels="both"))
+
+        # When
         status, _, body = call(CODE_PATH, {"email": "jane.doe@example.com", "points": "50"})
+
+        # Then
         assert (status, issued(body)["item_status"]["message"]) == (
             200,
             "Validation Code Issued by SMS and Email",
@@ -135,16 +143,26 @@ class TestValidationCode:
         assert (status, issued(body)["item_status"]["code"]) == (200, 860)
 
     def test_asking_again_while_valid_re_sends_the_same_code(self, aws: Aws, call: Call) -> None:
+        # Given
         call(CODE_PATH, {"mobile": JANE, "points": "100"})
         first = last_code(aws)
+
+        # When
         call(CODE_PATH, {"mobile": "9000000001", "points": "100"})
+
+        # Then
         assert last_code(aws) == first
         assert len(aws.sms_sent()) == 2
 
     def test_past_the_send_limit_429_with_retry_after(self, aws: Aws, call: Call) -> None:
+        # Given
         for _ in range(3):
             assert call(CODE_PATH, {"mobile": JANE, "points": "100"})[0] == 200
+
+        # When
         status, headers, body = call(CODE_PATH, {"mobile": JANE, "points": "100"})
+
+        # Then
         assert status == 429
         assert 0 < int(headers["Retry-After"]) <= 3600
         assert body["response"]["status"] == {
@@ -176,12 +194,15 @@ class TestValidationCode:
     def test_a_failed_delivery_is_860_counts_nothing_and_leaves_no_code(
         self, aws: Aws, call: Call, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        # When: every delivery fails
         with monkeypatch.context() as failing:
             fail_sns(failing)
             for _ in range(5):
                 status, _, body = call(CODE_PATH, {"mobile": JANE, "points": "100"})
                 assert (status, issued(body)["item_status"]["code"]) == (200, 860)
                 assert body["response"]["status"]["code"] == 500
+
+        # Then: no send was counted and no code kept
         state = aws.dynamodb.get_item(TableName="OtpTable", Key=otp_state(100737, "1001")).get("Item", {})
         assert not any(name.startswith("c973_") for name in state)
         assert all(int(value["N"]) == 0 for name, value in state.items() if name.startswith("w"))
@@ -191,11 +212,16 @@ class TestValidationCode:
     def test_a_failed_re_send_keeps_the_code_and_its_points(
         self, aws: Aws, call: Call, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        # Given
         call(CODE_PATH, {"mobile": JANE, "points": "100"})
         code = last_code(aws)
+
+        # When
         with monkeypatch.context() as failing:
             fail_sns(failing)
             assert issued(call(CODE_PATH, {"mobile": JANE, "points": "900"})[2])["item_status"]["code"] == 860
+
+        # Then
         assert check(call, "100", code) == 800
         assert check(call, "900", code) == 808
 
@@ -212,12 +238,17 @@ class TestValidationCode:
         assert dynamodb_calls == ["GetItem", "UpdateItem"]
 
     def test_the_code_is_in_no_log_line(self, aws: Aws, call: Call, logs: io.StringIO) -> None:
+        # Given
         seed(OtpSettings(channels="both", alphabet="alphanumeric", length=10))
         call(CODE_PATH, {"mobile": JANE, "points": "100"})
         code = last_code(aws)
         assert re.fullmatch(r"[2-9A-HJ-NP-Z]{10}", code)
+
+        # When
         call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": code})
         call(CHECK_PATH, {"mobile": JANE, "points": "100", "validation_code": "WRONG23456"})
+
+        # Then
         written = logs.getvalue()
         assert "validation code sent" in written
         assert code not in written
@@ -247,11 +278,16 @@ class TestCheckingACode:
     def test_too_many_wrong_attempts_kill_the_code_until_a_new_one_is_issued(
         self, aws: Aws, call: Call
     ) -> None:
+        # Given
         call(CODE_PATH, {"mobile": JANE, "points": "100"})
         code = last_code(aws)
         wrong = "000000" if code != "000000" else "111111"
+
+        # When
         for _ in range(3):
             assert check(call, "100", wrong) == 808
+
+        # Then
         assert check(call, "100", code) == 808
         call(CODE_PATH, {"mobile": JANE, "points": "100"})
         renewed = last_code(aws)
@@ -299,8 +335,13 @@ class TestIssueOtp:
     def test_a_failed_delivery_is_a_success_with_warning_876(
         self, call: Call, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        # Given
         fail_sns(monkeypatch)
+
+        # When
         status, _, body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "issue_otp": "true"})
+
+        # Then
         assert status == 200
         assert body["response"]["status"] == {"success": "true", "code": 200, "message": "Success"}
         assert checked(body)["is_redeemable"] == "true"
@@ -311,9 +352,14 @@ class TestIssueOtp:
         }
 
     def test_the_send_limit_applies_to_issue_otp_too(self, aws: Aws, call: Call) -> None:
+        # Given
         for _ in range(3):
             call(CODE_PATH, {"mobile": JANE, "points": "100"})
+
+        # When
         status, headers, body = call(CHECK_PATH, {"mobile": JANE, "points": "100", "issue_otp": "true"})
+
+        # Then
         assert status == 429
         assert int(headers["Retry-After"]) > 0
         assert checked(body)["item_status"]["code"] == 429
@@ -351,20 +397,28 @@ class TestTime:
 
         from tests.conftest import REGION, clear_caches
 
+        # Given
         arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
             Name="OtpSecret", SecretString="s" * 64
         )["ARN"]
         monkeypatch.delenv("OTP_SECRET")
         monkeypatch.setenv("OTP_SECRET_ARN", arn)
         clear_caches()
+
+        # When
         call(CODE_PATH, {"mobile": JANE, "points": "100"})
         code = last_code(aws)
+
+        # Then
         assert check(call, "100", code) == 800
 
 
 def test_the_state_item_keeps_no_code(aws: Aws, call: Call) -> None:
+    # When
     call(CODE_PATH, {"mobile": JANE, "points": "100"})
     code = last_code(aws)
+
+    # Then
     item = aws.dynamodb.get_item(TableName="OtpTable", Key=otp_state(100737, "1001"))["Item"]
     assert code not in json.dumps(item)
     assert set(item) >= {
@@ -389,7 +443,10 @@ def test_item_codes_exist_in_the_catalogue() -> None:
 def test_concurrent_requests_send_one_code_and_respect_the_limit(aws: Aws, call: Call) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
+    # Given
     now = datetime.now(UTC)
+
+    # When
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(
             pool.map(
@@ -399,6 +456,8 @@ def test_concurrent_requests_send_one_code_and_respect_the_limit(aws: Aws, call:
                 range(8),
             )
         )
+
+    # Then
     sent = [outcome for outcome in outcomes if outcome.success]
     assert len(sent) == 3
     assert {outcome.status.code for outcome in outcomes if not outcome.success} == {429}
