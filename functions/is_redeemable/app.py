@@ -14,6 +14,7 @@ from points_core.api.parameters import (
     OptionalText,
     ProgramId,
     ValidationTypeParam,
+    parse_validation_type,
     require_json_format,
     truthy,
 )
@@ -23,7 +24,7 @@ from points_core.aws.clock import utc_now
 from points_core.aws.observability import metrics
 from points_core.capillary import views
 from points_core.capillary.responses import IsRedeemableEnvelope
-from points_core.services.redeemability import RedeemableQuery, check_redeemable, parse_validation_type
+from points_core.services.redeemability import RedeemableQuery, check_redeemable
 
 app = create_app(failure_payload=views.is_redeemable_failure)
 

@@ -16,6 +16,7 @@ from points_core.api.parameters import (
     OptionalText,
     ProgramId,
     ValidationTypeParam,
+    parse_validation_type,
     require_json_format,
     truthy,
 )
@@ -27,7 +28,6 @@ from points_core.capillary import views
 from points_core.capillary.bodies import BodyItem, RedeemBody, require_items
 from points_core.capillary.responses import RedeemEnvelope
 from points_core.domain.models import Caller
-from points_core.services.redeemability import parse_validation_type
 from points_core.services.redemption import RedeemItem, RedeemOptions, RedeemOutcome, redeem_item
 
 app = create_app(failure_payload=views.redeem_failure)

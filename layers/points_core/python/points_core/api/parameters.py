@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import BaseModel, Field
 
 from points_core.domain.errors import InvalidInput
+from points_core.domain.validation_codes import ValidationType
 
 SUPPORTED_FORMATS = ("json",)
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -59,3 +60,15 @@ def require_json_format(format_param: str | None) -> None:
 def truthy(value: str | None) -> bool:
     """Capillary booleans: only `true` (any case) or `1` is true; anything else, including junk, is false."""
     return value is not None and value.strip().lower() in ("true", "1")
+
+
+def parse_validation_type(text: str | None) -> ValidationType:
+    """Absent is SMS; anything outside the reference's enum is invalid input (400)."""
+    if text is None or not text.strip():
+        return ValidationType.SMS
+    try:
+        return ValidationType(text.strip().upper())
+    except ValueError:
+        raise InvalidInput(
+            f"validation_type={text.strip()} is not one of SMS, MISSED_CALL, INVALID"
+        ) from None

@@ -35,6 +35,7 @@ from points_core.domain.models import (
     UsedReference,
     Wallet,
 )
+from points_core.domain.validation_codes import ValidationType
 
 
 def identify(org: OrgConfig, given: Mapping[str, str | None] | Identifier) -> Identifier:
@@ -162,6 +163,22 @@ def evaluate(check: RedemptionCheck, *, success: Status = Item.REDEEMABLE) -> De
     except RuleFailure as failure:
         return Decision(status=failure.status, redeemable=False, quote=requested)
     return Decision(status=success, redeemable=True, quote=requested)
+
+
+def missed_call_validation(validation_type: ValidationType, skip_validation: bool) -> None:
+    """823: validation by missed call is not offered (unless the request skips validation anyway)."""
+    if validation_type is ValidationType.MISSED_CALL and not skip_validation:
+        raise RuleFailure(Item.MISSED_CALL_DISABLED)
+
+
+def validation_required(org: OrgConfig, validation_type: ValidationType, skip_validation: bool) -> bool:
+    """Whether a redemption must consume a validation code: 823 as above; a request that skips validation
+    (`skip_validation=true` or `validation_type=INVALID`) is 824 unless the org allows it."""
+    missed_call_validation(validation_type, skip_validation)
+    skipping = skip_validation or validation_type is ValidationType.INVALID
+    if skipping and not org.allow_skip_validation:
+        raise RuleFailure(Item.VALIDATION_MANDATORY)
+    return not skipping
 
 
 REDEMPTION_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"

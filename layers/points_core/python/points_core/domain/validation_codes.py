@@ -56,6 +56,13 @@ class CodeState:
         return self.expires_at > now and self.attempts < max_attempts
 
 
+class ValidationType(StrEnum):
+    SMS = "SMS"
+    MISSED_CALL = "MISSED_CALL"
+    INVALID = "INVALID"
+    """Capillary's way of saying: skip validation."""
+
+
 class Rejection(StrEnum):
     """Why a code was refused; the caller only ever sees 808."""
 

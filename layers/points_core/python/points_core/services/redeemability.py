@@ -6,38 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from points_core.aws.notifications import Destination
 from points_core.aws.observability import logger, mask_identifier, tracer
+from points_core.domain import rules
 from points_core.domain.amounts import echo_amount
 from points_core.domain.codes import Item, Otp, Status
-from points_core.domain.errors import InvalidInput, RuleFailure
+from points_core.domain.errors import RuleFailure
 from points_core.domain.identifiers import Identifier
 from points_core.domain.models import Caller, CustomerProfile, OrgConfig, Program, Wallet
 from points_core.domain.rules import Decision, evaluate
+from points_core.domain.validation_codes import ValidationType
 from points_core.services.lookup import Lookup, look_up
 from points_core.services.orgs import load_org
 from points_core.services.validation_codes import check_given_code, send_code
-
-
-class ValidationType(StrEnum):
-    SMS = "SMS"
-    MISSED_CALL = "MISSED_CALL"
-    INVALID = "INVALID"
-    """Capillary's way of saying: skip validation."""
-
-
-def parse_validation_type(text: str | None) -> ValidationType:
-    """Absent is SMS; anything outside the reference's enum is invalid input (400)."""
-    if text is None or not text.strip():
-        return ValidationType.SMS
-    try:
-        return ValidationType(text.strip().upper())
-    except ValueError:
-        raise InvalidInput(
-            f"validation_type={text.strip()} is not one of SMS, MISSED_CALL, INVALID"
-        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +78,10 @@ def _after_the_rules(
     if not decision.redeemable or found.profile is None or found.program is None or decision.quote is None:
         return decision, None
     profile, program, points = found.profile, found.program, decision.quote.points
-    if query.validation_type is ValidationType.MISSED_CALL and not query.skip_validation:
-        return Decision(Item.MISSED_CALL_DISABLED, redeemable=False, quote=decision.quote), None
+    try:
+        rules.missed_call_validation(query.validation_type, query.skip_validation)
+    except RuleFailure as refused:
+        return Decision(refused.status, redeemable=False, quote=decision.quote), None
     if query.code_to_check is not None:
         checked = check_given_code(
             org, profile.customer_id, program, points, query.code_to_check, found.code, now

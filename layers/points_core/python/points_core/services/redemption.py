@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from points_core.aws.observability import metrics, tracer
+from points_core.domain import rules
 from points_core.domain.codes import Item, Outcome, RequestStatus
 from points_core.domain.errors import GaveUp, RuleFailure
 from points_core.domain.ledger import debit
@@ -29,11 +30,11 @@ from points_core.domain.models import (
 )
 from points_core.domain.rules import Quote, evaluate, redemption_time
 from points_core.domain.timezones import org_zone
+from points_core.domain.validation_codes import ValidationType
 from points_core.repositories import redemption_repository
 from points_core.repositories.redemptions import CodeToConsume
 from points_core.services.lookup import Lookup, look_up
 from points_core.services.orgs import load_org
-from points_core.services.redeemability import ValidationType
 from points_core.services.retry import retrying
 from points_core.services.validation_codes import check_given_code
 
@@ -77,11 +78,7 @@ def _validate(
     org: OrgConfig, found: Lookup, item: RedeemItem, options: RedeemOptions, points: Decimal, now: datetime
 ) -> CodeToConsume | None:
     """823/824/808, or the code the transaction must consume (None when validation is skipped)."""
-    if options.validation_type is ValidationType.MISSED_CALL and not options.skip_validation:
-        raise RuleFailure(Item.MISSED_CALL_DISABLED)
-    if options.skipping:
-        if not org.allow_skip_validation:
-            raise RuleFailure(Item.VALIDATION_MANDATORY)
+    if not rules.validation_required(org, options.validation_type, options.skip_validation):
         return None
     assert found.profile is not None and found.program is not None
     checked = check_given_code(
