@@ -66,57 +66,7 @@ Resources:
           ResponseTemplates:
             application/json: '{{"error":"try again later"}}'
 
-  AuthorizerFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: authorizer/
-      Handler: app.handler
-
-  EchoFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: handlers/
-      Handler: app.echo
-      Environment:
-        Variables:
-          ECHO_ONLY: "yes"
-      Events:
-        Item:
-          Type: Api
-          Properties:
-            RestApiId: !Ref Api
-            Path: /items/{{id}}
-            Method: GET
-{health}
-{open_functions}  NumbersFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: handlers/
-      Handler: app.numbers
-
-  MisconfiguredFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: handlers/
-      Handler: missing_module.handler
-
-  NotifyFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: handlers/
-      Handler: app.notify
-
-  SecretsFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: handlers/
-      Handler: app.read_secrets
-      Environment:
-        Variables:
-          GENERATED_SECRET_ARN: !Ref GeneratedSecret
-          FIXED_SECRET_ARN: !Ref FixedSecret
-
-  GeneratedSecret:
+{functions}  GeneratedSecret:
     Type: AWS::SecretsManager::Secret
     Properties:
       GenerateSecretString:
@@ -143,6 +93,18 @@ Resources:
 """
 
 
+def _function(function_id: str, handler: str, more: str = "", code_uri: str = "handlers/") -> str:
+    """A function resource of TEMPLATE; `more` is the rest of its Properties, as YAML at that indentation."""
+    return f"""\
+  {function_id}:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {code_uri}
+      Handler: {handler}
+{more}
+"""
+
+
 def _open_get(event: str, path: str) -> str:
     """An Api event of the sample API: GET `path`, without the authorizer."""
     return f"""\
@@ -157,31 +119,47 @@ def _open_get(event: str, path: str) -> str:
 """
 
 
-def _function_with_an_open_get(function_id: str, handler: str, event: str, path: str, extra: str = "") -> str:
-    return f"""\
-  {function_id}:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: handlers/
-      Handler: app.{handler}
-{extra}      Events:
-{_open_get(event, path)}
+def _with_an_open_get(function_id: str, handler: str, event: str, path: str, more: str = "") -> str:
+    """A function whose one route is GET `path`, without the authorizer."""
+    return _function(function_id, f"app.{handler}", more + "      Events:\n" + _open_get(event, path))
+
+
+_ECHO = """\
+      Environment:
+        Variables:
+          ECHO_ONLY: "yes"
+      Events:
+        Item:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /items/{id}
+            Method: GET
 """
 
+_SECRETS = """\
+      Environment:
+        Variables:
+          GENERATED_SECRET_ARN: !Ref GeneratedSecret
+          FIXED_SECRET_ARN: !Ref FixedSecret
+"""
 
-# The functions of TEMPLATE with a GET route that skips the authorizer (and echo's open route).
-_OPEN_ROUTES = {
-    "health": _open_get("Health", "/health"),
-    "open_functions": "".join(
-        [
-            _function_with_an_open_get("SleepFunction", "sleepy", "Sleep", "/sleep"),
-            _function_with_an_open_get("TableFunction", "table_status", "Table", "/table"),
-            _function_with_an_open_get("FailingFunction", "boom", "Boom", "/boom"),
-            _function_with_an_open_get("CrashingFunction", "crash", "Crash", "/crash"),
-            _function_with_an_open_get("SlowFunction", "slow", "Slow", "/slow", extra="      Timeout: 1\n"),
-        ]
-    ),
-}
+# TEMPLATE's functions: every one but the authorizer runs app.py of handlers/.
+_FUNCTIONS = "".join(
+    [
+        _function("AuthorizerFunction", "app.handler", code_uri="authorizer/"),
+        _function("EchoFunction", "app.echo", _ECHO + _open_get("Health", "/health")),
+        _with_an_open_get("SleepFunction", "sleepy", "Sleep", "/sleep"),
+        _with_an_open_get("TableFunction", "table_status", "Table", "/table"),
+        _with_an_open_get("FailingFunction", "boom", "Boom", "/boom"),
+        _with_an_open_get("CrashingFunction", "crash", "Crash", "/crash"),
+        _with_an_open_get("SlowFunction", "slow", "Slow", "/slow", more="      Timeout: 1\n"),
+        _function("NumbersFunction", "app.numbers"),
+        _function("MisconfiguredFunction", "missing_module.handler"),
+        _function("NotifyFunction", "app.notify"),
+        _function("SecretsFunction", "app.read_secrets", _SECRETS),
+    ]
+)
 
 
 HANDLERS = """\
@@ -320,7 +298,7 @@ def write_sample_app(root: Path) -> Path:
     (root / "handlers" / "app.py").write_text(HANDLERS)
     (root / "authorizer" / "app.py").write_text(AUTHORIZER)
     template = root / "template.yaml"
-    template.write_text(TEMPLATE.format(calls_log=root / "authorizer-calls.log", **_OPEN_ROUTES))
+    template.write_text(TEMPLATE.format(calls_log=root / "authorizer-calls.log", functions=_FUNCTIONS))
     return template
 
 

@@ -24,6 +24,21 @@ from tests.http_json import send
 
 REGION = "eu-west-1"
 
+
+def _function(function_id: str, handler: str, event: str, event_type: str, properties: str) -> str:
+    """A function of TEMPLATE with one event; `properties`: the inside of the event's Properties mapping."""
+    return f"""\
+  {function_id}:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.{handler}
+      Events:
+        {event}:
+          Type: {event_type}
+          Properties: {{{properties}}}
+"""
+
+
 TEMPLATE = """\
 Globals:
   Function:
@@ -31,39 +46,14 @@ Globals:
     CodeUri: handlers/
     Timeout: 3
 Resources:
-  TickFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.tick
-      Events:
-        EveryMinute:
-          Type: Schedule
-          Properties: {Schedule: rate(1 minute)}
-  PausedFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.tick
-      Events:
-        Daily:
-          Type: Schedule
-          Properties: {Schedule: rate(1 day), Enabled: false}
-  BrokenFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.broken
-      Events:
-        Hourly:
-          Type: Schedule
-          Properties: {Schedule: rate(1 hour)}
-  PingFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.tick
-      Events:
-        Ping:
-          Type: Api
-          Properties: {Path: /ping, Method: GET}
-"""
+""" + "".join(
+    [
+        _function("TickFunction", "tick", "EveryMinute", "Schedule", "Schedule: rate(1 minute)"),
+        _function("PausedFunction", "tick", "Daily", "Schedule", "Schedule: rate(1 day), Enabled: false"),
+        _function("BrokenFunction", "broken", "Hourly", "Schedule", "Schedule: rate(1 hour)"),
+        _function("PingFunction", "tick", "Ping", "Api", "Path: /ping, Method: GET"),
+    ]
+)
 
 HANDLERS = """\
 import os
