@@ -25,7 +25,15 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from points_local.functions import InvocationResult, PoolStopped
-from points_local.template import ACCOUNT_ID, ApiSpec, AuthorizerSpec, GatewayResponse, Route, as_text
+from points_local.template import (
+    ACCOUNT_ID,
+    ApiSpec,
+    AuthorizerSpec,
+    ContextVariable,
+    GatewayResponse,
+    Route,
+    as_text,
+)
 
 logger = logging.getLogger("points_local.gateway")
 
@@ -45,6 +53,9 @@ _INTEGRATION_ERROR_STATUS = 502
 _INTEGRATION_ERROR_MESSAGE = "Internal server error"
 # API Gateway's body when a response type has no template of its own.
 _DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
+_DEFAULT_CONTENT_TYPE = "application/json"
+# `$context.<variable>` in a gateway response template (simple substitution, no VTL).
+_CONTEXT_REFERENCE = re.compile(r"\$context\.([A-Za-z]+(?:\.[A-Za-z]+)*)")
 # The message a Lambda authorizer raises to have API Gateway answer 401.
 _UNAUTHORIZED_ERROR = "Unauthorized"
 _PROXY_RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
@@ -205,6 +216,43 @@ class _AuthorizerCache:
             self._entries[key] = (now + ttl_seconds, output)
 
 
+def accepted_media_types(accept: str) -> list[str]:
+    """The media types an `Accept` header value names, most preferred first: by q-value, then as listed.
+
+    Only the media type counts (lower case, parameters other than q dropped); q=0, or a q that is not a
+    number from 0 to 1, leaves the entry out.
+    """
+    ranked: list[tuple[float, str]] = []
+    for entry in accept.split(","):
+        media_type, *parameters = (part.strip() for part in entry.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media_type and 0 < quality <= 1:
+            ranked.append((quality, media_type.lower()))
+    ranked.sort(key=lambda item: -item[0])  # stable: equal q-values keep the order they were listed in
+    return [media_type for _, media_type in ranked]
+
+
+def gateway_response_content_type(templates: Mapping[str, str], accept: str) -> str | None:
+    """The template a gateway response answers with, by its content type (None when there is none).
+
+    As API Gateway selects a response mapping template: the first media type the `Accept` header lists
+    (q-values respected) that has a template, else application/json when it has one, else the first
+    template. Wildcards (`*/*`, `application/*`) name no template.
+    """
+    by_media_type = {content_type.split(";")[0].strip().lower(): content_type for content_type in templates}
+    for media_type in accepted_media_types(accept):
+        if media_type in by_media_type:
+            return by_media_type[media_type]
+    return by_media_type.get(_DEFAULT_CONTENT_TYPE, next(iter(templates), None))
+
+
 def rest_api_id(logical_id: str) -> str:
     """A stable, API Gateway-shaped id (10 lowercase characters) for an API: what `!Ref` of it gives."""
     return hashlib.sha256(logical_id.encode()).hexdigest()[:10]
@@ -223,20 +271,32 @@ class Gateway:
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
+        accept = ", ".join(value for name, value in request.headers if name.lower() == "accept")
         try:
-            return self._handle(request, request_id)
+            return self._handle(request, request_id, accept)
         except _Rejection as rejection:
-            return self.gateway_response(rejection.response_type, request_id, rejection.message)
+            return self.gateway_response(
+                rejection.response_type, request_id, rejection.message, accept=accept
+            )
         except PoolStopped:  # a request on a kept-alive connection while the stack shuts down
-            return self._integration_error(request_id)
+            return self._integration_error(request_id, accept)
 
     def gateway_response(
-        self, response_type: str, request_id: str, message: str | None = None, status: int | None = None
+        self,
+        response_type: str,
+        request_id: str,
+        message: str | None = None,
+        status: int | None = None,
+        *,
+        accept: str = "",
     ) -> HttpResponse:
         """A response of one type, customised by the API's GatewayResponses as API Gateway does it.
 
         An unconfigured type falls back to DEFAULT_4XX or DEFAULT_5XX; a status code set on those applies
-        to every response of their family that does not set its own.
+        to every response of their family that does not set its own, and their headers to every response of
+        their family that does not set a header of the same name. The body template is chosen by the
+        request's `accept` header (see `gateway_response_content_type`); header values mapped from
+        `context.<variable>` and `$context.<variable>` in the template are this request's.
         """
         default_status, default_message = _RESPONSE_TYPES.get(response_type, (status or 500, None))
         status = status or default_status
@@ -245,29 +305,39 @@ class Gateway:
         family = self.api.gateway_responses.get("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX", empty)
         specific = self.api.gateway_responses.get(response_type, empty)
         status = specific.status_code or family.status_code or status
-        headers = {**family.headers, **specific.headers}
         templates = specific.templates or family.templates
-        content_type = (
-            "application/json" if "application/json" in templates or not templates else next(iter(templates))
-        )
-        values = {
-            "$context.error.messageString": json.dumps(message),
-            "$context.error.message": "" if message is None else message,
-            "$context.error.responseType": response_type,
-            "$context.requestId": request_id,
+        context = {
+            "apiId": self.rest_api_id,
+            "error.message": "" if message is None else message,
+            "error.messageString": json.dumps(message),
+            "error.responseType": response_type,
+            "extendedRequestId": request_id,
+            "requestId": request_id,
+            "stage": self.api.stage,
         }
-        body = re.sub(
-            r"\$context\.[A-Za-z.]+",
-            lambda match: values.get(match.group(0), match.group(0)),
-            templates.get(content_type, _DEFAULT_TEMPLATE),
+        # Header names are case-insensitive: a type's own header replaces its family's of the same name.
+        mapped = {name.lower(): (name, value) for name, value in family.headers.items()}
+        mapped |= {name.lower(): (name, value) for name, value in specific.headers.items()}
+        headers = [
+            (name, context[value.name] if isinstance(value, ContextVariable) else value)
+            for name, value in mapped.values()
+        ]
+        content_type = gateway_response_content_type(templates, accept)
+        body = _CONTEXT_REFERENCE.sub(
+            lambda match: context.get(match.group(1), match.group(0)),
+            _DEFAULT_TEMPLATE if content_type is None else templates[content_type],
         )
         return HttpResponse(
             status,
-            [("Content-Type", content_type), *headers.items(), ("x-amzn-RequestId", request_id)],
+            [
+                ("Content-Type", content_type or _DEFAULT_CONTENT_TYPE),
+                *headers,
+                ("x-amzn-RequestId", request_id),
+            ],
             body.encode(),
         )
 
-    def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
+    def _handle(self, request: HttpRequest, request_id: str, accept: str) -> HttpResponse:
         target = urlsplit(request.target)
         path = target.path or "/"
         matched = self._routes.find(request.method, path)
@@ -276,7 +346,7 @@ class Gateway:
             authorizer = self.api.authorizers[matched.route.authorizer]
             event["requestContext"]["authorizer"] = self._authorize(authorizer, event)
         result = self._invoke(matched.route.function_id, event)
-        return self._integration_response(matched.route, result, request_id)
+        return self._integration_response(matched.route, result, request_id, accept)
 
     def _proxy_event(
         self, request: HttpRequest, matched: _Matched, path: str, query: str, request_id: str
@@ -396,22 +466,28 @@ class Gateway:
             raise _Rejection("AUTHORIZER_CONFIGURATION_ERROR")
         return output
 
-    def _integration_response(self, route: Route, result: InvocationResult, request_id: str) -> HttpResponse:
+    def _integration_response(
+        self, route: Route, result: InvocationResult, request_id: str, accept: str
+    ) -> HttpResponse:
         if result.timed_out:
             logger.warning("%s timed out", route.function_id)
-            return self.gateway_response("INTEGRATION_TIMEOUT", request_id)
+            return self.gateway_response("INTEGRATION_TIMEOUT", request_id, accept=accept)
         if result.error is not None:
             logger.warning("%s failed: %s", route.function_id, result.error.get("errorMessage"))
-            return self._integration_error(request_id)
+            return self._integration_error(request_id, accept)
         try:
             return self._proxy_response(result.payload, request_id)
         except (TypeError, ValueError, binascii.Error) as error:
             logger.warning("%s returned a malformed Lambda proxy response: %s", route.function_id, error)
-            return self._integration_error(request_id)
+            return self._integration_error(request_id, accept)
 
-    def _integration_error(self, request_id: str) -> HttpResponse:
+    def _integration_error(self, request_id: str, accept: str) -> HttpResponse:
         return self.gateway_response(
-            "DEFAULT_5XX", request_id, _INTEGRATION_ERROR_MESSAGE, status=_INTEGRATION_ERROR_STATUS
+            "DEFAULT_5XX",
+            request_id,
+            _INTEGRATION_ERROR_MESSAGE,
+            status=_INTEGRATION_ERROR_STATUS,
+            accept=accept,
         )
 
     @staticmethod

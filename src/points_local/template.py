@@ -459,24 +459,48 @@ def authorizers(
     return specs
 
 
+# The `$context` variables a gateway response header may map (`context.<variable>`) locally: those the local
+# gateway knows when it answers on its own. `Gateway.gateway_response` gives each its value.
+GATEWAY_RESPONSE_CONTEXT_VARIABLES: Final = ("requestId", "extendedRequestId", "apiId", "stage")
+
+
+@dataclass(frozen=True)
+class ContextVariable:
+    """A gateway response header mapped from `context.<name>`: its value is the request's, per response."""
+
+    name: str
+
+
 @dataclass(frozen=True)
 class GatewayResponse:
-    """A customised API Gateway response (status, literal headers, body templates by content type)."""
+    """A customised API Gateway response: status, headers (a literal text, or a context variable to evaluate
+    per response) and body templates by content type."""
 
     status_code: int | None
-    headers: Mapping[str, str]
+    headers: Mapping[str, str | ContextVariable]
     templates: Mapping[str, str]
 
 
-def _literal_header(response_type: str, name: str, value: Any) -> str:
-    # API Gateway header values are mapping expressions: quoted text is a literal, anything else reads
-    # from the request, which the local gateway does not evaluate.
+def _header_mapping(response_type: str, name: str, value: Any) -> str | ContextVariable:
+    # API Gateway header values are mapping expressions: quoted text is a literal, `context.<variable>` a
+    # context variable; the others read the request (`method.request.…`) or stage variables, which the local
+    # gateway does not evaluate.
     text = str(value)
-    if len(text) < 2 or not (text.startswith("'") and text.endswith("'")):
+    if len(text) >= 2 and text.startswith("'") and text.endswith("'"):
+        return text[1:-1]
+    known = ", ".join(f"context.{variable}" for variable in GATEWAY_RESPONSE_CONTEXT_VARIABLES)
+    variable = text.removeprefix("context.")
+    if variable != text:
+        if variable in GATEWAY_RESPONSE_CONTEXT_VARIABLES:
+            return ContextVariable(variable)
         raise ValueError(
-            f"gateway response {response_type}: header {name} must be a quoted literal, got {text}"
+            f"gateway response {response_type}: header {name} maps {text}, a context variable the local "
+            f"gateway does not provide (it provides {known})"
         )
-    return text[1:-1]
+    raise ValueError(
+        f"gateway response {response_type}: header {name} must be a quoted literal or context.<variable> "
+        f"({known}), got {text}"
+    )
 
 
 def gateway_responses(
@@ -501,7 +525,7 @@ def gateway_responses(
         status = response.get("StatusCode")
         responses[response_type] = GatewayResponse(
             status_code=None if status is None else int(status),
-            headers={name: _literal_header(response_type, name, value) for name, value in headers.items()},
+            headers={name: _header_mapping(response_type, name, value) for name, value in headers.items()},
             templates=dict(response.get("ResponseTemplates") or {}),
         )
     return responses

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import base64
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from points_local.functions import InvocationResult
 from points_local.gateway import Gateway, HttpRequest, HttpResponse, policy_decision, rest_api_id
-from points_local.template import ApiSpec, AuthorizerSpec, GatewayResponse, Route
+from points_local.template import (
+    GATEWAY_RESPONSE_CONTEXT_VARIABLES,
+    ApiSpec,
+    AuthorizerSpec,
+    ContextVariable,
+    GatewayResponse,
+    Route,
+    gateway_responses,
+    load_template,
+)
 
+ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
 API_ARN = f"arn:aws:execute-api:{REGION}:123456789012:{rest_api_id('Api')}/prod"
 
@@ -156,6 +169,157 @@ def test_a_status_code_on_default_4xx_applies_to_unconfigured_4xx_responses() ->
         "error": "Missing Authentication Token",
         "id": _header(response, "x-amzn-RequestId")[0],
     }
+
+
+@cache
+def _project_responses() -> Mapping[str, GatewayResponse]:
+    """The gateway responses of the project's template.yaml, as the local stack reads them."""
+    return gateway_responses(load_template(ROOT / "template.yaml"))
+
+
+def _deny_all(event: Mapping[str, Any]) -> Any:
+    return {"principalId": "me", "policyDocument": _policy("Deny", f"{API_ARN}/*")}
+
+
+def _refusal(status: int, headers: list[tuple[str, str]] | None = None) -> HttpResponse:
+    """The project's gateway answering on its own: 401 (no Authorization), 403 (a deny) or 404 (no route)."""
+    authorizer = _deny_all if status == 403 else _allow_all
+    gateway, functions = _gateway(
+        [("GET", "/a", "A")], {"Auth": authorizer, "A": _echo}, responses=_project_responses()
+    )
+    if status == 401:
+        response = _request(gateway, "/a", token=None, headers=headers)
+    elif status == 403:
+        response = _request(gateway, "/a", headers=headers)
+    else:
+        response = _request(gateway, "/nowhere", headers=headers)
+    assert functions.calls("A") == 0
+    return response
+
+
+# The project's gateway responses a client meets: status and the envelope's message.
+REFUSALS = [
+    pytest.param(401, "Unauthorized. Authentication failed", id="401 without Authorization"),
+    pytest.param(403, "Not authorized. Access is denied!", id="403 on a deny"),
+    pytest.param(404, "Incorrect resource", id="404 on an unknown path"),
+]
+
+
+@pytest.mark.parametrize(("status", "message"), REFUSALS)
+def test_the_gateways_own_answers_carry_its_request_id_as_x_cap_requestid(status: int, message: str) -> None:
+    response = _refusal(status)
+
+    assert response.status == status
+    request_ids = _header(response, "x-amzn-RequestId")
+    assert len(request_ids) == 1
+    assert request_ids[0]
+    assert _header(response, "X-Cap-RequestID") == request_ids
+
+
+@pytest.mark.parametrize(("status", "message"), REFUSALS)
+def test_with_accept_xml_the_gateways_own_answers_are_the_xml_envelope(status: int, message: str) -> None:
+    # When
+    response = _refusal(status, [("Accept", "application/xml")])
+
+    # Then
+    assert response.status == status
+    assert _header(response, "Content-Type") == ["application/xml"]
+    document = ET.fromstring(response.body)
+    assert document.tag == "response"
+    assert document.findtext("status/success") == "false"
+    assert document.findtext("status/code") == str(status)
+    assert document.findtext("status/message") == message
+    assert _header(response, "X-Cap-RequestID") == _header(response, "x-amzn-RequestId")
+
+
+@pytest.mark.parametrize("accept", [None, "application/json", "application/json; charset=utf-8", "*/*"])
+@pytest.mark.parametrize(("status", "message"), REFUSALS)
+def test_without_accept_or_with_json_the_gateways_own_answers_are_json(
+    status: int, message: str, accept: str | None
+) -> None:
+    response = _refusal(status, None if accept is None else [("Accept", accept)])
+
+    assert response.status == status
+    assert _header(response, "Content-Type") == ["application/json"]
+    assert _json(response) == {
+        "response": {"status": {"success": "false", "code": status, "message": message}}
+    }
+
+
+NEGOTIATED = {"application/json": '{"t":"json"}', "application/xml": "<t>xml</t>", "text/plain": "plain"}
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        pytest.param(["application/xml"], "application/xml", id="the one named"),
+        pytest.param(["text/html, application/xml;q=0.9, */*;q=0.8"], "application/xml", id="a browser's"),
+        pytest.param(["application/json;q=0.5, application/xml"], "application/xml", id="higher q first"),
+        pytest.param(["text/plain, application/xml"], "text/plain", id="equal q: the first listed"),
+        pytest.param(["application/xml;q=0, text/plain;q=0.1"], "text/plain", id="q=0 is refused"),
+        pytest.param(["application/xml;q=0"], "application/json", id="nothing acceptable: json"),
+        pytest.param(["APPLICATION/XML; charset=utf-8"], "application/xml", id="media type only, any case"),
+        pytest.param(["text/csv", "text/plain"], "text/plain", id="several Accept headers"),
+        pytest.param(["text/csv"], "application/json", id="no template for it: json"),
+    ],
+)
+def test_a_gateway_response_template_is_chosen_by_the_accept_header(
+    accept: list[str], content_type: str
+) -> None:
+    responses = {"DEFAULT_4XX": GatewayResponse(None, {}, NEGOTIATED)}
+    gateway, _ = _gateway([("GET", "/a", "A")], {"A": _echo}, responses=responses)
+
+    response = _request(gateway, "/nowhere", headers=[("Accept", value) for value in accept])
+
+    assert _header(response, "Content-Type") == [content_type]
+    assert response.body.decode() == NEGOTIATED[content_type]
+
+
+@pytest.mark.parametrize("accept", [None, "text/csv"])
+def test_without_a_json_template_the_first_template_answers(accept: str | None) -> None:
+    templates = {"text/plain": "plain", "application/xml": "<t>xml</t>"}
+    responses = {"DEFAULT_4XX": GatewayResponse(None, {}, templates)}
+    gateway, _ = _gateway([("GET", "/a", "A")], {"A": _echo}, responses=responses)
+
+    response = _request(gateway, "/nowhere", headers=None if accept is None else [("Accept", accept)])
+
+    assert _header(response, "Content-Type") == ["text/plain"]
+    assert response.body == b"plain"
+
+
+def test_a_gateway_response_header_mapped_from_a_context_variable_is_evaluated() -> None:
+    # Given: a header for every context variable the local gateway provides
+    mapped = {f"X-{name}": ContextVariable(name) for name in GATEWAY_RESPONSE_CONTEXT_VARIABLES}
+    responses = {"DEFAULT_4XX": GatewayResponse(None, {**mapped, "X-Literal": "text"}, {})}
+    gateway, _ = _gateway([("GET", "/a", "A")], {"A": _echo}, responses=responses)
+
+    # When
+    response = _request(gateway, "/nowhere")
+
+    # Then
+    request_id = _header(response, "x-amzn-RequestId")[0]
+    assert _header(response, "X-requestId") == [request_id]
+    assert _header(response, "X-extendedRequestId") == [request_id]
+    assert _header(response, "X-stage") == ["prod"]
+    assert _header(response, "X-apiId") == [rest_api_id("Api")]
+    assert _header(response, "X-Literal") == ["text"]
+    assert all(_header(response, name) != [""] for name in mapped)
+
+
+def test_a_response_types_header_replaces_its_familys_whatever_the_case() -> None:
+    responses = {
+        "DEFAULT_4XX": GatewayResponse(None, {"x-cap-requestid": "family", "X-Family": "yes"}, {}),
+        "MISSING_AUTHENTICATION_TOKEN": GatewayResponse(
+            404, {"X-Cap-RequestID": ContextVariable("requestId")}, {}
+        ),
+    }
+    gateway, _ = _gateway([("GET", "/a", "A")], {"A": _echo}, responses=responses)
+
+    response = _request(gateway, "/nowhere")
+
+    assert response.status == 404
+    assert _header(response, "X-Cap-RequestID") == _header(response, "x-amzn-RequestId")
+    assert _header(response, "X-Family") == ["yes"]
 
 
 def test_the_proxy_event_carries_the_request() -> None:

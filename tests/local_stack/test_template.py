@@ -13,7 +13,9 @@ import yaml
 
 from points_local.template import (
     EVALUATED_FUNCTIONS,
+    GATEWAY_RESPONSE_CONTEXT_VARIABLES,
     TABLE_TYPE,
+    ContextVariable,
     Resolver,
     UnsupportedIntrinsic,
     api_routes,
@@ -352,14 +354,84 @@ def test_gateway_response_headers_are_unquoted_literals(tmp_path: Path) -> None:
     assert responses["UNAUTHORIZED"].templates == {"application/json": '{"m":1}'}
 
 
-def test_a_gateway_response_header_read_from_the_request_is_refused(tmp_path: Path) -> None:
+def test_a_gateway_response_header_may_map_a_context_variable(tmp_path: Path) -> None:
+    # Given
     template = _load(tmp_path, APP)
     template["Globals"]["Api"]["GatewayResponses"] = {
-        "DEFAULT_4XX": {"ResponseParameters": {"Headers": {"X-Echo": "method.request.header.X-Echo"}}}
+        "DEFAULT_4XX": {
+            "ResponseParameters": {
+                "Headers": {
+                    "X-Cap-RequestID": "context.requestId",
+                    "X-Stage": "context.stage",
+                    "X-Lit": "'a'",
+                }
+            }
+        }
     }
 
-    with pytest.raises(ValueError, match="quoted literal"):
+    # When
+    responses = gateway_responses(template)
+
+    # Then
+    assert responses["DEFAULT_4XX"].headers == {
+        "X-Cap-RequestID": ContextVariable("requestId"),
+        "X-Stage": ContextVariable("stage"),
+        "X-Lit": "a",
+    }
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        pytest.param(
+            "context.somethingUnknown",
+            r"header X-Echo maps context\.somethingUnknown, a context variable the local gateway does not "
+            r"provide \(it provides context\.requestId, ",
+            id="an unknown context variable",
+        ),
+        pytest.param(
+            "method.request.header.X-Echo",
+            r"header X-Echo must be a quoted literal or context\.<variable> \(context\.requestId, .*\), got "
+            r"method\.request\.header\.X-Echo",
+            id="a request header",
+        ),
+        pytest.param(
+            "stageVariables.name", "header X-Echo must be a quoted literal or context", id="a stage variable"
+        ),
+        pytest.param(
+            "'unterminated", "header X-Echo must be a quoted literal or context", id="an unterminated literal"
+        ),
+    ],
+)
+def test_a_gateway_response_header_the_local_gateway_cannot_evaluate_is_refused(
+    tmp_path: Path, expression: str, error: str
+) -> None:
+    template = _load(tmp_path, APP)
+    template["Globals"]["Api"]["GatewayResponses"] = {
+        "DEFAULT_4XX": {"ResponseParameters": {"Headers": {"X-Echo": expression}}}
+    }
+
+    with pytest.raises(ValueError, match=f"gateway response DEFAULT_4XX: {error}"):
         gateway_responses(template)
+
+
+def test_every_gateway_response_of_the_project_carries_the_request_id_and_speaks_json_and_xml() -> None:
+    responses = gateway_responses(load_template(ROOT / "template.yaml"))
+
+    expected = {
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "THROTTLED",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    }
+    assert expected <= set(responses)
+    assert "requestId" in GATEWAY_RESPONSE_CONTEXT_VARIABLES
+    for response_type in expected:
+        response = responses[response_type]
+        assert response.headers["X-Cap-RequestID"] == ContextVariable("requestId"), response_type
+        assert set(response.templates) == {"application/json", "application/xml"}, response_type
 
 
 def test_the_project_template_is_understood() -> None:
