@@ -42,6 +42,7 @@ def test_the_demo_file_is_applied(run: Run) -> None:
     assert org.timezone == "Asia/Kolkata"
     assert org.default_program_id == 973
     assert org.allow_skip_validation
+    assert (org.validation_required, org.v2_error_http_status) == (True, 200)  # left out: the defaults
     rewards, miles = org.programs
     assert rewards.points_currency_ratio == Decimal("0.5")
     assert rewards.rules.max_points_per_redemption == Decimal(5000)
@@ -65,6 +66,23 @@ def test_applying_the_same_file_again_changes_nothing(run: Run, aws: Aws) -> Non
     assert result.lines[0] == "org 100737 (Demo Retail): unchanged"
     assert result.lines[-1] == "tills: 0 added, 0 updated, 2 unchanged, 0 removed"
     assert sorted(map(str, _config_items(aws))) == sorted(map(str, before))
+
+
+def test_the_validation_and_v2_refusal_options_are_applied(run: Run, write: Write) -> None:
+    options = "validation_required: false\nv2_error_http_status: 400\ntills: []\n"
+    result = run("apply-config", write("org.yaml", SMALL_ORG + options))
+
+    assert result.code == 0, result.err
+    org = config_repository().org(200)
+    assert org is not None and (org.validation_required, org.v2_error_http_status) == (False, 400)
+
+
+def test_a_v2_refusal_status_other_than_200_or_400_is_refused(run: Run, write: Write) -> None:
+    result = run("apply-config", write("org.yaml", SMALL_ORG + "v2_error_http_status: 404\ntills: []\n"))
+
+    assert result.code == 2
+    assert "  v2_error_http_status: must be 200 or 400" in result.err.splitlines()
+    assert config_repository().org(200) is None
 
 
 def test_till_passwords_are_stored_only_as_a_hash(run: Run, aws: Aws, write: Write) -> None:

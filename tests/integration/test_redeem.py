@@ -111,7 +111,9 @@ def test_skipping_validation_only_where_the_org_allows_it(aws: Aws, redeem: Rede
     [
         (one(100), {"validation_type": "MISSED_CALL"}, 823),
         (one(100, validation_code="123456"), {}, 808),
-        (one(100), {}, 808),
+        (one(100), {}, 824),
+        (one(100, validation_code=""), {}, 824),
+        (one(100, validation_code="   "), {}, 824),
         (one(100, redemption_time="2001-01-01 10:00:00"), {"skip_validation": "true"}, 859),
         (one(100, redemption_time="yesterday"), {"skip_validation": "true"}, 859),
         (one(900), {"skip_validation": "true"}, 818),
@@ -190,6 +192,79 @@ def test_the_code_is_consumed_by_the_redemption_and_only_then(aws: Aws, redeem: 
     assert balance() == 700
     request_code("50")
     assert last_code(aws) != code
+
+
+def not_requiring_validation() -> None:
+    """The fixture's org, configured as two real POS clients expect: no code needed, skipping not allowed."""
+    seed_org(
+        org_config(
+            programs=(program(973, ratio="0.5", min_points=Decimal(10)),),
+            validation_required=False,
+            otp=OtpSettings(channels="sms"),
+        )
+    )
+
+
+def test_an_org_not_requiring_validation_redeems_without_a_code(redeem: Redeem) -> None:
+    # Given
+    not_requiring_validation()
+
+    # When: an empty code and no skip_validation, as those clients send it; then no code at all
+    status, body = redeem(one(100, validation_code=""))
+    without = item(redeem(one(50))[1])
+
+    # Then
+    assert (status, item(body)["item_status"]["code"], without["item_status"]["code"]) == (200, 800, 800)
+    assert item(body)["side_effects"]["effect"][0]["validation_code"] == ""
+    assert balance() == 650
+
+
+def test_an_org_requiring_validation_refuses_an_empty_code_with_824(redeem: Redeem) -> None:
+    # When: the fixture's org requires validation (the default)
+    status, body = redeem(one(100, validation_code=""))
+
+    # Then
+    assert (status, item(body)["item_status"]["code"]) == (200, 824)
+    assert item(body)["side_effects"] == {"effect": []}
+    assert balance() == 800
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_a_wrong_code_is_808_whether_or_not_the_org_requires_validation(
+    aws: Aws, redeem: Redeem, required: bool
+) -> None:
+    # Given
+    if not required:
+        not_requiring_validation()
+    assert item(redeem(one(100, validation_code="123456"))[1])["item_status"]["code"] == 808  # none issued
+    request_code("100")
+    code = last_code(aws)
+    wrong = "111111" if code != "111111" else "222222"
+
+    # When
+    refused = item(redeem(one(100, validation_code=wrong))[1])
+    redeemed = item(redeem(one(100, validation_code=code))[1])
+
+    # Then: a given code is checked, and a valid one consumed, in both orgs
+    assert (refused["item_status"]["code"], redeemed["item_status"]["code"]) == (808, 800)
+    assert redeemed["side_effects"]["effect"][0]["validation_code"] == code
+    assert balance() == 700
+
+
+def test_no_code_is_not_a_wrong_attempt(aws: Aws, redeem: Redeem) -> None:
+    # Given: a code, and more redemptions without one than the wrong attempts it survives (5)
+    request_code("100")
+    code = last_code(aws)
+    for given in ("", "", "   ", "", None, ""):
+        fields = {} if given is None else {"validation_code": given}
+        assert item(redeem(one(100, **fields))[1])["item_status"]["code"] == 824
+
+    # When
+    redeemed = item(redeem(one(100, validation_code=code))[1])
+
+    # Then
+    assert redeemed["item_status"]["code"] == 800
+    assert balance() == 700
 
 
 def test_warm_at_most_three_dynamodb_round_trips(aws: Aws, redeem: Redeem, dynamodb_calls: list[str]) -> None:

@@ -143,22 +143,52 @@ def test_the_identifier_is_802_when_it_cannot_be_valid() -> None:
     assert rules.identify(org, Identifier(IdentifierType.MOBILE, "9000000001")).value == "919000000001"
 
 
+SMS, MISSED_CALL, INVALID = ValidationType.SMS, ValidationType.MISSED_CALL, ValidationType.INVALID
+ALLOWS_SKIPPING = {"allow_skip_validation": True}
+NOT_REQUIRED = {"validation_required": False}
+
+
 @pytest.mark.parametrize(
-    ("validation_type", "skip", "allowed", "expected"),
+    ("validation_type", "skip", "given", "org", "expected"),
     [
-        (ValidationType.MISSED_CALL, False, True, 823),
-        (ValidationType.SMS, True, False, 824),
-        (ValidationType.INVALID, False, False, 824),
-        (ValidationType.SMS, False, False, True),
-        (ValidationType.SMS, True, True, False),
-        (ValidationType.MISSED_CALL, True, True, False),
+        # 823: validation by missed call is not offered, whatever the org (unless the request skips)
+        (MISSED_CALL, False, "123456", {**ALLOWS_SKIPPING, **NOT_REQUIRED}, 823),
+        (MISSED_CALL, True, "", ALLOWS_SKIPPING, None),
+        (MISSED_CALL, True, "", {}, 824),
+        # skipping (skip_validation or INVALID): 824 unless the org allows it or does not require validation
+        (SMS, True, "", {}, 824),
+        (INVALID, False, "", {}, 824),
+        (SMS, True, "123456", {}, 824),
+        (SMS, True, "", ALLOWS_SKIPPING, None),
+        (INVALID, False, "", ALLOWS_SKIPPING, None),
+        (SMS, True, "", NOT_REQUIRED, None),
+        (INVALID, False, None, NOT_REQUIRED, None),
+        (SMS, True, "123456", ALLOWS_SKIPPING, None),  # a skipping request's code is not checked
+        # not skipping, no code (absent, empty or blanks): 824 when the org requires validation
+        (SMS, False, None, {}, 824),
+        (SMS, False, "", {}, 824),
+        (SMS, False, "   ", ALLOWS_SKIPPING, 824),
+        # ... and it passes without a code when the org does not
+        (SMS, False, None, NOT_REQUIRED, None),
+        (SMS, False, "", NOT_REQUIRED, None),
+        (SMS, False, " \t", {**ALLOWS_SKIPPING, **NOT_REQUIRED}, None),
+        # a code that is given is always checked (the caller answers 808 for a wrong one)
+        (SMS, False, " 123456 ", {}, "123456"),
+        (SMS, False, "AB12CD", ALLOWS_SKIPPING, "AB12CD"),
+        (SMS, False, "123456", NOT_REQUIRED, "123456"),
     ],
 )
-def test_whether_a_code_is_required(
-    validation_type: ValidationType, skip: bool, allowed: bool, expected: int | bool
+def test_the_code_a_redemption_must_check(
+    validation_type: ValidationType, skip: bool, given: str | None, org: dict[str, bool], expected: object
 ) -> None:
-    org = org_config(allow_skip_validation=allowed)
-    if isinstance(expected, bool):
-        assert rules.validation_required(org, validation_type, skip) is expected
+    config = org_config(**org)
+    if isinstance(expected, int):
+        assert refused(rules.code_to_check, config, validation_type, skip, given).code == expected
     else:
-        assert refused(rules.validation_required, org, validation_type, skip).code == expected
+        assert rules.code_to_check(config, validation_type, skip, given) == expected
+
+
+def test_by_default_an_org_requires_validation_refuses_skipping_and_answers_v2_refusals_with_200() -> None:
+    org = org_config()
+    assert org.validation_required and not org.allow_skip_validation
+    assert org.v2_error_http_status == 200

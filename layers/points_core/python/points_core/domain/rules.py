@@ -171,14 +171,25 @@ def missed_call_validation(validation_type: ValidationType, skip_validation: boo
         raise RuleFailure(Item.MISSED_CALL_DISABLED)
 
 
-def validation_required(org: OrgConfig, validation_type: ValidationType, skip_validation: bool) -> bool:
-    """Whether a redemption must consume a validation code: 823 as above; a request that skips validation
-    (`skip_validation=true` or `validation_type=INVALID`) is 824 unless the org allows it."""
+def code_to_check(
+    org: OrgConfig, validation_type: ValidationType, skip_validation: bool, given: str | None
+) -> str | None:
+    """The validation code a redemption must check and consume, or None when it consumes none. 823 as above.
+    A request that skips validation (`skip_validation=true` or `validation_type=INVALID`) is 824 unless the
+    org allows skipping or does not require validation; its code, if any, is not checked. Otherwise a code
+    that is given is always the one to check (the caller answers 808 for a wrong one), and no code (absent,
+    empty or blanks) is 824 when the org requires validation and passes without one when it does not."""
     missed_call_validation(validation_type, skip_validation)
-    skipping = skip_validation or validation_type is ValidationType.INVALID
-    if skipping and not org.allow_skip_validation:
+    if skip_validation or validation_type is ValidationType.INVALID:
+        if org.allow_skip_validation or not org.validation_required:
+            return None
         raise RuleFailure(Item.VALIDATION_MANDATORY)
-    return not skipping
+    code = (given or "").strip()
+    if code:
+        return code
+    if org.validation_required:
+        raise RuleFailure(Item.VALIDATION_MANDATORY)
+    return None
 
 
 REDEMPTION_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"

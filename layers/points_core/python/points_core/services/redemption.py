@@ -77,13 +77,13 @@ class RedeemOutcome(Outcome):
 def _validate(
     org: OrgConfig, found: Lookup, item: RedeemItem, options: RedeemOptions, points: Decimal, now: datetime
 ) -> CodeToConsume | None:
-    """823/824/808, or the code the transaction must consume (None when validation is skipped)."""
-    if not rules.validation_required(org, options.validation_type, options.skip_validation):
+    """823/824/808, or the code the transaction must consume (None when it consumes none: validation skipped,
+    or no code given where the org does not require one; such a request is never checked or counted)."""
+    given = rules.code_to_check(org, options.validation_type, options.skip_validation, item.validation_code)
+    if given is None:
         return None
     assert found.profile is not None and found.program is not None
-    checked = check_given_code(
-        org, found.profile.customer_id, found.program, points, item.validation_code, found.code, now
-    )
+    checked = check_given_code(org, found.profile.customer_id, found.program, points, given, found.code, now)
     if checked.refused is not None or checked.state is None:
         raise RuleFailure(Item.INVALID_VALIDATION_CODE)
     return CodeToConsume(
@@ -100,7 +100,8 @@ def _attempt(
         caller.store_id,
         item.identifiers,
         options.program_id,
-        with_codes=not options.skipping,
+        # Only a code that is given is checked against what was issued.
+        with_codes=not options.skipping and bool(item.validation_code.strip()),
         reference=item.external_reference_number or None,
     )
     if found.reference is not None:

@@ -112,6 +112,16 @@ class OrgConfig(_Model):
     backdating_days: Annotated[int, Field(ge=0, le=366)] = 7
     reversal_enabled: bool = True
     allow_skip_validation: bool = False
+    validation_required: bool = Field(
+        default=True,
+        description="Whether a redemption must give a validation code; when not, one with no code passes "
+        "(a code that is given is still checked)",
+    )
+    v2_error_http_status: Literal[200, 400] = Field(
+        default=200,
+        description="HTTP status of a v2 business refusal: 200 (default; clients read errors[] only from a "
+        "2xx) or 400",
+    )
 
     @field_validator("blocking_fraud_statuses")
     @classmethod
