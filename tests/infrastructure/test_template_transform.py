@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -118,9 +119,13 @@ ALLOWED_MANAGED_POLICIES = frozenset(
 REQUIRED_GATEWAY_RESPONSES = {
     "UNAUTHORIZED": 401,
     "ACCESS_DENIED": 403,
+    "THROTTLED": 429,
+    "MISSING_AUTHENTICATION_TOKEN": 404,
     "DEFAULT_4XX": None,
     "DEFAULT_5XX": None,
 }
+# Every gateway response carries API Gateway's request id as X-Cap-RequestID, like the functions' answers.
+REQUEST_ID_HEADER = "gatewayresponse.header.X-Cap-RequestID"
 OTP_TABLE = "OtpTable"
 OTP_TTL_ATTRIBUTE = "expires_at"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method"}
@@ -278,7 +283,11 @@ def test_authorizer_reads_the_authorization_header_and_is_cached(transformed: di
 
 def _gateway_responses(transformed: dict[str, Any], api_id: str, body: dict[str, Any]) -> dict[str, Any]:
     responses = {
-        name: {"statusCode": r.get("statusCode"), "templates": r.get("responseTemplates", {})}
+        name: {
+            "statusCode": r.get("statusCode"),
+            "templates": r.get("responseTemplates", {}),
+            "parameters": r.get("responseParameters", {}),
+        }
         for name, r in body.get("x-amazon-apigateway-gateway-responses", {}).items()
     }
     for response in _resources(transformed, "AWS::ApiGateway::GatewayResponse").values():
@@ -287,6 +296,7 @@ def _gateway_responses(transformed: dict[str, Any], api_id: str, body: dict[str,
             responses[props["ResponseType"]] = {
                 "statusCode": props.get("StatusCode"),
                 "templates": props.get("ResponseTemplates", {}),
+                "parameters": props.get("ResponseParameters", {}),
             }
     return responses
 
@@ -316,6 +326,29 @@ def test_gateway_responses_use_the_capillary_envelope(transformed: dict[str, Any
                 assert 400 <= status_block["code"] < 500
             if name == "DEFAULT_5XX":
                 assert 500 <= status_block["code"] < 600
+
+
+def test_gateway_responses_offer_the_same_envelope_as_xml(transformed: dict[str, Any]) -> None:
+    # API Gateway chooses a gateway response's template by the request's Accept header.
+    for api_id, body in _rest_api_bodies(transformed).items():
+        for name, response in _gateway_responses(transformed, api_id, body).items():
+            xml_text = response["templates"].get("application/xml")
+            assert xml_text, f"{name} has no application/xml template"
+            assert xml_text.startswith('<?xml version="1.0" encoding="UTF-8"?>'), name
+            document = ET.fromstring(xml_text.encode())
+            assert document.tag == "response", name
+            assert [child.tag for child in document] == ["status"], name
+            status_block = json.loads(response["templates"]["application/json"])["response"]["status"]
+            assert [child.tag for child in document[0]] == list(status_block), name
+            assert [child.text for child in document[0]] == [str(value) for value in status_block.values()], (
+                name
+            )
+
+
+def test_gateway_responses_carry_the_request_id(transformed: dict[str, Any]) -> None:
+    for api_id, body in _rest_api_bodies(transformed).items():
+        for name, response in _gateway_responses(transformed, api_id, body).items():
+            assert response["parameters"].get(REQUEST_ID_HEADER) == "context.requestId", name
 
 
 def test_only_the_declared_stage_is_deployed(transformed: dict[str, Any]) -> None:
