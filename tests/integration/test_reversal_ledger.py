@@ -89,6 +89,40 @@ def test_points_whose_allocation_expired_since_are_reported_and_not_credited(org
     assert give_back("1001", redemption.redemption_id, None, month_later).status.code == 3802
 
 
+@pytest.mark.parametrize(("option", "expected"), [({}, 200), ({"v2_error_http_status": 400}, 400)])
+def test_every_reverse_outcome_carries_the_orgs_v2_refusal_http_status(
+    aws: Aws, option: dict[str, int], expected: int
+) -> None:
+    # Given
+    org = org_config(
+        programs=(program(973, min_points=Decimal("0.001")),), allow_skip_validation=True, **option
+    )
+    seed_org(org)
+    seed_customer(profile("1001", "919000000001"), allocation("1000"))
+    redemption_id = redeem("1001", "600").redemption_id
+
+    # When: refusals from every stage of reverse, then a success
+    outcomes = [
+        give_back("abc", redemption_id, None),
+        give_back("4242", redemption_id, None),
+        give_back("1001", "zzz999", None),
+        give_back("1001", redemption_id, "700"),
+        give_back("1001", redemption_id, "100"),
+    ]
+    seed_org(org.model_copy(update={"reversal_enabled": False}))
+    outcomes.append(give_back("1001", redemption_id, None))
+
+    # Then
+    codes = [802, 8015, 3803, 3801, 200, 4101]
+    assert [(o.status.code, o.refusal_http_status) for o in outcomes] == [(c, expected) for c in codes]
+
+
+def test_a_reverse_for_an_org_that_cannot_be_loaded_keeps_the_default_refusal_status(aws: Aws) -> None:
+    request = ReverseRequest(IdentifierType.ID, "1001", redemption_id="abc123")
+    outcome = reverse(caller(org_id=555), request, at(NOW))
+    assert (outcome.status.code, outcome.refusal_http_status) == (895, 200)
+
+
 @pytest.fixture
 def racing(org: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Customer 1001 with 1000 points; a write that lost a race retries at once."""

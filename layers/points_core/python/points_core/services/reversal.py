@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -54,6 +54,8 @@ class ReverseOutcome(Outcome):
     customer_id: str | None = None
     requested: Decimal | None = None
     reversal: Reversal | None = None
+    refusal_http_status: int = 200
+    """The HTTP status of a business refusal: the org's `v2_error_http_status` once the org is loaded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,7 @@ def _audit(
 
 @tracer.capture_method(capture_response=False)
 def reverse(caller: Caller, request: ReverseRequest, clock: Callable[[], datetime]) -> ReverseOutcome:
+    org: OrgConfig | None = None
     try:
         org = load_org(caller)
         rules.reversal_enabled(org, ReversalCodes.REVERSAL_DISABLED)
@@ -156,6 +159,8 @@ def reverse(caller: Caller, request: ReverseRequest, clock: Callable[[], datetim
         (outcome.reversal,) if outcome.reversal else (),
         redemption_id=request.redemption_id.strip()[:16],
     )
+    if org is not None:
+        outcome = replace(outcome, refusal_http_status=org.v2_error_http_status)
     return outcome
 
 
