@@ -162,7 +162,7 @@ def api_event(
     *,
     body: str | None = None,
     authorizer: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event as it reaches a function behind the till authorizer. A query value
     that is a list is a parameter given more than once (queryStringParameters keeps the last, as API Gateway
@@ -178,7 +178,12 @@ def api_event(
         "resource": path,
         "path": path,
         "httpMethod": method,
-        "headers": {"Accept": "application/json", **(headers or {})},
+        # A JSON client's Accept unless the test says otherwise (None: no such header).
+        "headers": {
+            name: value
+            for name, value in {"Accept": "application/json", **(headers or {})}.items()
+            if value is not None
+        },
         "multiValueHeaders": {},
         "queryStringParameters": {k: values[-1] for k, values in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,

@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from tests.factories import api_event
+from tests.http_json import parsed
 
 
 @dataclass
@@ -43,7 +44,7 @@ class ApiAnswer:
 
     status: int
     body: Any
-    """The JSON body, numbers with a fraction as Decimal."""
+    """The JSON body, numbers with a fraction as Decimal; or an XML body's document element."""
     text: str
     """The body as sent, for byte-for-byte comparisons."""
     headers: dict[str, list[str]]
@@ -64,7 +65,7 @@ def call_api(
     *,
     body: Any = None,
     authorizer: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str | None] | None = None,
 ) -> ApiAnswer:
     """Invoke `function` (its folder under functions/) with the proxy event of this request; a `body` that is
     not a string is sent as its JSON."""
@@ -73,8 +74,13 @@ def call_api(
     response = invoke(function, event)
     return ApiAnswer(
         status=response["statusCode"],
-        body=json.loads(response["body"], parse_float=Decimal),
+        body=parsed(response["body"], _content_type(response), Decimal),
         text=response["body"],
         headers=response.get("multiValueHeaders", {}),
         event=event,
     )
+
+
+def _content_type(response: dict[str, Any]) -> str | None:
+    multi = (response.get("multiValueHeaders") or {}).get("Content-Type")
+    return multi[-1] if multi else (response.get("headers") or {}).get("Content-Type")

@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from points_core.api.negotiation import check_format
 from points_core.api.openapi import documented_responses
 from points_core.api.parameters import (
     CustomerIdentifiers,
@@ -15,7 +16,6 @@ from points_core.api.parameters import (
     ProgramId,
     ValidationTypeParam,
     parse_validation_type,
-    require_json_format,
     truthy,
 )
 from points_core.api.resolver import caller, create_app, lambda_entry, route
@@ -59,7 +59,7 @@ def is_redeemable(
     validation_type: ValidationTypeParam = None,
     format: Format = None,
 ) -> Response[str]:
-    require_json_format(format)
+    check_format(format)
     query = RedeemableQuery(
         identifiers=customer.as_identifiers(),
         points=points,
@@ -77,7 +77,7 @@ def is_redeemable(
         unit="Count",
         value=1,
     )
-    return answered(views.is_redeemable(outcome), outcome, outcome.retry_after)
+    return answered(app, views.is_redeemable(outcome), outcome, outcome.retry_after)
 
 
 lambda_handler = lambda_entry(app)

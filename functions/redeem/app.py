@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from points_core.api.idempotency import replayable
+from points_core.api.negotiation import check_format
 from points_core.api.openapi import documented_responses
 from points_core.api.parameters import (
     Format,
@@ -17,7 +18,6 @@ from points_core.api.parameters import (
     ProgramId,
     ValidationTypeParam,
     parse_validation_type,
-    require_json_format,
     truthy,
 )
 from points_core.api.resolver import caller, create_app, lambda_entry, route
@@ -56,7 +56,7 @@ def redeem(
     format: Format = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[str]:
-    require_json_format(format)
+    check_format(format)
     options = RedeemOptions(
         program_id=program_id,
         skip_validation=truthy(skip_validation),
@@ -68,7 +68,7 @@ def redeem(
 
     def answer() -> Answer:
         outcomes = process(who, request, options)
-        payload = views.redeem(outcomes, single=request.single)
+        payload = views.redeem(outcomes)
         return Answer(http_status(*outcomes), payload, keep=worth_keeping(outcomes))
 
     # With an Idempotency-Key, a retry replays the first answer (same bytes) instead of running again.

@@ -10,8 +10,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from points_core.api.idempotency import replayable
+from points_core.api.negotiation import check_format
 from points_core.api.openapi import documented_responses
-from points_core.api.parameters import Format, IdempotencyKey, require_json_format
+from points_core.api.parameters import Format, IdempotencyKey
 from points_core.api.resolver import caller, create_app, lambda_entry, route
 from points_core.api.responses import Answer, http_status, worth_keeping
 from points_core.aws.clock import utc_now
@@ -36,13 +37,17 @@ app = create_app(failure_payload=views.revert_failure)
         "reported in pointsReversedDetails.expired and not credited. Partial reversals repeat until nothing "
         "is left. Errors: 3801 more than is left, 3802 nothing left, 3803 unknown or another customer's "
         "redemption, 3804 a reversal's id, 4101 reversal disabled, 4102 zero, negative or not a number, "
-        "878 more than 3 decimals, 802 malformed identifier, 8015 unknown customer. An Idempotency-Key "
-        "header replays the first answer (422 for another body, 409 while in flight)."
+        "878 more than 3 decimals, 802 malformed identifier, 8015 unknown customer: HTTP 200 with errors[] "
+        "(or 400 where the org sets v2_error_http_status: 400). An Idempotency-Key header replays the first "
+        "answer (422 for another body, 409 while in flight)."
     ),
     responses=documented_responses(
         ReverseResponse,
-        "Reversed",
-        {409: "Others kept changing this customer's points: retry (521)"},
+        "Reversed; or refused, with errors[] (the codes above)",
+        {
+            400: "Refused, where the org sets v2_error_http_status: 400",
+            409: "Others kept changing this customer's points: retry (521)",
+        },
         errors=V2ErrorEnvelope,
         replayable=True,
     ),
@@ -67,7 +72,8 @@ def reverse_points(
             payload = views.reverse(outcome, who.org_id, request.identifier.type, request.identifier.value)
         else:
             payload = views.v2_failure(outcome.status)
-        return Answer(http_status(outcome, v2=True), payload, keep=worth_keeping([outcome]))
+        status = http_status(outcome, v2_refusal=outcome.refusal_http_status)
+        return Answer(status, payload, keep=worth_keeping([outcome]))
 
     return replayable(app, who.org_id, idempotency_key, answer)
 
@@ -92,7 +98,7 @@ def revert_bill(
     format: Format = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[str]:
-    require_json_format(format)
+    check_format(format)
     who = caller(app)
     metrics.add_metric(name="RevertRequests", unit="Count", value=1)
     require_items(request, "root.revert")
@@ -107,7 +113,7 @@ def revert_bill(
 
     def answer() -> Answer:
         outcomes = [revert(who, item, utc_now) for item in items]
-        payload = views.revert(outcomes, single=request.single)
+        payload = views.revert(outcomes)
         return Answer(http_status(*outcomes), payload, keep=worth_keeping(outcomes))
 
     return replayable(app, who.org_id, idempotency_key, answer)

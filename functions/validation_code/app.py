@@ -8,13 +8,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from points_core.api.negotiation import check_format
 from points_core.api.openapi import documented_responses
 from points_core.api.parameters import (
     CustomerIdentifiers,
     Format,
     OptionalText,
     ProgramId,
-    require_json_format,
 )
 from points_core.api.resolver import caller, create_app, lambda_entry, route
 from points_core.api.responses import answered
@@ -47,14 +47,14 @@ def validation_code(
     program_id: ProgramId = None,
     format: Format = None,
 ) -> Response[str]:
-    require_json_format(format)
+    check_format(format)
     request = ValidationCodeRequest(
         identifiers=customer.as_identifiers(), points=points, program_id=program_id
     )
     outcome = issue_validation_code(caller(app), request, utc_now())
     if not outcome.success:
         metrics.add_metric(name="ValidationCodesRefused", unit="Count", value=1)
-    return answered(views.validation_code(outcome), outcome, outcome.retry_after)
+    return answered(app, views.validation_code(outcome), outcome, outcome.retry_after)
 
 
 lambda_handler = lambda_entry(app)

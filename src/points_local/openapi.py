@@ -13,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBase, Server
 
+from points_core.api.negotiation import V11_PREFIX
 from points_core.api.openapi import KEY_REUSED
 from points_core.api.parameters import IDEMPOTENCY_KEY_HEADER
 from points_local.template import load_template
@@ -23,7 +24,9 @@ VERSION = "1.1"
 DESCRIPTION = (
     "Every route is behind HTTP Basic: the username is a till, the password the lowercase hex MD5 of the "
     "till's password. Business outcomes answer HTTP 200 with the Capillary envelope; the specific code is in "
-    "`item_status`."
+    "`item_status`. v1.1 answers JSON or XML: the `format` parameter (json, xml), else the method suffix "
+    "(.json, .xml), else the Accept header, else XML; XML is the JSON element for element, its document "
+    "element `response`. Request bodies are JSON or XML (`<root><redeem>...</redeem></root>`). /v2/ is JSON."
 )
 
 
@@ -66,13 +69,17 @@ def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
         document.setdefault("components", {}).setdefault("schemas", {}).update(
             schema.get("components", {}).get("schemas", {})
         )
-    return _without_unreachable_validation_errors(document)
+    return _with_xml(_without_unreachable_validation_errors(document))
+
+
+UNSUPPORTED_BODY = "The body is neither JSON nor XML (request code 415)"
 
 
 def _without_unreachable_validation_errors(document: dict[str, Any]) -> dict[str, Any]:
     """Our resolvers answer a request validation error with the envelope's 400, never Powertools' 422, which
     Powertools writes over every route's own 422: a route that takes an Idempotency-Key answers 422 for a key
-    reused with another request, in the envelope of its 400."""
+    reused with another request, in the envelope of its 400. A route that reads a body answers 415, in the
+    same envelope, for a body in another media type."""
     for operations in document["paths"].values():
         for operation in operations.values():
             responses = operation.get("responses", {})
@@ -80,11 +87,46 @@ def _without_unreachable_validation_errors(document: dict[str, Any]) -> dict[str
             headers = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "header"}
             if IDEMPOTENCY_KEY_HEADER.lower() in headers:
                 responses["422"] = {"description": KEY_REUSED, "content": responses["400"]["content"]}
+            if "requestBody" in operation:
+                responses["415"] = {"description": UNSUPPORTED_BODY, "content": responses["400"]["content"]}
     text = json.dumps(document["paths"])
     schemas = document.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         if f"#/components/schemas/{name}" not in text:
             schemas.pop(name, None)
+    return document
+
+
+XML_RESPONSE_TYPE = "application/xml"
+XML_BODY_TYPES = ("application/xml", "text/xml")
+
+
+def _with_xml(document: dict[str, Any]) -> dict[str, Any]:
+    """Every v1.1 answer can be XML, and redeem and revert read XML bodies: the XML content beside each JSON
+    one, whose document element is the envelope's one key (`response`, `root`), element for element."""
+    schemas = document.get("components", {}).get("schemas", {})
+
+    def as_xml(content: dict[str, Any]) -> dict[str, Any] | None:
+        reference = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+        envelope = schemas.get(reference.removeprefix("#/components/schemas/"), {})
+        properties = envelope.get("properties", {})
+        if len(properties) != 1:
+            return None
+        ((name, schema),) = properties.items()
+        return {"schema": {"allOf": [schema], "xml": {"name": name}}}
+
+    for path, operations in document["paths"].items():
+        if not path.startswith(V11_PREFIX):
+            continue
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                xml = as_xml(response.get("content", {}))
+                if xml is not None:
+                    response["content"][XML_RESPONSE_TYPE] = xml
+            body = operation.get("requestBody", {}).get("content", {})
+            xml = as_xml(body)
+            if xml is not None:
+                body.update(dict.fromkeys(XML_BODY_TYPES, xml))
     return document
 
 

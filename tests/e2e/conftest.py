@@ -40,24 +40,34 @@ class Api:
         user: str = "demo.till",
         password: str = "demo-till-password",
         authorization: str | None = None,
+        accept: str = "application/json",
     ) -> Reply:
         headers = {
-            "Authorization": authorization if authorization is not None else basic_auth(user, password)
+            "Authorization": authorization if authorization is not None else basic_auth(user, password),
+            "Accept": accept,
         }
         if authorization == "":
-            headers = {}
+            del headers["Authorization"]
         return _send(urllib.request.Request(f"{self.url}{path}?{urlencode(query)}", headers=headers))
 
     def post(
-        self, path: str, query: dict[str, str], body: str, headers: dict[str, str] | None = None
+        self,
+        path: str,
+        query: dict[str, str],
+        body: str,
+        headers: dict[str, str] | None = None,
+        *,
+        user: str = "demo.till",
+        password: str = "demo-till-password",
     ) -> Reply:
         request = urllib.request.Request(
             f"{self.url}{path}?{urlencode(query)}",
             data=body.encode(),
             method="POST",
             headers={
-                "Authorization": basic_auth("demo.till", "demo-till-password"),
+                "Authorization": basic_auth(user, password),
                 "Content-Type": "application/json",
+                "Accept": "application/json",
                 **(headers or {}),
             },
         )

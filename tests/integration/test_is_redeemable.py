@@ -219,20 +219,6 @@ def test_the_json_suffix_route_answers_the_same(invoke: Invoke) -> None:
     assert (status, code(body)) == (200, 800)
 
 
-def test_xml_is_a_clear_400(invoke: Invoke) -> None:
-    status, body = invoke({"mobile": JANE, "points": "100", "format": "xml"})
-    assert status == 400
-    assert body == {
-        "response": {
-            "status": {
-                "success": "false",
-                "code": 400,
-                "message": "Invalid input: format=xml is not supported, use format=json",
-            }
-        }
-    }
-
-
 def test_a_request_without_the_authorizer_context_is_401(invoke: Invoke) -> None:
     status, body = invoke({"mobile": JANE, "points": "100"}, authorizer={})
     assert status == 401

@@ -125,7 +125,7 @@ def test_partial_reversals_repeat_until_nothing_is_left(demo: None) -> None:
         Decimal("249.5"),
     )
     assert balance() == 800
-    assert reverse(redemption_id) == (400, error(3802, "Points reversal redeemed points already reversed."))
+    assert reverse(redemption_id) == (200, error(3802, "Points reversal redeemed points already reversed."))
     assert reverse(redemption_id, 1)[1]["errors"][0]["code"] == 3802
 
 
@@ -133,7 +133,7 @@ def test_more_than_is_left_is_3801(demo: None) -> None:
     redemption_id = redeem(600)["redemption_id"]
     reverse(redemption_id, 500)
     status, body = reverse(redemption_id, "100.001")
-    assert (status, body["errors"][0]["code"]) == (400, 3801)
+    assert (status, body["errors"][0]["code"]) == (200, 3801)
     assert balance() == 700
 
 
@@ -162,7 +162,7 @@ def test_by_external_reference_number_and_every_identifier_type(demo: None) -> N
 )
 def test_an_unknown_redemption_is_3803(demo: None, fields: dict[str, str]) -> None:
     assert reverse(None, 10, **fields) == (
-        400,
+        200,
         error(3803, "Redemption not found for the given redemption id and customer"),
     )
 
@@ -183,14 +183,14 @@ def test_an_id_and_a_reference_naming_different_redemptions_is_3803(demo: None) 
 
 def test_reversing_a_reversal_is_3804(demo: None) -> None:
     reversal_id = reverse(redeem(100)["redemption_id"], 10)[1]["reversalId"]
-    assert reverse(reversal_id, 10) == (400, error(3804, "Redemption reversal of a reversal is not allowed"))
+    assert reverse(reversal_id, 10) == (200, error(3804, "Redemption reversal of a reversal is not allowed"))
 
 
 def test_reversal_disabled_for_the_org_is_4101(demo: None) -> None:
     redemption_id = redeem(100)["redemption_id"]
     seed_org(org_config(programs=(program(973),), reversal_enabled=False))
     assert reverse(redemption_id, 10) == (
-        400,
+        200,
         error(4101, "Points redemption reversal is disabled for this org"),
     )
     assert balance() == 700
@@ -210,7 +210,7 @@ def test_invalid_points_are_4102_and_too_many_decimals_878(demo: None, points: A
     answer = call_api(
         "revert", "POST", PATH, body=json.dumps(body, default=str).replace('"0.0001"', "0.0001")
     )
-    assert (answer.status, answer.body["errors"][0]["code"]) == (400, code)
+    assert (answer.status, answer.body["errors"][0]["code"]) == (200, code)
     assert balance() == 700
 
 
@@ -227,7 +227,7 @@ def test_invalid_points_are_4102_and_too_many_decimals_878(demo: None, points: A
 def test_customer_codes(demo: None, identifier: dict[str, str], code: int) -> None:
     redemption_id = redeem(100)["redemption_id"]
     status, body = reverse(redemption_id, 10, identifier=identifier)
-    assert (status, body["errors"][0]["code"]) == (400, code)
+    assert (status, body["errors"][0]["code"]) == (200, code)
 
 
 def test_an_org_without_configuration_is_895(aws: Aws) -> None:
@@ -238,7 +238,7 @@ def test_an_org_without_configuration_is_895(aws: Aws) -> None:
         body={"redemptionId": "abc123", "identifier": {"type": "ID", "value": "1"}},
         authorizer={"org_id": "555", "till_id": "t", "store_id": "1"},
     )
-    assert (answer.status, answer.body["errors"][0]["code"]) == (400, 895)
+    assert (answer.status, answer.body["errors"][0]["code"]) == (200, 895)
 
 
 @pytest.mark.parametrize(
@@ -437,3 +437,23 @@ def test_a_521_is_not_kept_for_its_idempotency_key(demo: None, monkeypatch: pyte
     assert retried.status == 200
     assert keyed(body, "busy-1").text == retried.text
     assert balance() == 710
+
+
+def test_an_org_may_answer_v2_refusals_with_http_400(aws: Aws) -> None:
+    # Given an org that chose HTTP 400 for v2 refusals
+    seed_org(
+        org_config(
+            programs=(program(973, ratio="0.5"),), allow_skip_validation=True, v2_error_http_status=400
+        )
+    )
+    seed_jane()
+    redemption_id = redeem(100)["redemption_id"]
+
+    # When a reversal is refused, and another one succeeds
+    refused = reverse(redemption_id, 101)
+    reversed_ = reverse(redemption_id, 100)
+
+    # Then the refusal is HTTP 400 with errors[], the success 200, and nothing left is 400 too
+    assert (refused[0], refused[1]["errors"][0]["code"]) == (400, 3801)
+    assert reversed_[0] == 200
+    assert reverse(redemption_id) == (400, error(3802, "Points reversal redeemed points already reversed."))

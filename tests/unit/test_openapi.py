@@ -53,3 +53,48 @@ def test_only_the_replayable_routes_take_the_key(document: dict[str, Any]) -> No
 
 def test_no_response_is_powertools_own_validation_error(document: dict[str, Any]) -> None:
     assert "HTTPValidationError" not in json.dumps(document)
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    ]
+
+
+def test_every_v11_answer_is_documented_in_xml_too_and_v2_in_json_only(document: dict[str, Any]) -> None:
+    for _, path, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            media = set(response.get("content", {}))
+            if path.startswith("/v1.1/"):
+                assert media == {"application/json", "application/xml"}, (path, status)
+                xml = response["content"]["application/xml"]["schema"]
+                assert xml["xml"] == {"name": "response"}
+            else:
+                assert media == {"application/json"}, (path, status)
+
+
+def test_every_body_is_json_or_xml_and_any_other_media_type_is_415(document: dict[str, Any]) -> None:
+    with_body = [
+        (path, operation) for _, path, operation in _operations(document) if "requestBody" in operation
+    ]
+    assert {path for path, _ in with_body} == {
+        "/v1.1/points/redeem",
+        "/v1.1/points/revert",
+        "/v2/points/reverse",
+    }
+    for path, operation in with_body:
+        media = set(operation["requestBody"]["content"])
+        v11 = path.startswith("/v1.1/")
+        assert media == ({"application/json", "application/xml", "text/xml"} if v11 else {"application/json"})
+        if v11:
+            assert operation["requestBody"]["content"]["text/xml"]["schema"]["xml"] == {"name": "root"}
+        assert operation["responses"]["415"]["content"] == operation["responses"]["400"]["content"]
+
+
+def test_a_v2_refusal_is_documented_on_200_and_on_400(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/v2/points/reverse"]["post"]["responses"]
+    ok = responses["200"]["content"]["application/json"]["schema"]["anyOf"]
+    assert [schema["$ref"].rsplit("/", 1)[1] for schema in ok] == ["ReverseResponse", "V2ErrorEnvelope"]
+    assert "v2_error_http_status: 400" in responses["400"]["description"]

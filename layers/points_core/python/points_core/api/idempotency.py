@@ -3,8 +3,8 @@ request replay the first response; the same key with another request is HTTP 422
 in flight, HTTP 409. Keys are scoped by org and kept for 24 hours.
 
 The persistence layer creates its DynamoDB client in its constructor, so it is built on first use, never at
-import time. What is stored is the rendered response (status and exact JSON text), so a replay is the same
-bytes, decimals included.
+import time. What is stored is the rendered response (status, content type and exact text, JSON or XML), so
+a replay is the same bytes, decimals included.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from points_core.api.negotiation import response_format
 from points_core.api.parameters import IDEMPOTENCY_KEY_HEADER
 from points_core.api.responses import Answer
 from points_core.aws.clients import dynamodb_client
 from points_core.aws.settings import get_settings
-from points_core.capillary.json_renderer import JSON_CONTENT_TYPE, dumps
+from points_core.capillary.formats import render
+from points_core.capillary.json_renderer import JSON_CONTENT_TYPE
 from points_core.domain.errors import InvalidInput
 
 MAX_KEY_LENGTH = 255
@@ -69,23 +71,27 @@ def replayable(
     app: APIGatewayRestResolver, org_id: int, key: str | None, compute: Callable[[], Answer]
 ) -> Response[str]:
     """The response `compute()` gives; with an `Idempotency-Key`, the first kept response for that key,
-    replayed byte for byte. The key is checked against the method, path and body: the same key on another
-    endpoint or with another body is HTTP 422."""
+    replayed byte for byte. The key is checked against the method, path, query string, answer format and
+    body: the same key on another endpoint or with another request is HTTP 422."""
+    event = app.current_event
+    wire_format = response_format(event)
 
     def rendered() -> dict[str, Any]:
         answer = compute()
-        response = {"status_code": int(answer.status_code), "body": dumps(answer.payload)}
+        content_type, body = render(answer.payload, wire_format)
+        response = {"status_code": int(answer.status_code), "content_type": content_type, "body": body}
         if not answer.keep:
             raise _NotKept(response)  # the idempotency utility forgets the key when the function raises
         return response
 
-    event = app.current_event
     try:
         if key is None:
             stored = rendered()
         else:
-            request = f"{event.http_method} {event.path}\n{event.body or ''}"
+            query = sorted((event.multi_value_query_string_parameters or {}).items())
+            request = f"{event.http_method} {event.path}\n{query}\n{wire_format}\n{event.body or ''}"
             stored = once(key, org_id, request, app.lambda_context, rendered)
     except _NotKept as not_kept:
         stored = not_kept.rendered
-    return Response(stored["status_code"], JSON_CONTENT_TYPE, stored["body"])
+    # Answers stored before XML was offered are JSON.
+    return Response(stored["status_code"], stored.get("content_type", JSON_CONTENT_TYPE), stored["body"])

@@ -31,7 +31,8 @@ def documented_responses(
     failure = errors or envelope
     request_failure = errors or ErrorEnvelope
     responses: dict[int, OpenAPIResponse] = {
-        200: answer(ok, envelope),
+        # A v2 refusal answers 200 too (the org may choose 400): with the errors envelope.
+        200: answer(ok, envelope | errors) if errors else answer(ok, envelope),  # type: ignore[arg-type]
         400: answer("Invalid input", request_failure),
         401: answer("Authentication failed", request_failure),
         500: answer("Unexpected failure (889)", failure),

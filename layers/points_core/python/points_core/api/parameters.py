@@ -10,12 +10,19 @@ from pydantic import BaseModel, Field
 from points_core.domain.errors import InvalidInput
 from points_core.domain.validation_codes import ValidationType
 
-SUPPORTED_FORMATS = ("json",)
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 
 OptionalText = str | None
 
-Format = Annotated[OptionalText, Query(description="json (default)")]
+Format = Annotated[
+    OptionalText,
+    Query(
+        description=(
+            "json or xml, any case. Without it: the method suffix (.json, .xml), else the Accept header "
+            "(a JSON or an XML media type), else xml (Capillary's v1.1 default)"
+        )
+    ),
+]
 ProgramId = Annotated[OptionalText, Query(description="Program; default: the till's store mapping")]
 ValidationTypeParam = Annotated[OptionalText, Query(description="SMS (default), MISSED_CALL, INVALID")]
 IdempotencyKey = Annotated[
@@ -45,16 +52,6 @@ class CustomerIdentifiers(BaseModel):
         values = self.model_dump(exclude={"user_id"})
         values["id"] = self.id or self.user_id
         return values
-
-
-def require_json_format(format_param: str | None) -> None:
-    """`format=json` is the default; the XML rendering is not offered yet, and says so."""
-    if (
-        format_param is not None
-        and format_param.strip()
-        and format_param.strip().lower() not in SUPPORTED_FORMATS
-    ):
-        raise InvalidInput(f"format={format_param.strip()} is not supported, use format=json")
 
 
 def truthy(value: str | None) -> bool:

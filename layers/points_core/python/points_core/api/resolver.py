@@ -1,5 +1,6 @@
-"""What every HTTP function shares: the resolver with the one mapping of errors to HTTP, the caller from the
-authorizer context, and the Lambda entry-point decorator stack."""
+"""What every HTTP function shares: the resolver with the one mapping of errors to HTTP (each answered in the
+format the request asked for, JSON or XML), the caller from the authorizer context, and the Lambda
+entry-point decorator stack."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -20,15 +24,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from points_core.api.responses import json_response
+from points_core.api.negotiation import V2_PREFIX, V11_PREFIX, read_body
+from points_core.api.responses import respond
 from points_core.aws.observability import logger, metrics, tracer
 from points_core.capillary.envelope import v2_errors, v11
 from points_core.domain.codes import Item, RequestStatus, Status
-from points_core.domain.errors import InvalidInput, MissingAuthorizerContext
+from points_core.domain.errors import InvalidInput, MissingAuthorizerContext, UnsupportedMediaType
 from points_core.domain.models import Caller
-
-V2_PREFIX = "/v2/"
-V11_PREFIX = "/v1.1/"
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -37,6 +39,12 @@ _REQUEST_FAILURES: dict[type[Exception], tuple[str, Status, HTTPStatus, dict[str
         "IdempotencyKeyReused",
         RequestStatus.IDEMPOTENCY_KEY_REUSED,
         HTTPStatus.UNPROCESSABLE_ENTITY,
+        None,
+    ),
+    UnsupportedMediaType: (
+        "InvalidRequests",
+        RequestStatus.UNSUPPORTED_MEDIA_TYPE,
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         None,
     ),
     IdempotencyAlreadyInProgressError: (
@@ -63,11 +71,13 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
     app = APIGatewayRestResolver(
         enable_validation=True, json_body_deserializer=partial(json.loads, parse_float=Decimal)
     )
+    app._request_validation_middleware = _RequestValidation()
 
     def answer(status: Status, http_status: int, headers: dict[str, str] | None = None) -> Response[str]:
         """A request-level failure in the envelope of the route's API version."""
         v2 = app.current_event.path.startswith(V2_PREFIX)
-        return json_response(v2_errors(status) if v2 else v11(status, success=False), http_status, headers)
+        payload = v2_errors(status) if v2 else v11(status, success=False)
+        return respond(app, payload, http_status, headers)
 
     def bad_request(reason: str) -> Response[str]:
         metrics.add_metric(name="InvalidRequests", unit="Count", value=1)
@@ -90,7 +100,7 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
         metrics.add_metric(name="UnexpectedFailures", unit="Count", value=1)
         if app.current_event.path.startswith(V2_PREFIX):
             return answer(Item.PROCESSING_FAILED, HTTPStatus.INTERNAL_SERVER_ERROR)
-        return json_response(failure_payload(Item.PROCESSING_FAILED), HTTPStatus.INTERNAL_SERVER_ERROR)
+        return respond(app, failure_payload(Item.PROCESSING_FAILED), HTTPStatus.INTERNAL_SERVER_ERROR)
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
@@ -104,22 +114,30 @@ def route(
     app: APIGatewayRestResolver, method: str, path: str, **openapi: Any
 ) -> Callable[[Handler], Handler]:
     """Register a route, documented once under its API version's tag; a v1.1 route also answers at its `.json`
-    twin, which Capillary's clients call as often as the bare path."""
+    and `.xml` twins (the method suffix names the format, as in Capillary's `/points/isredeemable.json`)."""
     tag = "points v1.1" if path.startswith(V11_PREFIX) else "points v2"
 
     def register(function: Handler) -> Handler:
         app.route(path, method, tags=[tag], **openapi)(function)
         if path.startswith(V11_PREFIX):
-            app.route(f"{path}.json", method, include_in_schema=False)(function)
+            for suffix in (".json", ".xml"):
+                app.route(f"{path}{suffix}", method, include_in_schema=False)(function)
         return function
 
     return register
 
 
+class _RequestValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, with the body read as Capillary's clients send it: JSON or XML, the
+    media type matched without regard to case or parameters, anything else 415 (Powertools reads only a
+    lowercase `application/json` and answers anything else itself, outside the envelope)."""
+
+    def _get_body(self, app: Any) -> Any:
+        return read_body(app.current_event)
+
+
 def _reasons(error: RequestValidationError) -> str:
     details = error.errors()
-    if any(detail.get("type") == "json_invalid" for detail in details):
-        return "the body is not JSON"
     return "; ".join(sorted({_reason(detail) for detail in details})) or "invalid request"
 
 

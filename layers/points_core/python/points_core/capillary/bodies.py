@@ -100,10 +100,6 @@ class RedeemBody(BaseModel):
     def items(self) -> list[BodyItem]:
         return _listed(self.root.redeem)
 
-    @property
-    def single(self) -> bool:
-        return not isinstance(self.root.redeem, list)
-
 
 class RevertBody(BaseModel):
     root: RevertRoot
@@ -111,10 +107,6 @@ class RevertBody(BaseModel):
     @property
     def items(self) -> list[RevertItemBody]:
         return _listed(self.root.revert)
-
-    @property
-    def single(self) -> bool:
-        return not isinstance(self.root.revert, list)
 
 
 def require_items(body: RedeemBody | RevertBody, name: str = "root.redeem") -> None:

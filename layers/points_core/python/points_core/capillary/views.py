@@ -169,24 +169,22 @@ def _items_envelope(
     envelope: type[RedeemEnvelope | RevertEnvelope],
     items: list[dict[str, Any]],
     successes: list[bool],
-    single: bool,
 ) -> dict[str, Any]:
-    """A v1.1 multi-item answer: `responses.points` is an object when the request sent one item, a list when
-    it sent a list. Only what was set is rendered (a failed item has no balance, but says `user_id: null`)."""
+    """A v1.1 multi-item answer: `responses.points` is an object for one item (whether the request sent an
+    object or a list of one: real clients send a list of one and read an object), a list for two or more.
+    Only what was set is rendered (a failed item has no balance, but says `user_id: null`)."""
     return envelope.model_validate(
         {
             "response": {
                 "status": status_block(request_status(successes), success=all(successes)),
-                "responses": {"points": items[0] if single else items},
+                "responses": {"points": items[0] if len(items) == 1 else items},
             }
         }
     ).model_dump(exclude_unset=True)
 
 
-def redeem(outcomes: list[RedeemOutcome], *, single: bool) -> dict[str, Any]:
-    return _items_envelope(
-        RedeemEnvelope, [_redeemed(o) for o in outcomes], [o.success for o in outcomes], single
-    )
+def redeem(outcomes: list[RedeemOutcome]) -> dict[str, Any]:
+    return _items_envelope(RedeemEnvelope, [_redeemed(o) for o in outcomes], [o.success for o in outcomes])
 
 
 def redeem_failure(status: Status) -> dict[str, Any]:
@@ -200,7 +198,7 @@ def redeem_failure(status: Status) -> dict[str, Any]:
         "side_effects": {"effect": []},
         "item_status": status_block(status, success=False),
     }
-    return _items_envelope(RedeemEnvelope, [item], [False], True)
+    return _items_envelope(RedeemEnvelope, [item], [False])
 
 
 def reverse(
@@ -263,12 +261,10 @@ def _reverted(outcome: RevertOutcome) -> dict[str, Any]:
     return item
 
 
-def revert(outcomes: list[RevertOutcome], *, single: bool) -> dict[str, Any]:
-    return _items_envelope(
-        RevertEnvelope, [_reverted(o) for o in outcomes], [o.success for o in outcomes], single
-    )
+def revert(outcomes: list[RevertOutcome]) -> dict[str, Any]:
+    return _items_envelope(RevertEnvelope, [_reverted(o) for o in outcomes], [o.success for o in outcomes])
 
 
 def revert_failure(status: Status) -> dict[str, Any]:
     """An unexpected failure, in the endpoint's own shape: an item that names nobody and reverted nothing."""
-    return revert([RevertOutcome(status, False, RevertItem({}, ""))], single=True)
+    return revert([RevertOutcome(status, False, RevertItem({}, ""))])

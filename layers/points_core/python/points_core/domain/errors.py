@@ -20,6 +20,10 @@ class InvalidInput(Exception):
     """The request cannot be understood at all (request-level 400)."""
 
 
+class UnsupportedMediaType(Exception):
+    """The request body is in a media type that is neither JSON nor XML (request-level 415)."""
+
+
 class MalformedIdentifier(ValueError):
     """The request names no usable identifier, or names one that cannot be valid (802)."""
 
