@@ -2,7 +2,8 @@
 
 1. DynamoDB round trips and read capacity per request (cold, then warm), by request variant;
 2. cold init of the function module against a bare `import boto3` plus one client, in fresh processes;
-3. warm handler time per request and its overhead (handler time minus time spent waiting on AWS);
+3. warm handler time per request and its overhead (handler time minus time spent waiting on AWS), and for
+   isredeemable and redeem the same with `format=xml` (XML bodies), alternated with the JSON requests;
 4. requests per second through the local stack's HTTP front door with concurrent clients.
 """
 
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlencode
+from xml.sax.saxutils import escape
 
 from benchmarks.meter import Meter
 
@@ -41,6 +43,23 @@ def redeem_body(points: int, customer: dict[str, str], reference: str = "") -> s
     if reference:
         item["external_reference_number"] = reference
     return json.dumps({"root": {"redeem": item}})
+
+
+def xml_body(json_body: str) -> str:
+    """The XML a client sends for a JSON body: `{"root": {"redeem": {...}}}` is `<root><redeem>...</redeem>
+    </root>`, a list its element repeated (how `points_core.capillary.xml_bodies` reads it back)."""
+
+    def element(name: str, value: Any) -> str:
+        if isinstance(value, list):
+            return "".join(element(name, item) for item in value)
+        inner = (
+            "".join(element(key, item) for key, item in value.items())
+            if isinstance(value, dict)
+            else escape(str(value))
+        )
+        return f"<{name}>{inner}</{name}>"
+
+    return "".join(element(name, value) for name, value in json.loads(json_body).items())
 
 
 def reverse_body(points: int, customer: int, *, redemption_id: str = "", reference: str = "") -> str:
@@ -70,6 +89,9 @@ class Scenario:
     """The n-th request of the throughput run (default: the variants in turn)."""
     prepare: Callable[[], None] | None = None
     """Data the scenario needs beyond the demo (loaded with the operator tool)."""
+    xml_too: bool = False
+    """Warm handler time with `format=xml` too (a body sent as `text/xml`), each request alternated with the
+    same request in JSON, so that the two formats are measured in the same run under the same noise."""
 
 
 SCENARIOS = [
@@ -85,6 +107,7 @@ SCENARIOS = [
             "by mobile, rejected (818)": {"format": "json", "mobile": "919000000006", "points": "100"},
             "unknown customer (816)": {"format": "json", "mobile": "919999999999", "points": "100"},
         },
+        xml_too=True,
     ),
     Scenario(
         name="validationcode",
@@ -122,6 +145,7 @@ SCENARIOS = [
             redeem_body(10, {"id": str(BENCH_FIRST_CUSTOMER + n % BENCH_CUSTOMERS)}),
         ),
         prepare=lambda: load_bench_customers(),  # noqa: PLW0108 - defined below the scenarios
+        xml_too=True,
     ),
     Scenario(
         name="reverse",
@@ -224,12 +248,18 @@ def apply_org_overrides(overrides: dict[str, Any]) -> None:
     Path(changed.name).unlink()
 
 
-def proxy_event(scenario: Scenario, query: dict[str, str], body: str | None = None) -> dict[str, Any]:
+def proxy_event(
+    scenario: Scenario, query: dict[str, str], body: str | None = None, wire_format: str = "json"
+) -> dict[str, Any]:
+    """API Gateway's event for a request in `wire_format` (json or xml): its Accept, and its body's type."""
+    headers = {"Accept": f"application/{wire_format}"}
+    if body is not None:
+        headers["Content-Type"] = "text/xml" if wire_format == "xml" else "application/json"
     return {
         "resource": scenario.path,
         "path": scenario.path,
         "httpMethod": scenario.method,
-        "headers": {"Accept": "application/json"},
+        "headers": headers,
         "multiValueHeaders": {},
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {name: [value] for name, value in query.items()},
@@ -306,13 +336,16 @@ def function_environment(environment: dict[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def variant_event(scenario: Scenario, variant: str) -> dict[str, Any]:
-    """A variant's event; `%s` in its body becomes a fresh reference, so no two requests share one."""
+def variant_event(scenario: Scenario, variant: str, wire_format: str = "json") -> dict[str, Any]:
+    """A variant's event; `%s` in its body becomes a fresh reference, so no two requests share one. In xml:
+    the same request with `format=xml` and its body in XML."""
     bodies = scenario.bodies() if callable(scenario.bodies) else scenario.bodies or {}
     body = bodies.get(variant)
-    return proxy_event(
-        scenario, scenario.variants[variant], body.replace("%s", uuid.uuid4().hex) if body else None
-    )
+    query = scenario.variants[variant]
+    if wire_format == "xml":
+        query = {**query, "format": "xml"}
+        body = xml_body(body) if body else None
+    return proxy_event(scenario, query, body.replace("%s", uuid.uuid4().hex) if body else None, wire_format)
 
 
 def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
@@ -333,7 +366,7 @@ def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
         cold = {"round_trips": sum(meter.calls.values()), "calls": dict(meter.calls)} if first else None
         first = False
         meter.reset()
-        module.lambda_handler(variant_event(scenario, variant), Context())
+        answer = module.lambda_handler(variant_event(scenario, variant), Context())
         results["variants"][variant] = {
             "warm_round_trips": sum(meter.calls.values()),
             "warm_calls": dict(meter.calls),
@@ -341,20 +374,63 @@ def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
             "warm_write_units": meter.write_units,
             **({"cold": cold} if cold else {}),
         }
-    handler_ms: list[float] = []
-    overhead_ms: list[float] = []
+        if scenario.xml_too:
+            check_xml_variant(scenario, variant, module, meter, answer)
+    formats = ["json", "xml"] if scenario.xml_too else ["json"]
+    handler_ms: dict[str, list[float]] = {wire_format: [] for wire_format in formats}
+    overhead_ms: dict[str, list[float]] = {wire_format: [] for wire_format in formats}
     variants = list(scenario.variants)
     for index in range(requests):
-        event = variant_event(scenario, variants[index % len(variants)])
-        meter.reset()
-        started = time.perf_counter()
-        module.lambda_handler(event, Context())
-        elapsed = time.perf_counter() - started
-        handler_ms.append(elapsed * 1000)
-        overhead_ms.append((elapsed - meter.aws_seconds) * 1000)
-    results["warm_handler_ms"] = {"p50": percentile(handler_ms, 0.5), "p95": percentile(handler_ms, 0.95)}
-    results["warm_overhead_ms"] = {"p50": percentile(overhead_ms, 0.5), "p95": percentile(overhead_ms, 0.95)}
+        # Each request in every format, one after the other; which goes first flips every round of the
+        # variants, so that neither format is always the one measured right after the other.
+        for wire_format in formats if index // len(variants) % 2 == 0 else formats[::-1]:
+            event = variant_event(scenario, variants[index % len(variants)], wire_format)
+            meter.reset()
+            started = time.perf_counter()
+            module.lambda_handler(event, Context())
+            elapsed = time.perf_counter() - started
+            handler_ms[wire_format].append(elapsed * 1000)
+            overhead_ms[wire_format].append((elapsed - meter.aws_seconds) * 1000)
+    by_format = {
+        wire_format: {
+            "warm_handler_ms": {"p50": percentile(handler, 0.5), "p95": percentile(handler, 0.95)},
+            "warm_overhead_ms": {
+                "p50": percentile(overhead_ms[wire_format], 0.5),
+                "p95": percentile(overhead_ms[wire_format], 0.95),
+            },
+        }
+        for wire_format, handler in handler_ms.items()
+    }
+    results |= by_format["json"]
+    if scenario.xml_too:
+        xml = by_format["xml"]
+        for figure in ("handler", "overhead"):
+            json_p50 = results[f"warm_{figure}_ms"]["p50"]
+            xml[f"{figure}_p50_ratio_to_json"] = xml[f"warm_{figure}_ms"]["p50"] / json_p50
+        results["xml"] = xml
     return results
+
+
+def check_xml_variant(
+    scenario: Scenario, variant: str, module: Any, meter: Meter, json_answer: dict[str, Any]
+) -> None:
+    """The variant in XML is the same request: the same HTTP status, the same DynamoDB round trips, an XML
+    answer. Otherwise an XML body the handler misread (a 400 does little work) would make XML look cheap."""
+    warm = sum(meter.calls.values())
+    meter.reset()
+    answer = module.lambda_handler(variant_event(scenario, variant, "xml"), Context())
+    headers = {**(answer.get("headers") or {}), **(answer.get("multiValueHeaders") or {})}
+    content_type = str({name.lower(): value for name, value in headers.items()}.get("content-type", ""))
+    if (
+        answer["statusCode"] != json_answer["statusCode"]
+        or sum(meter.calls.values()) != warm
+        or "xml" not in content_type
+    ):
+        raise RuntimeError(
+            f"{scenario.name}, {variant}: format=xml answered {answer['statusCode']} {content_type} after "
+            f"{sum(meter.calls.values())} round trips, format=json {json_answer['statusCode']} after {warm}: "
+            f"{answer['body'][:300]}"
+        )
 
 
 def _child_seconds(code: str, environment: dict[str, str]) -> float:
@@ -425,7 +501,9 @@ def measure_throughput(scenario: Scenario, api_url: str, clients: int, requests:
 def report(name: str, results: dict[str, Any], out: TextIO) -> None:
     print(f"\n== {name} ==", file=out)
     variants = results["requests"]["variants"]
-    width = max(len("warm handler time"), *map(len, variants))
+    xml = results["requests"].get("xml")
+    suffix = ", format=json" if xml else ""
+    width = max(len("warm handler time" + suffix), *map(len, variants))
     for variant, figures in variants.items():
         cold = figures.get("cold")
         cold_text = f"   (cold: {cold['round_trips']} {cold['calls']})" if cold else ""
@@ -436,15 +514,28 @@ def report(name: str, results: dict[str, Any], out: TextIO) -> None:
         )
     handler, overhead = results["requests"]["warm_handler_ms"], results["requests"]["warm_overhead_ms"]
     print(
-        f"  {'warm handler time':<{width}}  p50 {handler['p50']:.2f} ms, p95 {handler['p95']:.2f} ms "
-        "(moto, loopback)",
+        f"  {'warm handler time' + suffix:<{width}}  p50 {handler['p50']:.2f} ms, "
+        f"p95 {handler['p95']:.2f} ms (moto, loopback)",
         file=out,
     )
     print(
-        f"  {'handler overhead':<{width}}  p50 {overhead['p50']:.2f} ms, p95 {overhead['p95']:.2f} ms "
-        "(minus AWS)",
+        f"  {'handler overhead' + suffix:<{width}}  p50 {overhead['p50']:.2f} ms, "
+        f"p95 {overhead['p95']:.2f} ms (minus AWS)",
         file=out,
     )
+    if xml:
+        handler, overhead = xml["warm_handler_ms"], xml["warm_overhead_ms"]
+        print(
+            f"  {'warm handler time, format=xml':<{width}}  p50 {handler['p50']:.2f} ms, "
+            f"p95 {handler['p95']:.2f} ms: XML/JSON p50 {xml['handler_p50_ratio_to_json']:.2f} "
+            "(alternated with JSON)",
+            file=out,
+        )
+        print(
+            f"  {'handler overhead, format=xml':<{width}}  p50 {overhead['p50']:.2f} ms, "
+            f"p95 {overhead['p95']:.2f} ms: XML/JSON p50 {xml['overhead_p50_ratio_to_json']:.2f}",
+            file=out,
+        )
     cold = results["cold_init"]
     print(
         f"  {'cold init':<{width}}  {cold['function_module_ms']:.0f} ms vs import boto3 + client "
