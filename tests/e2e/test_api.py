@@ -107,10 +107,16 @@ def test_bad_credentials_are_http_401_in_the_envelope(api: Api, credentials: dic
     assert reply.headers["WWW-Authenticate"] == 'Basic realm="points"'
 
 
-def test_unsupported_format_is_http_400(api: Api) -> None:
-    reply = api.get(IS_REDEEMABLE, {"mobile": JANE, "points": "100", "format": "xml"})
+def test_an_unsupported_format_is_http_400(api: Api) -> None:
+    reply = api.get(IS_REDEEMABLE, {"mobile": JANE, "points": "100", "format": "yaml"})
     assert reply.status == 400
     assert reply.body["response"]["status"]["code"] == 400
+
+
+def test_without_format_or_accept_the_answer_is_xml(api: Api) -> None:
+    reply = api.get(IS_REDEEMABLE, {"mobile": JANE, "points": "100"}, accept="*/*")
+    assert (reply.status, reply.headers["Content-Type"]) == (200, "application/xml; charset=utf-8")
+    assert reply.body.findtext("points/redeemable/item_status/code") == "800"
 
 
 def test_an_unknown_resource_is_404_in_the_envelope(api: Api) -> None:
