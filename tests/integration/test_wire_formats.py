@@ -239,9 +239,9 @@ def test_every_xml_spelling_is_read(content_type: str | None) -> None:
 def test_any_other_media_type_is_415_and_redeems_nothing(content_type: str) -> None:
     answer = redeem(json_redeem(100), content_type, {"format": "json"})
     assert answer.status == 415
-    assert answer.body == {
-        "response": {"status": {"success": "false", "code": 415, "message": "Unsupported media type"}}
-    }
+    essence = content_type.split(";")[0]
+    message = f"Unsupported media type: {essence} is not accepted: send application/json or text/xml"
+    assert answer.body == {"response": {"status": {"success": "false", "code": 415, "message": message}}}
     assert balance() == 800
 
 
@@ -350,3 +350,17 @@ def test_an_xml_answer_is_replayed_byte_for_byte_and_the_key_binds_the_format() 
     as_json = redeem(SEMNOX_BODY, "text/xml", {"format": "json"}, **{"Idempotency-Key": "xml-1"})
     assert as_json.status == 422
     assert balance() == 700
+
+
+@pytest.mark.parametrize("content_type", ["text/xml", None])
+def test_v2_reads_json_only(content_type: str | None) -> None:
+    answer = call_api(
+        "revert",
+        "POST",
+        REVERSE,
+        body="<reverse><redemptionId>ZZZZZZ</redemptionId></reverse>",
+        headers={"Content-Type": content_type},
+    )
+    assert (answer.status, answer.header("Content-Type")) == (415, JSON_TYPE)
+    message = "Unsupported media type: /v2/ reads JSON only: send application/json"
+    assert answer.body == {"warnings": [], "errors": [{"status": False, "code": 415, "message": message}]}

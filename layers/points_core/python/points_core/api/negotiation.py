@@ -3,7 +3,8 @@
 The answer (v1.1): the `format` parameter (`json` or `xml`, any case), else the method suffix
 (`/isredeemable.xml`), else the first JSON or XML media type the `Accept` header prefers, else XML,
 Capillary's v1.1 default. `/v2/` routes answer JSON only. The body: its `Content-Type` (JSON or XML media
-types, any case, any parameters), or, with none, what it starts with; any other media type is 415.
+types, any case, any parameters), or, with none, what it starts with; any other media type is 415, as is
+XML on a `/v2/` route.
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ def read_body(event: APIGatewayProxyEvent) -> Any:
     except ValueError:  # not base64, or not UTF-8
         raise InvalidInput("the body is not text") from None
     wire_format = body_format(event.headers.get("content-type"), body)
+    if wire_format is WireFormat.XML and (event.path or "").startswith(V2_PREFIX):
+        raise UnsupportedMediaType("/v2/ reads JSON only: send application/json")
     if not body.strip():
         return None
     if wire_format is WireFormat.XML:

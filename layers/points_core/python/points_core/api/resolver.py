@@ -41,12 +41,6 @@ _REQUEST_FAILURES: dict[type[Exception], tuple[str, Status, HTTPStatus, dict[str
         HTTPStatus.UNPROCESSABLE_ENTITY,
         None,
     ),
-    UnsupportedMediaType: (
-        "InvalidRequests",
-        RequestStatus.UNSUPPORTED_MEDIA_TYPE,
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-        None,
-    ),
     IdempotencyAlreadyInProgressError: (
         "IdempotencyKeyInFlight",
         RequestStatus.IDEMPOTENCY_KEY_IN_FLIGHT,
@@ -79,13 +73,16 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
         payload = v2_errors(status) if v2 else v11(status, success=False)
         return respond(app, payload, http_status, headers)
 
-    def bad_request(reason: str) -> Response[str]:
+    def bad_request(reason: str, kind: Status = RequestStatus.INVALID_INPUT) -> Response[str]:
+        """Input refused as such: 400 (or 415 for the media type), the reason in the message."""
         metrics.add_metric(name="InvalidRequests", unit="Count", value=1)
-        status = Status(RequestStatus.INVALID_INPUT.code, f"{RequestStatus.INVALID_INPUT.message}: {reason}")
-        return answer(status, HTTPStatus.BAD_REQUEST)
+        return answer(Status(kind.code, f"{kind.message}: {reason}"), kind.code)
 
     app.exception_handler(InvalidInput)(lambda error: bad_request(str(error)))
     app.exception_handler(RequestValidationError)(lambda error: bad_request(_reasons(error)))
+    app.exception_handler(UnsupportedMediaType)(
+        lambda error: bad_request(str(error), RequestStatus.UNSUPPORTED_MEDIA_TYPE)
+    )
 
     @app.exception_handler(list(_REQUEST_FAILURES))
     def request_failure(error: Exception) -> Response[str]:
