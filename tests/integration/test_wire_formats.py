@@ -239,7 +239,7 @@ def test_every_xml_spelling_is_read(content_type: str | None) -> None:
 def test_any_other_media_type_is_415_and_redeems_nothing(content_type: str) -> None:
     answer = redeem(json_redeem(100), content_type, {"format": "json"})
     assert answer.status == 415
-    essence = content_type.split(";")[0]
+    essence = content_type.split(";", maxsplit=1)[0]
     message = f"Unsupported media type: {essence} is not accepted: send application/json or text/xml"
     assert answer.body == {"response": {"status": {"success": "false", "code": 415, "message": message}}}
     assert balance() == 800
