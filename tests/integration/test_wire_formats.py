@@ -14,8 +14,8 @@ import pytest
 from points_core.domain.models import OtpSettings
 from points_core.repositories import customer_repository
 from tests.conftest import Aws
-from tests.factories import JANE, NOW, org_config, program, seed_jane, seed_org
-from tests.invoke import ApiAnswer, call_api, function_module
+from tests.factories import JANE, NOW, api_event, org_config, program, seed_jane, seed_org
+from tests.invoke import ApiAnswer, call_api, function_module, invoke
 
 IS_REDEEMABLE = "/v1.1/points/isredeemable"
 CODE = "/v1.1/points/validationcode"
@@ -254,6 +254,8 @@ def test_any_other_media_type_is_415_and_redeems_nothing(content_type: str) -> N
         ('{"root": {"redeem": {"points_redeemed": 100}}}', "text/xml"),
         (SEMNOX_BODY, "application/json"),
         ("<root>" + "<redeem>" * 40 + "</redeem>" * 40 + "</root>", "text/xml"),
+        ('{"root": ' + "[" * 100_000 + "]" * 100_000 + "}", "application/json"),
+        ("<root>\udcff</root>", "text/xml"),
     ],
 )
 def test_an_unparseable_body_is_400_and_redeems_nothing(body: str, content_type: str) -> None:
@@ -364,3 +366,13 @@ def test_v2_reads_json_only(content_type: str | None) -> None:
     assert (answer.status, answer.header("Content-Type")) == (415, JSON_TYPE)
     message = "Unsupported media type: /v2/ reads JSON only: send application/json"
     assert answer.body == {"warnings": [], "errors": [{"status": False, "code": 415, "message": message}]}
+
+
+@pytest.mark.parametrize("body", ["!!not base64!!", "/w=="])  # not base64; base64 of a byte that is not UTF-8
+def test_a_base64_body_that_is_not_text_is_400(body: str) -> None:
+    event = api_event("POST", REDEEM, {**SKIP, "format": "json"}, body=body)
+    event["isBase64Encoded"] = True
+    response = invoke("redeem", event)
+    assert response["statusCode"] == 400
+    assert "the body is not text" in response["body"]
+    assert balance() == 800
