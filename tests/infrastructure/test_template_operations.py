@@ -178,3 +178,41 @@ def test_the_access_log_is_flat_json_of_context_variables_that_carry_no_customer
         assert len(used) == len(fields), f"{stage_id}: a variable is logged twice"
         assert used <= ACCESS_LOG_VARIABLES, f"{stage_id} logs {sorted(used - ACCESS_LOG_VARIABLES)}"
         assert used >= ACCESS_LOG_REQUIRED, f"{stage_id} does not log {sorted(ACCESS_LOG_REQUIRED - used)}"
+
+
+# --- concurrency ------------------------------------------------------------------------------------------
+
+AUTHORIZER = "AuthorizerFunction"
+# Lambda's default concurrency quota for an account, and what it must leave unreserved.
+ACCOUNT_CONCURRENCY = 1000
+MINIMUM_UNRESERVED = 100
+
+
+def _reserved(template: dict[str, Any], transformed: dict[str, Any]) -> dict[str, int]:
+    """Each function's reserved concurrency, with the parameters' defaults."""
+    reserved = {}
+    for function_id, function in resources_of_type(transformed, "AWS::Lambda::Function").items():
+        value = function["Properties"].get("ReservedConcurrentExecutions")
+        assert value is not None, f"{function_id} has no reserved concurrency"
+        if isinstance(value, dict):
+            assert list(value) == ["Ref"], f"{function_id}: {value}"
+            value = template["Parameters"][value["Ref"]]["Default"]
+        reserved[function_id] = int(value)
+    return reserved
+
+
+def test_every_function_has_its_own_reserved_concurrency(
+    template: dict[str, Any], transformed: dict[str, Any]
+) -> None:
+    reserved = _reserved(template, transformed)
+    assert all(value >= 1 for value in reserved.values()), reserved
+    # The authorizer runs for every request the authorizer cache cannot answer: its own limit.
+    authorizer = transformed["Resources"][AUTHORIZER]["Properties"]["ReservedConcurrentExecutions"]
+    assert authorizer == {"Ref": "AuthorizerReservedConcurrency"}
+
+
+def test_the_default_reservations_fit_the_default_account_quota(
+    template: dict[str, Any], transformed: dict[str, Any]
+) -> None:
+    reserved = _reserved(template, transformed)
+    assert sum(reserved.values()) <= ACCOUNT_CONCURRENCY - MINIMUM_UNRESERVED, reserved
