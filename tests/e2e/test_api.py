@@ -99,12 +99,23 @@ def test_the_kiosk_till_redeems_from_its_stores_program(api: Api) -> None:
 def test_bad_credentials_are_http_401_in_the_envelope(api: Api, credentials: dict[str, str]) -> None:
     reply = api.get(IS_REDEEMABLE, {"mobile": JANE, "points": "100"}, **credentials)
     assert reply.status == 401
+    assert reply.body["response"] == {
+        "status": {"success": "false", "code": 401, "message": "Unauthorized. Authentication failed"}
+    }
+    assert reply.headers["WWW-Authenticate"] == 'Basic realm="points"'
+
+
+def test_a_v2_client_reads_the_401_from_errors_too(api: Api) -> None:
+    # The gateway's 401 is the API's, one for every route: it carries v2's envelope beside v1.1's.
+    reply = api.post("/v2/points/reverse", {}, '{"redemptionId": "R-1"}', password="wrong")
+    assert reply.status == 401
     assert reply.body == {
         "response": {
             "status": {"success": "false", "code": 401, "message": "Unauthorized. Authentication failed"}
-        }
+        },
+        "warnings": [],
+        "errors": [{"status": False, "code": 401, "message": "Unauthorized. Authentication failed"}],
     }
-    assert reply.headers["WWW-Authenticate"] == 'Basic realm="points"'
 
 
 def test_an_unsupported_format_is_http_400(api: Api) -> None:

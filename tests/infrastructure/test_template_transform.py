@@ -328,7 +328,8 @@ def test_gateway_responses_use_the_capillary_envelope(transformed: dict[str, Any
             template_text = response["templates"].get("application/json")
             assert template_text, f"{name} has no application/json template"
             document = json.loads(template_text)
-            assert list(document) == ["response"], name
+            # Gateway responses are the API's, for v1.1 and v2 routes alike: both envelopes, one message.
+            assert list(document) == ["response", "warnings", "errors"], name
             assert list(document["response"]) == ["status"], name
             status_block = document["response"]["status"]
             assert set(status_block) == {"success", "code", "message"}, name
@@ -338,6 +339,9 @@ def test_gateway_responses_use_the_capillary_envelope(transformed: dict[str, Any
             assert status_block["message"], name
             if response["statusCode"] is not None:
                 assert status_block["code"] == int(response["statusCode"]), name
+            assert document["warnings"] == [], name
+            v2_error = {"status": False, "code": status_block["code"], "message": status_block["message"]}
+            assert document["errors"] == [v2_error], name
             if name == "DEFAULT_4XX":
                 assert 400 <= status_block["code"] < 500
             if name == "DEFAULT_5XX":

@@ -241,8 +241,11 @@ def test_without_accept_or_with_json_the_gateways_own_answers_are_json(
 
     assert response.status == status
     assert _header(response, "Content-Type") == ["application/json"]
+    # v1.1 clients read response.status, v2 clients errors[]: the gateway's answers are the whole API's.
     assert _json(response) == {
-        "response": {"status": {"success": "false", "code": status, "message": message}}
+        "response": {"status": {"success": "false", "code": status, "message": message}},
+        "warnings": [],
+        "errors": [{"status": False, "code": status, "message": message}],
     }
 
 
