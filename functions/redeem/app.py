@@ -3,12 +3,13 @@ and once per `external_reference_number`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from points_core.api.idempotency import replayable
+from points_core.api.idempotency import replayable, withheld
 from points_core.api.negotiation import check_format
 from points_core.api.openapi import documented_responses
 from points_core.api.parameters import (
@@ -68,11 +69,18 @@ def redeem(
 
     def answer() -> Answer:
         outcomes = process(who, request, options)
-        payload = views.redeem(outcomes)
+        payload = views.redeem([_code_withheld(index, outcome) for index, outcome in enumerate(outcomes)])
         return Answer(http_status(*outcomes), payload, keep=worth_keeping(outcomes))
 
-    # With an Idempotency-Key, a retry replays the first answer (same bytes) instead of running again.
-    return replayable(app, who.org_id, idempotency_key, answer)
+    # With an Idempotency-Key, a retry replays the first answer (same bytes) instead of running again; the
+    # codes the answer echoes are put back from the request, never kept.
+    codes = [body.validation_code or "" for body in request.items]
+    return replayable(app, who.org_id, idempotency_key, answer, codes)
+
+
+def _code_withheld(index: int, outcome: RedeemOutcome) -> RedeemOutcome:
+    """The outcome as the view sees it: the item's validation code named, not given (see `replayable`)."""
+    return replace(outcome, item=replace(outcome.item, validation_code=withheld(index)))
 
 
 def process(who: Caller, request: RedeemBody, options: RedeemOptions) -> list[RedeemOutcome]:
