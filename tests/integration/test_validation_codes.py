@@ -256,6 +256,79 @@ class TestValidationCode:
         assert "jane.doe@example.com" not in written
 
 
+def redeem_with(points: str, code: str) -> Any:
+    """The item code of redeeming Jane's `points` with this validation code."""
+    item = {"points_redeemed": points, "customer": {"mobile": JANE}, "validation_code": code}
+    body = {"root": {"redeem": item}}
+    answer = call_api("redeem", "POST", "/v1.1/points/redeem", {"format": "json"}, body=body)
+    return answer.body["response"]["responses"]["points"]["item_status"]["code"]
+
+
+class TestACodesPointsNeverGrow:
+    def test_asking_for_more_points_sends_a_new_code_and_the_old_one_dies(self, aws: Aws, call: Call) -> None:
+        # Given: a code for 100 points
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        first = last_code(aws)
+
+        # When: the customer asks again, for 2,000
+        status, _, body = call(CODE_PATH, {"mobile": JANE, "points": "2000"})
+        second = last_code(aws)
+
+        # Then: a new code, bound to 2,000; the first is refused for any points (two wrong attempts of the
+        # fixture's three)
+        assert (status, issued(body)["item_status"]["code"]) == (200, 200)
+        assert second != first
+        assert check(call, "100", first) == 808
+        assert redeem_with("2000", first) == 808
+        assert check(call, "100", second) == 800
+        assert check(call, "2000", second) == 800
+        assert redeem_with("2000", second) == 800
+
+    def test_asking_for_fewer_points_re_sends_the_same_code_still_bound_to_the_first_points(
+        self, aws: Aws, call: Call
+    ) -> None:
+        # Given
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        first = last_code(aws)
+
+        # When
+        assert call(CODE_PATH, {"mobile": JANE, "points": "50"})[0] == 200
+
+        # Then: the same code, still good for the 100 it was issued for and no more
+        assert last_code(aws) == first
+        assert check(call, "100", first) == 800
+        assert check(call, "100.001", first) == 808
+        assert redeem_with("100", first) == 800
+
+    def test_a_new_code_for_more_points_counts_toward_the_send_limit(self, aws: Aws, call: Call) -> None:
+        # When: three sends (the fixture's limit), the points going up, down, then up
+        for points in ("100", "2000", "50"):
+            assert call(CODE_PATH, {"mobile": JANE, "points": points})[0] == 200
+
+        # Then
+        assert call(CODE_PATH, {"mobile": JANE, "points": "2000"})[0] == 429
+        assert len(aws.sms_sent()) == 3
+
+    def test_a_failed_delivery_of_a_new_code_keeps_the_old_one(
+        self, aws: Aws, call: Call, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Given
+        call(CODE_PATH, {"mobile": JANE, "points": "100"})
+        first = last_code(aws)
+
+        # When: the new code for more points cannot be delivered
+        with monkeypatch.context() as failing:
+            fail_sns(failing)
+            assert issued(call(CODE_PATH, {"mobile": JANE, "points": "900"})[2])["item_status"]["code"] == 860
+
+        # Then: the customer's code still works for its 100, the failed send did not count
+        assert check(call, "100", first) == 800
+        assert check(call, "900", first) == 808
+        for _ in range(2):
+            assert call(CODE_PATH, {"mobile": JANE, "points": "100"})[0] == 200
+        assert last_code(aws) == first
+
+
 class TestCheckingACode:
     def test_the_right_code_passes_and_is_not_consumed(self, aws: Aws, call: Call) -> None:
         call(CODE_PATH, {"mobile": JANE, "points": "100"})

@@ -2,8 +2,10 @@
 
 One item per customer: for each program `c<program>_nonce/_issued/_expires/_points/_attempts`, and the send
 count of each window in `w<minutes>_<window index>`. Issuing is one conditional UpdateItem that re-uses a
-valid code (`if_not_exists`), creates one where there is none, and counts the send, refusing past the limit;
-its old image says which happened. Only a code that expired or died while still stored needs a second write.
+valid code issued for at least the points asked (`if_not_exists`: its nonce and points are kept, so its points
+never grow), creates one where there is none, and counts the send, refusing past the limit; its old image says
+which happened. A code that expired or died while still stored, or a live one issued for fewer points than now
+asked, needs a second write: a new nonce, so a new code, and the old one is dead.
 `expires_at` (TTL, epoch seconds) and `expiry_bucket` (the hour it falls in) feed the `by_expiry` index the
 cleanup reads.
 """
@@ -68,7 +70,8 @@ class Issued:
     state: CodeState
     fresh: bool
     """A new code (else the valid one was re-used)."""
-    previous_points: Decimal | None
+    replaced: CodeState | None
+    """The live code a new one replaced (it was issued for fewer points), put back if delivery fails."""
     window: str
 
 
@@ -91,32 +94,35 @@ def _issue_values(
 
 
 def _issue_forms(window: str, previous_window: str) -> tuple[dict[str, str], dict[str, str]]:
-    """The two updates that issue a code: re-use the valid one or create one where there is none; replace one
-    that expired or died while still stored. Each counts the send, refuses past the limit, and forgets the
-    previous window's count."""
-    common = (
-        f"#points = :points, expires_at = :ttl, expiry_bucket = :bucket ADD {window} :one "
-        f"REMOVE {previous_window}"
-    )
+    """The two updates that issue a code: re-use the valid one issued for at least these points (keeping its
+    points) or create one where there is none; replace one that expired, died or was issued for fewer points.
+    Each counts the send, refuses past the limit, and forgets the previous window's count."""
+    common = f"expires_at = :ttl, expiry_bucket = :bucket ADD {window} :one REMOVE {previous_window}"
     within_limit = f"(attribute_not_exists({window}) OR {window} < :max_sends)"
     reuse_or_create = {
         "UpdateExpression": (
             "SET #nonce = if_not_exists(#nonce, :nonce), #issued = if_not_exists(#issued, :now), "
-            "#expires = if_not_exists(#expires, :expires), #attempts = if_not_exists(#attempts, :zero), "
-            + common
+            "#expires = if_not_exists(#expires, :expires), #points = if_not_exists(#points, :points), "
+            "#attempts = if_not_exists(#attempts, :zero), " + common
         ),
         "ConditionExpression": (
-            "(attribute_not_exists(#nonce) OR (#expires > :now AND #attempts < :max_attempts)) AND "
-            + within_limit
+            "(attribute_not_exists(#nonce) OR "
+            "(#expires > :now AND #attempts < :max_attempts AND #points >= :points)) AND " + within_limit
         ),
     }
     replace_stale = {
         "UpdateExpression": (
-            "SET #nonce = :nonce, #issued = :now, #expires = :expires, #attempts = :zero, " + common
+            "SET #nonce = :nonce, #issued = :now, #expires = :expires, #points = :points, #attempts = :zero, "
+            + common
         ),
         "ConditionExpression": f"#nonce = :stale_nonce AND {within_limit}",
     }
     return reuse_or_create, replace_stale
+
+
+def _reusable(stored: CodeState, points: Decimal, now: int, settings: OtpSettings) -> bool:
+    """A code is re-sent only while valid and for no more points than it was issued for."""
+    return stored.usable(now, settings.max_attempts) and stored.points >= points
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +153,9 @@ class OtpRepository:
         nonce: str,
         settings: OtpSettings,
     ) -> Issued:
-        """Re-use the customer's valid code for this program, or create one from `nonce`, bound to `points`,
-        and count the send; `SendLimitReached` past `settings.max_sends` in the window (nothing written)."""
+        """Re-use the customer's valid code for this program when it was issued for at least `points` (it
+        stays bound to what it was issued for), or create one from `nonce`, bound to `points`, and count the
+        send; `SendLimitReached` past `settings.max_sends` in the window (nothing written)."""
         names = code_names(program_id)
         window = _window_name(now, settings)
         expires = now + settings.validity_minutes * 60
@@ -163,36 +170,51 @@ class OtpRepository:
                     raise SendLimitReached(window_end(now, settings) - now) from None
                 # Decide again from what is stored now: a concurrent request may have renewed the code.
                 stored = code_state(refused.old, program_id)
-                if stored is None or stored.usable(now, settings.max_attempts):
+                if stored is None or _reusable(stored, points, now, settings):
                     update = reuse_or_create
                 else:
                     values[":stale_nonce"] = serialize(stored.nonce)
                     update = replace_stale
                 continue
             previous = code_state(old, program_id)
-            reused = previous is not None and previous.usable(now, settings.max_attempts)
-            state = previous if reused and previous else CodeState(nonce, now, expires, points)
+            if update is reuse_or_create and previous is not None:
+                # The condition held: it was valid and issued for at least these points.
+                return Issued(previous, fresh=False, replaced=None, window=window)
+            live = previous is not None and previous.usable(now, settings.max_attempts)
             return Issued(
-                state=CodeState(state.nonce, state.issued_at, state.expires_at, points, state.attempts),
-                fresh=not reused,
-                previous_points=previous.points if reused and previous else None,
+                CodeState(nonce, now, expires, points),
+                fresh=True,
+                replaced=previous if live else None,
                 window=window,
             )
         raise CodeChanged("the validation code kept changing; nothing was sent")
 
     @tracer.capture_method(capture_response=False)
     def undo_issue(self, org_id: int, customer_id: str, program_id: int, issued: Issued) -> None:
-        """After a failed delivery: the send does not count, and a code nobody received does not exist."""
+        """After a failed delivery: the send does not count, a code nobody received does not exist, and the
+        live code it replaced (if any) is the customer's code again."""
         names = code_names(program_id)
         values = {":nonce": serialize(issued.state.nonce), ":minus_one": serialize(-1)}
-        if issued.fresh:
+        replaced = issued.replaced
+        if issued.fresh and replaced is not None:
+            values |= {
+                ":old_nonce": serialize(replaced.nonce),
+                ":old_issued": serialize(replaced.issued_at),
+                ":old_expires": serialize(replaced.expires_at),
+                ":old_points": serialize(replaced.points),
+                ":old_attempts": serialize(replaced.attempts),
+            }
+            expression = (
+                "SET #nonce = :old_nonce, #issued = :old_issued, #expires = :old_expires, "
+                "#points = :old_points, #attempts = :old_attempts ADD " + issued.window + " :minus_one"
+            )
+        elif issued.fresh:
             expression = (
                 "REMOVE #nonce, #issued, #expires, #points, #attempts ADD " + issued.window + " :minus_one"
             )
         else:
-            values[":points"] = serialize(issued.previous_points)
-            expression = "SET #points = :points ADD " + issued.window + " :minus_one"
-            names = {"#nonce": names["#nonce"], "#points": names["#points"]}
+            expression = "ADD " + issued.window + " :minus_one"
+            names = {"#nonce": names["#nonce"]}
         self._client.update_item(
             TableName=self._table,
             Key=keys.otp_state(org_id, customer_id),

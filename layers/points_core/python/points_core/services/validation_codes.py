@@ -1,9 +1,11 @@
 """Validation codes: issue and deliver (validationcode, isredeemable with issue_otp), and check (isredeemable
 with validation_code; redeem, which also consumes the code).
 
-The rules: one active code per customer and program; asking again while it is valid re-sends the same
-code and counts as a send; at most `max_sends` sends per window (429); bound to the points it was issued for;
-dead after `max_attempts` wrong attempts; a failed delivery does not count and leaves no code behind.
+The rules: one active code per customer and program; a code's points never grow: asking again while it is
+valid re-sends the same code when it asks for the same or fewer points (it stays bound to what it was issued
+for), and issues a new code, bound to the new points, when it asks for more (the old one dies); either way the
+send counts; at most `max_sends` sends per window (429); dead after `max_attempts` wrong attempts; a failed
+delivery does not count and leaves the codes as they were.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ def send_code(
     points: Decimal,
     now: datetime,
 ) -> Sent:
-    """Issue (or re-use) the customer's code for `program`, bound to `points`, and deliver it."""
+    """Issue the customer's code for `program`, bound to `points` (or re-use the valid one issued for at least
+    `points`), and deliver it."""
     if not destination.reachable(org.otp.channels):
         logger.warning("no channel reaches the customer", extra={"channels": org.otp.channels})
         return Sent(Item.OTP_NOT_ISSUED, delivered=False)
