@@ -1,8 +1,9 @@
 """Customer identifiers: which one a request names, and their canonical form.
 
-Mobile numbers are digits only with the country code. A number written with `+` or `00` is international
-as written. Otherwise a number of the org's national length (10 by default; a single trunk `0` before it is
-dropped) gets the org's country code, and a longer one is taken to carry its country code already. So
+Mobile numbers are ASCII digits only (`domain.digits`) with the country code. A number written with `+` or
+`00` is international as written. Otherwise a number of the org's national length (10 by default; a single
+trunk `0` before it is dropped) gets the org's country code, and a longer one is taken to carry its country
+code already. So
 `9777785205`, `09777785205`, `+91 97777 85205` and `919777785205` are the same customer in an org whose
 country code is 91, and normalizing a normalized number changes nothing.
 """
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from points_core.domain.digits import ascii_digits
 from points_core.domain.errors import MalformedIdentifier
 
 DEFAULT_NATIONAL_DIGITS = 10
@@ -45,7 +47,7 @@ def normalize_mobile(raw: str, country_code: str, national_digits: int = DEFAULT
     text = _MOBILE_DECORATION.sub("", raw.strip())
     international = text.startswith(("+", "00"))
     digits = text.removeprefix("+").removeprefix("00") if international else text
-    if not digits.isdigit():
+    if not ascii_digits(digits):
         raise MalformedIdentifier("a mobile number has digits only")
     if not international:
         if len(digits) == national_digits + 1 and digits.startswith("0"):
@@ -73,7 +75,7 @@ def normalize(
             raise MalformedIdentifier("not a valid email address")
         return value.lower()
     if identifier_type is IdentifierType.ID:
-        if not value.isdigit() or len(value) > 19 or int(value) == 0:
+        if not ascii_digits(value) or len(value) > 19 or int(value) == 0:
             raise MalformedIdentifier("a customer id is a positive integer")
         return str(int(value))
     if len(value) > FREE_TEXT_MAX_LENGTH or any(ord(char) < 32 for char in value):

@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from points_core.domain.amounts import parse_amount, points_for_currency
 from points_core.domain.codes import Item, Status
 from points_core.domain.codes import Reversal as ReversalCodes
+from points_core.domain.digits import ascii_digits
 from points_core.domain.errors import MalformedIdentifier, RuleFailure
 from points_core.domain.identifiers import Identifier, normalize, pick_identifier
 from points_core.domain.models import (
@@ -55,7 +56,7 @@ def resolve_program(org: OrgConfig, program_id_text: str | None, store_id: str |
     the org's default, else the org's only program (895 when none applies)."""
     if program_id_text is not None and program_id_text.strip():
         text = program_id_text.strip()
-        program = org.program(int(text)) if text.isdigit() and len(text) <= 19 else None
+        program = org.program(int(text)) if ascii_digits(text) and len(text) <= 19 else None
         if program is None:
             raise RuleFailure(Item.INVALID_PROGRAM_ID)
         return program
