@@ -74,6 +74,7 @@ def clear_caches() -> None:
     clients.sns_client.cache_clear()
     repositories.config_repository.cache_clear()
     repositories.customer_repository.cache_clear()
+    repositories.login_repository.cache_clear()
     repositories.otp_repository.cache_clear()
     repositories.redemption_repository.cache_clear()
     repositories.reversal_repository.cache_clear()

@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from points_core.aws.clock import utc_now
 from points_core.aws.observability import logger, metrics, tracer
 from points_core.domain.errors import Unauthenticated
 from points_core.services.authentication import allow_policy, authenticate
@@ -18,7 +19,7 @@ from points_core.services.authentication import allow_policy, authenticate
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     try:
-        caller = authenticate(headers.get("authorization"))
+        caller = authenticate(headers.get("authorization"), utc_now())
     except Unauthenticated as failure:
         logger.info("authentication failed", extra={"reason": str(failure)})
         metrics.add_metric(name="AuthenticationFailures", unit="Count", value=1)

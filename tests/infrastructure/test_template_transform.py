@@ -52,7 +52,10 @@ SEND_CODES = {"OtpSecret": allow("secretsmanager:GetSecretValue"), "EmailCodesTo
 
 # The single place that says what each function may touch. Add new functions here.
 FUNCTION_ACCESS: dict[str, Access] = {
-    "AuthorizerFunction": Access({"ConfigTable": allow("dynamodb:GetItem")}),
+    # Logins and lockouts only (LeadingKeys conditions: see test_the_authorizer_touches_only_login_items).
+    "AuthorizerFunction": Access(
+        {"ConfigTable": allow("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem")}
+    ),
     "IsRedeemableFunction": Access(
         {
             "ConfigTable": allow("dynamodb:GetItem"),
@@ -524,6 +527,33 @@ def test_tables_are_on_demand_with_pitr_and_encryption(transformed: dict[str, An
         pitr = props.get("PointInTimeRecoverySpecification", {})
         assert pitr.get("PointInTimeRecoveryEnabled") is True, table_id
         assert props.get("SSESpecification", {}).get("SSEEnabled") is True, table_id
+
+
+def test_config_table_expires_lockout_records(transformed: dict[str, Any]) -> None:
+    ttl = transformed["Resources"]["ConfigTable"]["Properties"].get("TimeToLiveSpecification", {})
+    assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+
+
+# What the authorizer may touch in the Config table, by partition key: never an org's configuration.
+AUTHORIZER_LEADING_KEYS = {
+    "dynamodb:GetItem": {"LOGIN#*", "LOCKOUT#*"},
+    "dynamodb:BatchGetItem": {"LOGIN#*", "LOCKOUT#*"},
+    "dynamodb:UpdateItem": {"LOCKOUT#*"},
+}
+
+
+def test_the_authorizer_touches_only_login_items(transformed: dict[str, Any]) -> None:
+    role = transformed["Resources"]["AuthorizerFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    leading: dict[str, set[str]] = {}
+    for statement in _role_statements(transformed, role):
+        if not any(action.startswith("dynamodb:") for action in as_list(statement["Action"])):
+            continue
+        condition = statement.get("Condition", {}).get("ForAllValues:StringLike", {})
+        assert set(statement.get("Condition", {})) == {"ForAllValues:StringLike"}, statement
+        for action in as_list(statement["Action"]):
+            assert action not in leading, f"{action} granted twice"
+            leading[action] = set(as_list(condition["dynamodb:LeadingKeys"]))
+    assert leading == AUTHORIZER_LEADING_KEYS
 
 
 def test_otp_table_expires_items(transformed: dict[str, Any]) -> None:

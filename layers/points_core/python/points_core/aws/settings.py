@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from functools import cache
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from points_core.domain.lockout import LockoutPolicy
 
 TableName = Annotated[str, Field(min_length=3, max_length=255)]
 
@@ -27,12 +30,25 @@ class Settings(BaseModel):
     otp_secret_arn: str = ""
     otp_secret: str = Field(default="", repr=False, description="Local runs and tests only; AWS uses the ARN")
     config_cache_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
+    # Repeated wrong passwords (or OAuth secrets) of one till: this many in the window lock it out.
+    lockout_max_failures: Annotated[int, Field(ge=1, le=1000)] = 10
+    lockout_window_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    lockout_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
 
     @model_validator(mode="after")
     def _a_secret_source(self) -> Settings:
         if not self.otp_secret_arn and not self.otp_secret:
             raise ValueError("OTP_SECRET_ARN (or, in local runs, OTP_SECRET) is required")
         return self
+
+
+    @property
+    def lockout_policy(self) -> LockoutPolicy:
+        return LockoutPolicy(
+            max_failures=self.lockout_max_failures,
+            window=timedelta(minutes=self.lockout_window_minutes),
+            lock=timedelta(minutes=self.lockout_minutes),
+        )
 
 
 @cache

@@ -8,6 +8,7 @@ from points_core.aws.clients import dynamodb_client
 from points_core.aws.settings import get_settings
 from points_core.repositories.config import ConfigRepository
 from points_core.repositories.customers import CustomerRepository, CustomerUpsert
+from points_core.repositories.logins import LoginRepository
 from points_core.repositories.otp import OtpRepository
 from points_core.repositories.redemptions import RedemptionRepository
 from points_core.repositories.reversals import ReversalRepository
@@ -16,11 +17,13 @@ __all__ = [
     "ConfigRepository",
     "CustomerRepository",
     "CustomerUpsert",
+    "LoginRepository",
     "OtpRepository",
     "RedemptionRepository",
     "ReversalRepository",
     "config_repository",
     "customer_repository",
+    "login_repository",
     "otp_repository",
     "redemption_repository",
     "reversal_repository",
@@ -33,6 +36,11 @@ def config_repository() -> ConfigRepository:
     return ConfigRepository(
         dynamodb_client(), settings.config_table, cache_seconds=settings.config_cache_seconds
     )
+
+
+@cache
+def login_repository() -> LoginRepository:
+    return LoginRepository(dynamodb_client(), get_settings().config_table)
 
 
 @cache

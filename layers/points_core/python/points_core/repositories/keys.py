@@ -1,5 +1,6 @@
-"""Every DynamoDB key of every table, in one place. Each starts with the org, except the till login, which
-a Basic-auth request reaches before any org is known."""
+"""Every DynamoDB key of every table, in one place. Each starts with the org, except the login items, which
+a request reaches before any org is known: the till login (Basic auth), a till's lockout, and an OAuth client
+(a token request names only its key)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,32 @@ def org_partition(org_id: int) -> str:
 
 def till_login(username: str) -> dict[str, Any]:
     return key(f"LOGIN#{username}", "TILL")
+
+
+LOCKOUT_PREFIX = "LOCKOUT#"
+
+
+def lockout(subject: str) -> dict[str, Any]:
+    """Failed logins of a till (`subject` its username), or of an unknown OAuth key (`oauth_subject`): in a
+    partition of its own, so the authorizer may write these and nothing else."""
+    return key(f"{LOCKOUT_PREFIX}{subject}", "LOCKOUT")
+
+
+def oauth_subject(client_key: str) -> str:
+    """The lockout subject of an OAuth key that names no client (`#` is never in a till username)."""
+    return f"OAUTH#{client_key}"
+
+
+def oauth_client(client_key: str) -> dict[str, Any]:
+    return key(f"OAUTH#{client_key}", "CLIENT")
+
+
+ORG_OAUTH_PREFIX = "OAUTH#"
+
+
+def org_oauth_client(org_id: int, client_key: str) -> dict[str, Any]:
+    """The org's own record of one of its OAuth clients (so that applying its file can remove the others)."""
+    return key(f"ORG#{org_id}", f"{ORG_OAUTH_PREFIX}{client_key}")
 
 
 def identifier(org_id: int, ident: Identifier) -> dict[str, Any]:

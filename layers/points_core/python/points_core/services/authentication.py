@@ -1,15 +1,23 @@
-"""Basic-auth of a till for the API Gateway REQUEST authorizer."""
+"""Basic-auth of a till for the API Gateway REQUEST authorizer.
+
+A till locked out by repeated failures (`domain.lockout`) is refused before its password is checked: a
+locked till costs no slow hash. Every wrong password counts, of a known till or of an unknown username
+alike: both make the same calls (one read of the login and its lockout, the slow hash, the count), so timing
+does not tell whether a till exists.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 
 from points_core.aws.observability import tracer
+from points_core.aws.settings import get_settings
 from points_core.domain.errors import Unauthenticated
 from points_core.domain.models import Caller
 from points_core.domain.passwords import verify_password
-from points_core.repositories import config_repository
+from points_core.repositories import login_repository
 
 
 def _credentials(authorization: str | None) -> tuple[str, str]:
@@ -27,11 +35,15 @@ def _credentials(authorization: str | None) -> tuple[str, str]:
 
 
 @tracer.capture_method(capture_response=False)
-def authenticate(authorization: str | None) -> Caller:
+def authenticate(authorization: str | None, now: datetime) -> Caller:
     username, password_md5 = _credentials(authorization)
-    login = config_repository().till_login(username)
+    logins = login_repository()
+    login, lockout = logins.till(username)
+    if lockout.locked(now):
+        raise Unauthenticated("locked out")
     # verify_password runs the same slow hash for an unknown username, so timing tells nothing.
     if not verify_password(password_md5, login.password_hash if login else None) or login is None:
+        logins.count_failure(username, now, get_settings().lockout_policy)
         raise Unauthenticated("wrong credentials")
     return Caller(org_id=login.org_id, till_id=login.username, store_id=login.store_id)
 
