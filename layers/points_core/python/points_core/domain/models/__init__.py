@@ -18,6 +18,7 @@ from points_core.domain.models.customer import (
     Wallet,
 )
 from points_core.domain.models.ledger import AwardEntry, EntryKind
+from points_core.domain.models.oauth import OAuthClient
 from points_core.domain.models.redemption import (
     BillEntry,
     CustomField,
@@ -41,6 +42,7 @@ __all__ = [
     "Draw",
     "Enrolment",
     "EntryKind",
+    "OAuthClient",
     "OrgConfig",
     "OtpSettings",
     "Program",
