@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# checkov pins boto3, networkx and packaging older than the project's: it gets a virtualenv of its own.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 PORT ?= 3000
 AWS_PORT ?= 4566
 
@@ -16,14 +19,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(CHECKOV_STAMP): constraints-checkov.txt | $(STAMP)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r constraints-checkov.txt
+	@touch $(CHECKOV_STAMP)
+
+install: $(STAMP) $(CHECKOV_STAMP)
 
 ## Start the whole service locally: embedded AWS (moto) on 127.0.0.1:$(AWS_PORT), demo data, API on http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(BIN)/points-local --port $(PORT) --moto-port $(AWS_PORT)
 
 ## Every check, offline: lint, types, OpenAPI drift, unit, integration, template and end-to-end tests
-test: $(STAMP) lint typecheck check-openapi
+test: $(STAMP) $(CHECKOV_STAMP) lint typecheck check-openapi
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
