@@ -6,7 +6,8 @@ so that forgetting it cannot remove every till). The file is the org's desired s
 configuration and each till, and removes the org's tills that the file no longer lists. Nothing is written
 unless the whole file is valid, and applying the same file twice changes nothing the second time.
 Numbers are read as decimals, never as binary floats. Passwords are stored only as a salted hash of the
-MD5 a till sends, and are never printed.
+MD5 a till sends, and are never printed. OAuth clients (`oauth_clients`, optional: without it the org's
+clients are left as they are) are read and applied by `points_admin.oauth_clients`.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from points_admin import oauth_clients
 from points_admin.connection import Backend
 from points_admin.errors import CommandError
 from points_core.domain.models import OrgConfig, TillLogin
 from points_core.domain.passwords import client_password, hash_password, verify_password
 from points_core.domain.timezones import zone_rules
-from points_core.repositories import ConfigRepository
+from points_core.repositories import ConfigRepository, LoginRepository
 
 _MD5_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 # pydantic's "Input should be greater than 0" reads "must be greater than 0" after the field's path.
@@ -144,12 +146,15 @@ class InvalidConfig(CommandError):
 class Plan:
     org: OrgConfig
     tills: list[TillEntry]
+    clients: list[oauth_clients.ClientEntry] | None = None
+    """The file's OAuth clients; None when it has no `oauth_clients` (the org's are left as they are)."""
 
 
 def validate(document: dict[str, Any]) -> Plan:
     """The org and its tills, or `InvalidConfig` with every problem found, each with its path in the file."""
     fields = dict(document)
     raw_tills = fields.pop("tills", None)
+    raw_clients = fields.pop(oauth_clients.FIELD, None)
     problems: list[str] = []
     org: OrgConfig | None = None
     try:
@@ -186,16 +191,18 @@ def validate(document: dict[str, Any]) -> Plan:
             problems.append(f"tills[{index}].store_id: not one of the org's stores ({stores})")
             continue
         tills.append(entry)
+    clients, client_problems = oauth_clients.validate(raw_clients, sorted(seen), _problem)
+    problems.extend(client_problems)
     if problems or org is None:
         raise InvalidConfig(problems)
-    return Plan(org.model_copy(update={"timezone_rules": zone_rules(org.timezone)}), tills)
+    return Plan(org.model_copy(update={"timezone_rules": zone_rules(org.timezone)}), tills, clients)
 
 
 def _names(names: Sequence[str]) -> str:
     return f" ({', '.join(sorted(names))})" if names else ""
 
 
-def apply(plan: Plan, repository: ConfigRepository) -> None:
+def apply(plan: Plan, repository: ConfigRepository, logins: LoginRepository) -> None:
     org = plan.org
     existing = {entry.username: repository.till_login(entry.username) for entry in plan.tills}
     taken = [
@@ -203,6 +210,7 @@ def apply(plan: Plan, repository: ConfigRepository) -> None:
         for index, entry in enumerate(plan.tills)
         if (login := existing[entry.username]) is not None and login.org_id != org.org_id
     ]
+    taken += oauth_clients.taken(plan.clients or [], org.org_id, logins)
     if taken:
         raise InvalidConfig(taken)
 
@@ -242,11 +250,18 @@ def apply(plan: Plan, repository: ConfigRepository) -> None:
         f"tills: {len(added)} added{_names(added)}, {len(updated)} updated{_names(updated)}, "
         f"{len(unchanged)} unchanged, {len(removed)} removed{_names(removed)}"
     )
+    if plan.clients is not None:
+        clients = oauth_clients.apply(plan.clients, org.org_id, logins)
+        print(
+            f"oauth clients: {len(clients.added)} added{_names(clients.added)}, {len(clients.updated)} "
+            f"updated{_names(clients.updated)}, {len(clients.unchanged)} unchanged, {len(clients.removed)} "
+            f"removed{_names(clients.removed)}"
+        )
 
 
 def run(path: Path, backend: Backend) -> int:
     try:
-        apply(validate(load_document(path)), backend.config)
+        apply(validate(load_document(path)), backend.config, backend.logins)
     except InvalidConfig as error:
         raise CommandError(f"{path}: {error}") from None
     return 0

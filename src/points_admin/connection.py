@@ -15,7 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from points_admin.errors import CommandError
-from points_core.repositories import ConfigRepository, CustomerRepository
+from points_core.repositories import ConfigRepository, CustomerRepository, LoginRepository
 from points_local import LOCAL_AWS_PORT
 
 # Longer read timeout than the functions': an operator on a slow link would rather wait than start over.
@@ -141,6 +141,11 @@ class Backend:
     def config(self) -> ConfigRepository:
         # No caching: every command reads the configuration once, and apply-config must see its own write.
         return ConfigRepository(self._dynamodb, self.table(Table.CONFIG), cache_seconds=0)
+
+    @cached_property
+    def logins(self) -> LoginRepository:
+        """Till logins and OAuth clients, in the Config table."""
+        return LoginRepository(self._dynamodb, self.table(Table.CONFIG))
 
     @cached_property
     def customers(self) -> CustomerRepository:

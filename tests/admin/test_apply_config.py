@@ -36,6 +36,7 @@ def test_the_demo_file_is_applied(run: Run) -> None:
         "programs: 973, 974",
         "stores: 501, 502",
         "tills: 2 added (demo.kiosk, demo.till), 0 updated, 0 unchanged, 0 removed",
+        "oauth clients: 1 added (demo-pos-client), 0 updated, 0 unchanged, 0 removed",
     ]
     org = config_repository().org(ORG_ID)
     assert org is not None
@@ -64,7 +65,10 @@ def test_applying_the_same_file_again_changes_nothing(run: Run, aws: Aws) -> Non
 
     assert result.code == 0
     assert result.lines[0] == "org 100737 (Demo Retail): unchanged"
-    assert result.lines[-1] == "tills: 0 added, 0 updated, 2 unchanged, 0 removed"
+    assert result.lines[-2:] == [
+        "tills: 0 added, 0 updated, 2 unchanged, 0 removed",
+        "oauth clients: 0 added, 0 updated, 1 unchanged, 0 removed",
+    ]
     assert sorted(map(str, _config_items(aws))) == sorted(map(str, before))
 
 

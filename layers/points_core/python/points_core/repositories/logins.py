@@ -1,4 +1,5 @@
-"""What authentication reads and writes in the Config table: till logins and their lockout records.
+"""What authentication reads and writes in the Config table: till logins, their lockout records, and OAuth
+clients (with the org's own record of each, which the operator tool writes and removes).
 
 A lockout record (`keys.lockout`) counts a till's failed logins: `failures` in the window that opened at
 `window_start`, `locked_until` once they reached the limit (epoch seconds), and `expires_at`, its TTL.
@@ -14,10 +15,10 @@ from botocore.exceptions import ClientError
 
 from points_core.aws.observability import tracer
 from points_core.domain.lockout import Lockout, LockoutPolicy, epoch, kept_until, window_cutoff
-from points_core.domain.models import TillLogin
+from points_core.domain.models import OAuthClient, TillLogin
 from points_core.repositories import keys
 from points_core.repositories.batch import batch_get
-from points_core.repositories.codec import from_item
+from points_core.repositories.codec import from_item, to_item
 
 # A new window is opened only when none is open, and counting in an open one only while it is: two
 # conditions that cannot both refuse twice in a row unless windows keep closing between two calls.
@@ -62,6 +63,82 @@ class LoginRepository:
         return (
             TillLogin.model_validate(from_item(login)) if login else None,
             lockout_of(found.get(lockout_key["pk"]["S"])),
+        )
+
+    @tracer.capture_method(capture_response=False)
+    def oauth_client(self, client_key: str) -> OAuthClient | None:
+        response = self._client.get_item(TableName=self._table, Key=keys.oauth_client(client_key))
+        item = response.get("Item")
+        return OAuthClient.model_validate(from_item(item)) if item else None
+
+    @tracer.capture_method(capture_response=False)
+    def client_and_till(self, client_key: str, username: str) -> tuple[OAuthClient | None, TillLogin | None]:
+        """An OAuth client and the till a token says it acts as, in one round trip."""
+        client_key_item, login_key = keys.oauth_client(client_key), keys.till_login(username)
+        found = {
+            item["pk"]["S"]: item
+            for item in batch_get(self._client, self._table, [client_key_item, login_key])
+        }
+        client, login = found.get(client_key_item["pk"]["S"]), found.get(login_key["pk"]["S"])
+        return (
+            OAuthClient.model_validate(from_item(client)) if client else None,
+            TillLogin.model_validate(from_item(login)) if login else None,
+        )
+
+    @tracer.capture_method(capture_response=False)
+    def oauth_client_keys(self, org_id: int) -> list[str]:
+        found: list[str] = []
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.org_partition(org_id)},
+                ":prefix": {"S": keys.ORG_OAUTH_PREFIX},
+            },
+            ProjectionExpression="sk",
+        ):
+            found.extend(item["sk"]["S"].removeprefix(keys.ORG_OAUTH_PREFIX) for item in page["Items"])
+        return found
+
+    @tracer.capture_method(capture_response=False)
+    def save_oauth_client(self, client: OAuthClient) -> None:
+        """The client and the org's record of it, together; refused if the key is another org's."""
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(client.model_dump(), keys.oauth_client(client.key)),
+                        "ConditionExpression": "attribute_not_exists(pk) OR org_id = :org",
+                        "ExpressionAttributeValues": {":org": {"N": str(client.org_id)}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(
+                            {"till_id": client.till_id}, keys.org_oauth_client(client.org_id, client.key)
+                        ),
+                    }
+                },
+            ]
+        )
+
+    @tracer.capture_method(capture_response=False)
+    def delete_oauth_client(self, org_id: int, client_key: str) -> None:
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": keys.oauth_client(client_key),
+                        "ConditionExpression": "attribute_not_exists(pk) OR org_id = :org",
+                        "ExpressionAttributeValues": {":org": {"N": str(org_id)}},
+                    }
+                },
+                {"Delete": {"TableName": self._table, "Key": keys.org_oauth_client(org_id, client_key)}},
+            ]
         )
 
     @tracer.capture_method(capture_response=False)
