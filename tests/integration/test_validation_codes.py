@@ -536,3 +536,102 @@ def test_concurrent_requests_send_one_code_and_respect_the_limit(aws: Aws, call:
     assert {outcome.status.code for outcome in outcomes if not outcome.success} == {429}
     assert len({text.split()[0] for _, text in aws.sms_sent()}) == 1
     assert len(aws.sms_sent()) == 3
+
+
+def wrong_guesses(code: str, count: int) -> list[str]:
+    """`count` distinct codes of the same shape, none of them `code`."""
+    return [f"{(int(code) + n) % 1_000_000:06d}" for n in range(1, count + 1)]
+
+
+def stored_attempts(aws: Aws) -> int:
+    item = aws.dynamodb.get_item(TableName="OtpTable", Key=otp_state(100737, "1001"))["Item"]
+    return int(item["c973_attempts"]["N"])
+
+
+@pytest.mark.parametrize("guesses", [8, 20])
+def test_simultaneous_wrong_guesses_compare_no_more_codes_than_the_limit(
+    aws: Aws, call: Call, monkeypatch: pytest.MonkeyPatch, guesses: int
+) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from points_core.domain import validation_codes
+    from points_core.repositories.customers import CustomerRepository
+    from points_core.services.redeemability import RedeemableQuery, check_redeemable
+
+    # Given: a code, and every guess reading the code's state before any of them goes on
+    call(CODE_PATH, {"mobile": JANE, "points": "100"})
+    code = last_code(aws)
+    compared: list[str] = []
+    derive = validation_codes.derive_code
+
+    def derive_to_compare(*args: Any) -> str:
+        compared.append(len(compared))
+        return derive(*args)
+
+    read = CustomerRepository.profile_and_wallet
+    all_read = threading.Barrier(guesses, timeout=20)
+
+    def read_together(self: CustomerRepository, *args: Any, **kwargs: Any) -> Any:
+        snapshot = read(self, *args, **kwargs)
+        all_read.wait()
+        return snapshot
+
+    monkeypatch.setattr(validation_codes, "derive_code", derive_to_compare)
+    monkeypatch.setattr(CustomerRepository, "profile_and_wallet", read_together)
+    now = datetime.now(UTC)
+
+    # When: the wrong guesses arrive at once
+    with ThreadPoolExecutor(guesses) as pool:
+        outcomes = list(
+            pool.map(
+                lambda guess: check_redeemable(
+                    caller(), RedeemableQuery({"mobile": JANE}, "100", validation_code=guess), now
+                ),
+                wrong_guesses(code, guesses),
+            )
+        )
+
+    # Then: all refused, no more compared than the fixture's limit of three, and the code is dead
+    assert {outcome.status.code for outcome in outcomes} == {808}
+    assert len(compared) == 3
+    assert stored_attempts(aws) == 3
+    monkeypatch.undo()
+    assert check(call, "100", code) == 808
+
+
+def test_a_right_code_does_not_count_as_an_attempt(aws: Aws, call: Call) -> None:
+    # Given: two wrong attempts of the three allowed
+    call(CODE_PATH, {"mobile": JANE, "points": "100"})
+    code = last_code(aws)
+    for wrong in wrong_guesses(code, 2):
+        assert check(call, "100", wrong) == 808
+
+    # When: the right code is checked again and again
+    for _ in range(4):
+        assert check(call, "100", code) == 800
+
+    # Then: still two attempts taken; one more wrong one kills the code
+    assert stored_attempts(aws) == 2
+    assert check(call, "100", wrong_guesses(code, 3)[-1]) == 808
+    assert check(call, "100", code) == 808
+
+
+def test_warm_a_check_takes_an_attempt_before_comparing_and_a_right_code_gives_it_back(
+    aws: Aws, call: Call, dynamodb_calls: list[str]
+) -> None:
+    # Given
+    call(CODE_PATH, {"mobile": JANE, "points": "100"})
+    code = last_code(aws)
+    assert check(call, "100", code) == 800
+
+    # When, then: the right code, then a wrong one
+    dynamodb_calls.clear()
+    assert check(call, "100", code) == 800
+    assert dynamodb_calls == ["GetItem", "BatchGetItem", "UpdateItem", "UpdateItem"]
+    dynamodb_calls.clear()
+    assert check(call, "100", wrong_guesses(code, 1)[0]) == 808
+    assert dynamodb_calls == ["GetItem", "BatchGetItem", "UpdateItem"]
+    dynamodb_calls.clear()
+    assert check(call, "150", code) == 808
+    assert dynamodb_calls == ["GetItem", "BatchGetItem"]

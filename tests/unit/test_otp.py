@@ -15,8 +15,10 @@ from points_core.domain.validation_codes import (
     CodeState,
     Rejection,
     check_code,
+    code_matches,
     derive_code,
     message_text,
+    refusal_before_comparing,
     window_end,
     window_index,
 )
@@ -86,6 +88,28 @@ def test_each_refusal_in_order() -> None:
     dead = CodeState(STATE.nonce, STATE.issued_at, STATE.expires_at, STATE.points, attempts=5)
     assert check(code_for(STATE), dead) is Rejection.TOO_MANY_ATTEMPTS
     assert check(wrong, STATE) is Rejection.WRONG
+
+
+def test_a_code_asked_for_more_points_than_issued_is_refused_without_being_compared() -> None:
+    wrong = "000000" if code_for(STATE) != "000000" else "111111"
+    assert check(wrong, STATE, points="100.001") is Rejection.MORE_POINTS
+    assert refusal_before_comparing(STATE, points=Decimal("100.001"), now=1_000, settings=NUMERIC_6) is (
+        Rejection.MORE_POINTS
+    )
+    assert refusal_before_comparing(STATE, points=Decimal(100), now=1_000, settings=NUMERIC_6) is None
+
+
+def test_matching_is_against_the_code_the_nonce_derives() -> None:
+    def matches(given: str, nonce: str = STATE.nonce, settings: OtpSettings = NUMERIC_6) -> bool:
+        return code_matches(
+            given, secret=SECRET, org_id=1, customer_id="42", program_id=973, nonce=nonce, settings=settings
+        )
+
+    alpha = CodeState("n-2", 900, 1_500, Decimal(1))
+    assert matches(code_for(STATE))
+    assert matches(f" {code_for(alpha, ALPHA_10).lower()} ", alpha.nonce, ALPHA_10)
+    assert not matches(code_for(STATE), "another nonce")
+    assert not matches(code_for(STATE)[:-1])
 
 
 def test_usable_means_unexpired_and_alive() -> None:

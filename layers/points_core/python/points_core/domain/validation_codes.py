@@ -3,7 +3,8 @@
 A code is never stored. It is derived, as HOTP derives its codes, from a server secret and a random nonce
 kept with the code's state: HMAC-SHA256(secret, org | customer | program | nonce), read in the org's
 alphabet. Re-sending the same code while it is valid needs only the nonce; checking a code recomputes it and
-compares in constant time.
+compares in constant time. A code is bound to the points stored beside its nonce, which never grow: more
+points take a new nonce, so a new code.
 """
 
 from __future__ import annotations
@@ -73,6 +74,37 @@ class Rejection(StrEnum):
     MORE_POINTS = "more points than the code was issued for"
 
 
+def refusal_before_comparing(
+    state: CodeState | None, *, points: Decimal, now: int, settings: OtpSettings
+) -> Rejection | None:
+    """Why a code is refused whatever was given: none issued, expired, dead, or asked for more points than it
+    was issued for. Nothing is compared, so nothing counts as an attempt."""
+    if state is None:
+        return Rejection.NONE_ISSUED
+    if state.expires_at <= now:
+        return Rejection.EXPIRED
+    if state.attempts >= settings.max_attempts:
+        return Rejection.TOO_MANY_ATTEMPTS
+    if points > state.points:
+        return Rejection.MORE_POINTS
+    return None
+
+
+def code_matches(
+    given: str,
+    *,
+    secret: bytes,
+    org_id: int,
+    customer_id: str,
+    program_id: int,
+    nonce: str,
+    settings: OtpSettings,
+) -> bool:
+    """Whether `given` is the code `nonce` derives (in constant time; case and surrounding spaces aside)."""
+    expected = derive_code(secret, org_id, customer_id, program_id, nonce, settings)
+    return hmac.compare_digest(given.strip().upper().encode(), expected.encode())
+
+
 def check_code(
     given: str,
     state: CodeState | None,
@@ -86,19 +118,20 @@ def check_code(
     settings: OtpSettings,
 ) -> Rejection | None:
     """None when `given` is the valid code for these points; otherwise why not. Only `WRONG` counts as a
-    failed attempt."""
-    if state is None:
-        return Rejection.NONE_ISSUED
-    if state.expires_at <= now:
-        return Rejection.EXPIRED
-    if state.attempts >= settings.max_attempts:
-        return Rejection.TOO_MANY_ATTEMPTS
-    expected = derive_code(secret, org_id, customer_id, program_id, state.nonce, settings)
-    if not hmac.compare_digest(given.strip().upper().encode(), expected.encode()):
-        return Rejection.WRONG
-    if points > state.points:
-        return Rejection.MORE_POINTS
-    return None
+    failed attempt (a code is compared only once nothing else refuses it)."""
+    refused = refusal_before_comparing(state, points=points, now=now, settings=settings)
+    if refused is not None or state is None:
+        return refused or Rejection.NONE_ISSUED
+    matches = code_matches(
+        given,
+        secret=secret,
+        org_id=org_id,
+        customer_id=customer_id,
+        program_id=program_id,
+        nonce=state.nonce,
+        settings=settings,
+    )
+    return None if matches else Rejection.WRONG
 
 
 def window_index(now: int, settings: OtpSettings) -> int:

@@ -225,6 +225,61 @@ class OtpRepository:
         )
 
     @tracer.capture_method(capture_response=False)
+    def take_attempt(
+        self, org_id: int, customer_id: str, program_id: int, nonce: str, now: int, max_attempts: int
+    ) -> bool:
+        """Count an attempt at the code that was read before comparing anything with it: one conditional
+        UpdateItem, only while it is still that code, unexpired, with fewer than `max_attempts` counted. False
+        when no attempt is left (or the code changed): then nothing may be compared, so however many guesses
+        arrive at once, no more than `max_attempts` are ever compared."""
+        names = code_names(program_id)
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=keys.otp_state(org_id, customer_id),
+                UpdateExpression="ADD #attempts :one",
+                ConditionExpression="#nonce = :nonce AND #expires > :now AND #attempts < :max_attempts",
+                ExpressionAttributeNames={
+                    "#attempts": names["#attempts"],
+                    "#nonce": names["#nonce"],
+                    "#expires": names["#expires"],
+                },
+                ExpressionAttributeValues={
+                    ":one": serialize(1),
+                    ":nonce": serialize(nonce),
+                    ":now": serialize(now),
+                    ":max_attempts": serialize(max_attempts),
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    @tracer.capture_method(capture_response=False)
+    def give_back_attempt(self, org_id: int, customer_id: str, program_id: int, nonce: str) -> None:
+        """The attempt taken for a code that proved right: only wrong ones count. Nothing when the code was
+        consumed or replaced since."""
+        names = code_names(program_id)
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=keys.otp_state(org_id, customer_id),
+                UpdateExpression="ADD #attempts :minus_one",
+                ConditionExpression="#nonce = :nonce AND #attempts > :zero",
+                ExpressionAttributeNames={"#attempts": names["#attempts"], "#nonce": names["#nonce"]},
+                ExpressionAttributeValues={
+                    ":minus_one": serialize(-1),
+                    ":zero": serialize(0),
+                    ":nonce": serialize(nonce),
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    @tracer.capture_method(capture_response=False)
     def record_wrong_attempt(self, org_id: int, customer_id: str, program_id: int, nonce: str) -> None:
         """Count a wrong code against the code that was checked (not against a newer one)."""
         names = code_names(program_id)

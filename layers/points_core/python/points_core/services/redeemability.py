@@ -19,7 +19,7 @@ from points_core.domain.rules import Decision, evaluate
 from points_core.domain.validation_codes import ValidationType
 from points_core.services.lookup import Lookup, look_up
 from points_core.services.orgs import load_org
-from points_core.services.validation_codes import check_given_code, send_code
+from points_core.services.validation_codes import check_code_counted, send_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ def _after_the_rules(
     except RuleFailure as refused:
         return Decision(refused.status, redeemable=False, quote=decision.quote), None
     if query.code_to_check is not None:
-        checked = check_given_code(
+        checked = check_code_counted(
             org, profile.customer_id, program, points, query.code_to_check, found.code, now
         )
         if checked.refused is not None:

@@ -4,7 +4,8 @@ with validation_code; redeem, which also consumes the code).
 The rules: one active code per customer and program; a code's points never grow: asking again while it is
 valid re-sends the same code when it asks for the same or fewer points (it stays bound to what it was issued
 for), and issues a new code, bound to the new points, when it asks for more (the old one dies); either way the
-send counts; at most `max_sends` sends per window (429); dead after `max_attempts` wrong attempts; a failed
+send counts; at most `max_sends` sends per window (429); dead after `max_attempts` wrong attempts, counted
+before the code is compared (isredeemable) or guarded by the transaction that consumes it (redeem); a failed
 delivery does not count and leaves the codes as they were.
 """
 
@@ -26,9 +27,11 @@ from points_core.domain.validation_codes import (
     CodeState,
     Rejection,
     check_code,
+    code_matches,
     derive_code,
     message_text,
     new_nonce,
+    refusal_before_comparing,
 )
 from points_core.repositories import customer_repository, otp_repository
 from points_core.services.orgs import load_org
@@ -109,8 +112,9 @@ def check_given_code(
     state: CodeState | None,
     now: datetime,
 ) -> CodeCheck:
-    """Whether `given` is the customer's valid code for these points (nothing is consumed here); a wrong
-    code counts as a failed attempt."""
+    """Redeem's check: whether `given` is the customer's valid code for these points (nothing is consumed
+    here; the redemption's transaction consumes it only while it has fewer than `max_attempts` counted); a
+    wrong code counts as a failed attempt."""
     rejection = check_code(
         given,
         state,
@@ -126,6 +130,47 @@ def check_given_code(
         return CodeCheck(None, state)
     if rejection is Rejection.WRONG and state is not None:
         otp_repository().record_wrong_attempt(org.org_id, customer_id, program.program_id, state.nonce)
+    return _refused(customer_id, rejection, state)
+
+
+@tracer.capture_method(capture_response=False)
+def check_code_counted(
+    org: OrgConfig,
+    customer_id: str,
+    program: Program,
+    points: Decimal,
+    given: str,
+    state: CodeState | None,
+    now: datetime,
+) -> CodeCheck:
+    """isredeemable's check (nothing is consumed): an attempt is counted, atomically and only while fewer than
+    `max_attempts` are, before the code is compared, so however many guesses arrive at once no more than
+    `max_attempts` are ever compared. A right code gives its attempt back: only wrong ones count."""
+    epoch = int(now.timestamp())
+    rejection = refusal_before_comparing(state, points=points, now=epoch, settings=org.otp)
+    if rejection is not None or state is None:
+        return _refused(customer_id, rejection or Rejection.NONE_ISSUED, state)
+    repository = otp_repository()
+    if not repository.take_attempt(
+        org.org_id, customer_id, program.program_id, state.nonce, epoch, org.otp.max_attempts
+    ):
+        return _refused(customer_id, Rejection.TOO_MANY_ATTEMPTS, state)
+    matches = code_matches(
+        given,
+        secret=otp_secret(),
+        org_id=org.org_id,
+        customer_id=customer_id,
+        program_id=program.program_id,
+        nonce=state.nonce,
+        settings=org.otp,
+    )
+    if not matches:
+        return _refused(customer_id, Rejection.WRONG, state)
+    repository.give_back_attempt(org.org_id, customer_id, program.program_id, state.nonce)
+    return CodeCheck(None, state)
+
+
+def _refused(customer_id: str, rejection: Rejection, state: CodeState | None) -> CodeCheck:
     metrics.add_metric(name="OtpRejected", unit="Count", value=1)
     logger.info("validation code refused", extra={"customer_id": customer_id, "reason": rejection.value})
     return CodeCheck(Item.INVALID_VALIDATION_CODE, state)
