@@ -8,10 +8,22 @@ from typing import Any
 
 import pytest
 
-from points_core.domain.models import OtpSettings
-from points_core.repositories import customer_repository
+from points_core.aws.settings import get_settings
+from points_core.domain.models import OtpSettings, Redemption
+from points_core.repositories import customer_repository, keys
+from points_core.repositories import items as records
 from tests.conftest import Aws
-from tests.factories import JANE, NOW, allocation, org_config, program, seed_jane, seed_org
+from tests.factories import (
+    JANE,
+    NOW,
+    STORE_ID,
+    TILL,
+    allocation,
+    org_config,
+    program,
+    seed_jane,
+    seed_org,
+)
 from tests.invoke import ApiAnswer, call_api, function_module
 
 PATH = "/v1.1/points/redeem"
@@ -386,3 +398,103 @@ def test_a_521_is_not_kept_for_its_idempotency_key(redeem: Redeem, monkeypatch: 
     assert item(retried.body)["item_status"]["code"] == 800
     assert keyed(one(100), "busy-1").text == retried.text
     assert balance() == 700
+
+
+def recorded(aws: Aws, answer: dict[str, Any]) -> Redemption:
+    """The redemption record an answer's redemption id names, as the Redemptions table holds it."""
+    table = get_settings().redemptions_table
+    key = keys.redemption(100737, item(answer)["redemption_id"])
+    found = records.record(aws.dynamodb.get_item(TableName=table, Key=key)["Item"])
+    assert isinstance(found, Redemption)
+    return found
+
+
+def with_tills(*till_ids: str, listed: bool = True) -> None:
+    """The fixture's org with more tills of its own (`listed`: its configuration names them, as apply-config
+    writes it), and another org whose till is `other.till`."""
+    names = (TILL, *till_ids)
+    seed_org(
+        org_config(
+            programs=(program(973, ratio="0.5", min_points=Decimal(10)),),
+            allow_skip_validation=True,
+            till_ids=frozenset(names) if listed else None,
+        ),
+        tills=dict.fromkeys(names, STORE_ID),
+    )
+    seed_org(org_config(org_id=200), tills={"other.till": STORE_ID})
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_another_orgs_till_in_the_body_is_no_attribution(aws: Aws, redeem: Redeem, listed: bool) -> None:
+    # Given another org's till, and a till of no org at all
+    with_tills("demo.kiosk", listed=listed)
+
+    # When the caller's redemptions name them as their till
+    other = redeem(one(100, till_id="other.till"), {"skip_validation": "true"})[1]
+    nobody = redeem(one(100, till_id="Till 7"), {"skip_validation": "true"})[1]
+
+    # Then the till of record is the caller, and neither name is kept
+    for answer in (other, nobody):
+        assert item(answer)["item_status"]["code"] == 800
+        assert (recorded(aws, answer).till_id, recorded(aws, answer).attributed_till_id) == (TILL, "")
+    assert balance() == 600
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_a_till_of_the_same_org_in_the_body_is_kept_as_an_attribution(
+    aws: Aws, redeem: Redeem, listed: bool
+) -> None:
+    # Given a second till of the caller's org
+    with_tills("demo.kiosk", listed=listed)
+
+    # When the caller redeems on its behalf, and names itself
+    kiosk = redeem(one(100, till_id="demo.kiosk"), {"skip_validation": "true"})[1]
+    itself = redeem(one(100, till_id=TILL), {"skip_validation": "true"})[1]
+
+    # Then the till of record is still the caller; the named till is kept beside it
+    assert (recorded(aws, kiosk).till_id, recorded(aws, kiosk).attributed_till_id) == (TILL, "demo.kiosk")
+    assert (recorded(aws, itself).till_id, recorded(aws, itself).attributed_till_id) == (TILL, TILL)
+
+
+def test_without_a_till_in_the_body_the_till_of_record_is_the_caller(aws: Aws, redeem: Redeem) -> None:
+    answer = redeem(one(100), {"skip_validation": "true"})[1]
+
+    assert (recorded(aws, answer).till_id, recorded(aws, answer).attributed_till_id) == (TILL, "")
+
+
+@pytest.mark.parametrize("till_id", [None, "demo.kiosk", "other.till", TILL])
+def test_a_till_in_the_body_costs_no_round_trip_when_the_org_lists_its_tills(
+    aws: Aws, redeem: Redeem, dynamodb_calls: list[str], till_id: str | None
+) -> None:
+    # Given an org whose configuration lists its tills, warm
+    with_tills("demo.kiosk")
+    redeem(one(10), {"skip_validation": "true"})
+    fields = {} if till_id is None else {"till_id": till_id}
+    dynamodb_calls.clear()
+
+    # When
+    answer = redeem(one(10, external_reference_number="R-1", **fields), {"skip_validation": "true"})[1]
+
+    # Then
+    assert item(answer)["item_status"]["code"] == 800
+    assert dynamodb_calls == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+
+
+def test_an_org_that_does_not_list_its_tills_reads_the_named_till_once(
+    aws: Aws, redeem: Redeem, dynamodb_calls: list[str]
+) -> None:
+    # Given an org configured before configurations listed their tills, warm
+    with_tills("demo.kiosk", listed=False)
+    redeem(one(10), {"skip_validation": "true"})
+    dynamodb_calls.clear()
+
+    # When a body names another till, then none, then the caller itself
+    redeem(one(10, till_id="demo.kiosk"), {"skip_validation": "true"})
+    named = list(dynamodb_calls)
+    dynamodb_calls.clear()
+    redeem(one(10), {"skip_validation": "true"})
+    redeem(one(10, till_id=TILL), {"skip_validation": "true"})
+
+    # Then only the other till costs a read: the org's own record of it
+    assert named == ["GetItem", "BatchGetItem", "GetItem", "TransactWriteItems"]
+    assert dynamodb_calls == ["GetItem", "BatchGetItem", "TransactWriteItems"] * 2

@@ -68,6 +68,15 @@ class ConfigRepository:
         return TillLogin.model_validate(from_item(item)) if item else None
 
     @tracer.capture_method(capture_response=False)
+    def is_org_till(self, org_id: int, username: str) -> bool:
+        """Whether the org has a till of that username: its own record of the till, not the login item (one
+        read, never the password hash)."""
+        response = self._client.get_item(
+            TableName=self._table, Key=keys.org_till(org_id, username), ProjectionExpression="pk"
+        )
+        return "Item" in response
+
+    @tracer.capture_method(capture_response=False)
     def till_usernames(self, org_id: int) -> list[str]:
         names: list[str] = []
         paginator = self._client.get_paginator("query")

@@ -31,7 +31,7 @@ from points_core.domain.models import (
 from points_core.domain.rules import Quote, evaluate, redemption_time
 from points_core.domain.timezones import org_zone
 from points_core.domain.validation_codes import ValidationType
-from points_core.repositories import redemption_repository
+from points_core.repositories import config_repository, redemption_repository
 from points_core.repositories.redemptions import CodeToConsume
 from points_core.services.lookup import Lookup, look_up
 from points_core.services.orgs import load_org
@@ -129,16 +129,18 @@ def _attempt(
         redeemed_at=redeemed_at,
         recorded_at=now,
         validated=code is not None,
-        **_as_recorded(caller, item),
+        **_as_recorded(org, caller, item),
     )
     redemption_repository().record(org.org_id, redemption, found.wallet.version, wallet, code)
     return RedeemOutcome(Item.REDEEMED, True, item, found.profile, redemption=redemption, quote=quote)
 
 
-def _as_recorded(caller: Caller, item: RedeemItem) -> dict[str, Any]:
-    """What the redemption record keeps of the request: where it came from and what the POS said of it."""
+def _as_recorded(org: OrgConfig, caller: Caller, item: RedeemItem) -> dict[str, Any]:
+    """What the redemption record keeps of the request: where it came from (the authenticated till, whatever
+    the body says) and what the POS said of it."""
     return {
-        "till_id": item.till_id or caller.till_id,
+        "till_id": caller.till_id,
+        "attributed_till_id": _attributed_till(org, caller, item.till_id),
         "store_id": caller.store_id,
         "transaction_number": item.transaction_number,
         "external_reference_number": item.external_reference_number,
@@ -146,6 +148,17 @@ def _as_recorded(caller: Caller, item: RedeemItem) -> dict[str, Any]:
         "purpose": item.purpose,
         "custom_fields": item.custom_fields,
     }
+
+
+def _attributed_till(org: OrgConfig, caller: Caller, named: str) -> str:
+    """The body's `till_id` when it names a till of the caller's org, else "": another org's till, or a name
+    no till has, is dropped, never refused (POS clients send display names there). The org's configuration
+    lists its tills, so this costs no read; one saved before it did has the org's record of the till read."""
+    if not named or named == caller.till_id:
+        return named
+    if org.till_ids is not None:
+        return named if named in org.till_ids else ""
+    return named if config_repository().is_org_till(org.org_id, named) else ""
 
 
 @tracer.capture_method(capture_response=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
 NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
@@ -122,6 +122,17 @@ class OrgConfig(_Model):
         description="HTTP status of a v2 business refusal: 200 (default; clients read errors[] only from a "
         "2xx) or 400",
     )
+    till_ids: frozenset[str] | None = Field(
+        default=None,
+        description="The org's tills (their usernames, the till_id a caller is known by), written by "
+        "apply-config from its tills: a body's till_id naming one is kept as an attribution without a read; "
+        "None in a configuration saved before it listed them (then the org's record of the till is read)",
+    )
+
+    @field_serializer("till_ids")
+    def _sorted_tills(self, value: frozenset[str] | None) -> list[str] | None:
+        """The same tills, the same document."""
+        return sorted(value) if value is not None else None
 
     @field_validator("blocking_fraud_statuses")
     @classmethod

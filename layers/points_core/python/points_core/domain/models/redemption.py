@@ -48,6 +48,10 @@ class Redemption(BaseModel):
     redeemed_at: AwareDatetime
     recorded_at: AwareDatetime
     till_id: str
+    """The till of record: the authenticated till that redeemed, whatever the body said."""
+    attributed_till_id: str = ""
+    """The body's `till_id`, kept only when it names a till of the same org (a POS redeeming on another
+    till's behalf); an attribution, never the till of record."""
     store_id: str = ""
     transaction_number: str = ""
     external_reference_number: str = ""
