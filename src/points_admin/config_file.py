@@ -156,6 +156,9 @@ def validate(document: dict[str, Any]) -> Plan:
     raw_tills = fields.pop("tills", None)
     raw_clients = fields.pop(oauth_clients.FIELD, None)
     problems: list[str] = []
+    if "till_ids" in fields:
+        del fields["till_ids"]
+        problems.append("till_ids: not written in the file: it is the usernames of `tills`")
     org: OrgConfig | None = None
     try:
         org = OrgConfig.model_validate(fields)
@@ -195,7 +198,13 @@ def validate(document: dict[str, Any]) -> Plan:
     problems.extend(client_problems)
     if problems or org is None:
         raise InvalidConfig(problems)
-    return Plan(org.model_copy(update={"timezone_rules": zone_rules(org.timezone)}), tills, clients)
+    # The configuration lists its tills: a redemption tells the org's tills from other names without a read.
+    listed = frozenset(entry.username for entry in tills)
+    return Plan(
+        org.model_copy(update={"timezone_rules": zone_rules(org.timezone), "till_ids": listed}),
+        tills,
+        clients,
+    )
 
 
 def _names(names: Sequence[str]) -> str:
