@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from points_core.capillary.responses import ErrorEnvelope
+from points_core.capillary.responses import ErrorEnvelope, GatewayErrorEnvelope
 
 KEY_IN_FLIGHT = "A request with this Idempotency-Key is still in progress: retry (Retry-After)"
 KEY_REUSED = "This Idempotency-Key was used with another request"
@@ -34,7 +34,8 @@ def documented_responses(
         # A v2 refusal answers 200 too (the org may choose 400): with the errors envelope.
         200: answer(ok, envelope | errors) if errors else answer(ok, envelope),  # type: ignore[arg-type]
         400: answer("Invalid input", request_failure),
-        401: answer("Authentication failed", request_failure),
+        # The gateway answers a bad credential for the whole API: on v2, in both envelopes at once.
+        401: answer("Authentication failed", GatewayErrorEnvelope if errors else ErrorEnvelope),
         500: answer("Unexpected failure (889)", failure),
     }
     if replayable:

@@ -210,3 +210,13 @@ class ErrorEnvelope(_Wire):
     """A request-level error (400, 401, 403, 404, 429, 5xx from the gateway)."""
 
     response: ErrorResponse
+
+
+class GatewayErrorEnvelope(_Wire):
+    """API Gateway's own answers (401, 403, 404, 429, 5xx) belong to the whole API, so they carry v1.1's
+    `response.status` and v2's `warnings`/`errors` (one entry, the same code and message) at once."""
+
+    response: ErrorResponse
+    warnings: list[V2Message]
+    errors: list[V2Message]
+
