@@ -26,7 +26,8 @@ DESCRIPTION = (
     "till's password. Business outcomes answer HTTP 200 with the Capillary envelope; the specific code is in "
     "`item_status`. v1.1 answers JSON or XML: the `format` parameter (json, xml), else the method suffix "
     "(.json, .xml), else the Accept header, else XML; XML is the JSON element for element, its document "
-    "element `response`. Request bodies are JSON or XML (`<root><redeem>...</redeem></root>`). /v2/ is JSON."
+    "element `response`. Request bodies are JSON or XML (`<root><redeem>...</redeem></root>`). /v2/ is JSON. "
+    "A method a path does not take is HTTP 405 (request code 405) with an `Allow` header."
 )
 
 

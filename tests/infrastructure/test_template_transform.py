@@ -133,7 +133,8 @@ REQUIRED_GATEWAY_RESPONSES = {
 REQUEST_ID_HEADER = "gatewayresponse.header.X-Cap-RequestID"
 OTP_TABLE = "OtpTable"
 OTP_TTL_ATTRIBUTE = "expires_at"
-HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method"}
+ANY_METHOD = "x-amazon-apigateway-any-method"
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", ANY_METHOD}
 
 FUNCTION_IDS = sorted(resources_of_type(load_template(), SAM_FUNCTION))
 
@@ -216,7 +217,7 @@ def _integrated_functions(transformed: dict[str, Any]) -> dict[tuple[str, str], 
     """(path, METHOD) of every API operation -> the functions its integration invokes."""
     functions = set(_resources(transformed, "AWS::Lambda::Function"))
     return {
-        (path, method.upper()): referenced_ids(
+        (path, "ANY" if method == ANY_METHOD else method.upper()): referenced_ids(
             operation.get("x-amazon-apigateway-integration", {}).get("uri")
         )
         & functions
@@ -241,15 +242,18 @@ def test_the_api_routes_are_exactly_the_api_events(
 def test_each_function_is_routed_exactly_the_routes_its_resolver_answers(template: dict[str, Any]) -> None:
     # A route the resolver answers but the template does not route (as `.xml` twins once were) is a 404 in
     # API Gateway; a route the template sends to a function that does not answer it, the function's 404.
+    # Each path the function answers is routed in ANY method too, for its 405 (with Allow) to the others.
     for function_id, function in resources_of_type(template, SAM_FUNCTION).items():
-        routed = {(path, method) for path, method, _ in api_routes(function)}
-        if not routed:
+        routes = {(path, method) for path, method, _ in api_routes(function)}
+        if not routes:
             continue
         properties = function["Properties"]
         module = ".".join((*Path(properties["CodeUri"]).parts, properties["Handler"].rsplit(".", 1)[0]))
         app = importlib.import_module(module).app
         answered = {(route.path, route.method) for route in app._static_routes + app._dynamic_routes}
+        routed = {(path, method) for path, method in routes if method != "ANY"}
         assert routed == answered, function_id
+        assert {path for path, method in routes if method == "ANY"} == {path for path, _ in answered}
 
 
 def _schedule_events(template: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

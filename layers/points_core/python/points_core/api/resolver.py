@@ -102,6 +102,11 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
         metrics.add_metric(name="InvalidRequests", unit="Count", value=1)
+        allowed = methods_answered(app, app.current_event.path)
+        if allowed:
+            # A path of this function in another method (template.yaml routes each path's ANY here too).
+            allow = {"Allow": ", ".join(allowed)}
+            return answer(RequestStatus.INCORRECT_METHOD, HTTPStatus.METHOD_NOT_ALLOWED, allow)
         return answer(RequestStatus.INCORRECT_RESOURCE, HTTPStatus.NOT_FOUND)
 
     return app
@@ -122,6 +127,12 @@ def route(
         return function
 
     return register
+
+
+def methods_answered(app: APIGatewayRestResolver, path: str) -> list[str]:
+    """The methods the resolver answers at `path`, sorted (none: not one of its paths)."""
+    routes = app._static_routes + app._dynamic_routes
+    return sorted({route.method.upper() for route in routes if route.rule.match(path)})
 
 
 class _RequestValidation(OpenAPIRequestValidationMiddleware):
