@@ -198,3 +198,30 @@ def test_the_same_key_with_another_skip_validation_is_422(aws: Aws) -> None:
 
     # Then both are refused
     assert (without.status, spelled.status) == (422, 422)
+
+
+def test_a_key_without_a_code_in_its_body_needs_no_secret(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The revert function may not read the validation-code secret (template.yaml): only a body that holds a
+    code has its fingerprint keyed with it."""
+    # Given functions that could not read the secret
+    _org_with_two_programs()
+    monkeypatch.delenv("OTP_SECRET")
+    monkeypatch.setenv("OTP_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:none-AbCdEf")
+    clear_caches()
+    revert = {"root": {"revert": {"transaction_number": "BILL-404", "customer": {"mobile": JANE}}}}
+
+    # When a keyed revert and a keyed redemption without a code come, each twice
+    answers = [
+        call_api(function, "POST", path, query, body=body, headers={"Idempotency-Key": f"{function}-key"})
+        for function, path, query, body in [
+            ("revert", "/v1.1/points/revert", {"format": "json"}, revert),
+            ("redeem", PATH, {"format": "json", "skip_validation": "true"}, _one(10)),
+        ]
+        for _ in range(2)
+    ]
+
+    # Then each is answered, and replayed
+    first_revert, again_revert, first_redeem, again_redeem = answers
+    assert first_revert.body["response"]["responses"]["points"]["item_status"]["code"] == 811
+    assert _points(first_redeem)["item_status"]["code"] == 800
+    assert (again_revert.text, again_redeem.text) == (first_revert.text, first_redeem.text)

@@ -11,9 +11,10 @@ names them in the payload by `withheld(index)`, never by value, and the text kep
 their place that no rendering can write (a NUL: JSON escapes one, XML replaces it). Every answer, the first
 and each replay, is the kept text with the request's own codes put back, rendered as the renderer writes a
 string: a replay's request is, by the fingerprint, the same request, so it gives the same codes, item for
-item, and the replay is the first answer byte for byte. The fingerprint itself is keyed with a server secret:
-a plain digest of a body that holds a 6-digit code would give the code to whoever reads the table and tries
-them all.
+item, and the replay is the first answer byte for byte. The fingerprint of a request that gives a code is
+keyed with a server secret: a plain digest of a body that holds a 6-digit code would give the code to
+whoever reads the table and tries them all. Any other request's is a plain digest, so a route that gives no
+code (revert, reverse) never needs the secret, which its function may not read.
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ def _put_back(text: str, values: Sequence[str], wire_format: WireFormat) -> str:
     return _PLACEHOLDER_PATTERN.sub(lambda found: _as_rendered(values[int(found[1])], wire_format), text)
 
 
-def _fingerprint(request: str) -> str:
-    """The request's digest, keyed with a key derived from the server secret."""
+def _fingerprint(request: str, *, keyed: bool) -> str:
+    """The request's digest; `keyed`, with a key derived from the server secret."""
+    if not keyed:
+        return hashlib.sha256(request.encode()).hexdigest()
     key = hmac.new(otp_secret(), _FINGERPRINT_KEY_LABEL, hashlib.sha256).digest()
     return hmac.new(key, request.encode(), hashlib.sha256).hexdigest()
 
@@ -90,9 +93,16 @@ def _persistence() -> DynamoDBPersistenceLayer:
 
 
 def once(
-    key: str, org_id: int, body: str, context: LambdaContext, compute: Callable[[], dict[str, Any]]
+    key: str,
+    org_id: int,
+    body: str,
+    context: LambdaContext,
+    compute: Callable[[], dict[str, Any]],
+    *,
+    secret_bearing: bool = False,
 ) -> dict[str, Any]:
-    """`compute()` the first time this key is seen with this body; its stored result afterwards."""
+    """`compute()` the first time this key is seen with this body; its stored result afterwards.
+    `secret_bearing`: the body holds a validation code, so its fingerprint is keyed."""
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or any(ord(char) < 32 for char in key):
         raise InvalidInput(f"{IDEMPOTENCY_KEY_HEADER}: 1 to {MAX_KEY_LENGTH} printable characters")
@@ -105,7 +115,7 @@ def once(
     def run(request: dict[str, str]) -> dict[str, Any]:
         return compute()
 
-    return run(request={"key": f"{org_id}:{key}", "body": _fingerprint(body)})
+    return run(request={"key": f"{org_id}:{key}", "body": _fingerprint(body, keyed=secret_bearing)})
 
 
 class _NotKept(Exception):
@@ -147,7 +157,8 @@ def replayable(
         else:
             query = sorted((event.multi_value_query_string_parameters or {}).items())
             request = f"{event.http_method} {event.path}\n{query}\n{wire_format}\n{event.body or ''}"
-            stored = once(key, org_id, request, app.lambda_context, rendered)
+            bearing = any(withheld_values)
+            stored = once(key, org_id, request, app.lambda_context, rendered, secret_bearing=bearing)
     except _NotKept as not_kept:
         stored = not_kept.rendered
     # Answers stored before XML was offered are JSON.
