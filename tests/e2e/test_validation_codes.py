@@ -5,15 +5,22 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
+from points_admin.cli import main as admin
+from points_core.repositories.keys import otp_state
 from tests.e2e.conftest import Api
 
 pytestmark = pytest.mark.e2e
 
 RAVI = "919000000002"
+CODE = "/v1.1/points/validationcode"
+REDEEMABLE = "/v1.1/points/isredeemable"
 
 
 def outbox(api: Api, destination: str) -> list[dict[str, Any]]:
@@ -57,3 +64,71 @@ def test_the_cleanup_schedule_can_be_run_on_demand(api: Api) -> None:
         assert response.status == 200
         result = json.load(response)
     assert set(result) >= {"removed", "hours_read"}
+
+
+def customer_of_its_own(api: Api, folder: Path, customer_id: str) -> str:
+    """A customer with 3,000 points and a mobile only (so one SMS per code), loaded with the operator tool."""
+    mobile = f"91900000{customer_id}"
+    customers = folder / "customers.csv"
+    customers.write_text(f"customer_id,mobile,first_name\n{customer_id},{mobile},Codes\n")
+    allocations = folder / "allocations.csv"
+    allocations.write_text(
+        "customer_id,program_id,allocation_id,points,awarded_at,expires_at\n"
+        f"{customer_id},973,{customer_id}-A,3000,2026-01-01T00:00:00+05:30,2031-01-01T00:00:00+05:30\n"
+    )
+    assert admin([*api.admin_options, "import-customers", str(customers), "--org", "100737"]) == 0
+    assert admin([*api.admin_options, "import-allocations", str(allocations), "--org", "100737"]) == 0
+    return mobile
+
+
+def ask_for_code(api: Api, mobile: str, points: str) -> str:
+    """The code the customer receives for asking for `points`."""
+    assert api.get(CODE, {"format": "json", "mobile": mobile, "points": points}).status == 200
+    code: str = outbox(api, mobile)[0]["message"].split()[0]
+    return code
+
+
+def checked(api: Api, mobile: str, points: str, code: str) -> int:
+    body = api.get(
+        REDEEMABLE, {"format": "json", "mobile": mobile, "points": points, "validation_code": code}
+    ).body
+    status: int = body["response"]["points"]["redeemable"]["item_status"]["code"]
+    return status
+
+
+def test_a_codes_points_never_grow(api: Api, tmp_path: Path) -> None:
+    # Given
+    mobile = customer_of_its_own(api, tmp_path, "7301")
+    first = ask_for_code(api, mobile, "100")
+
+    # When, then: fewer points re-send the same code, still good for 100
+    assert ask_for_code(api, mobile, "50") == first
+    assert checked(api, mobile, "100", first) == 800
+
+    # When, then: more points send a new code; the first is dead for any points
+    second = ask_for_code(api, mobile, "2000")
+    assert second != first
+    assert checked(api, mobile, "100", first) == 808
+    assert checked(api, mobile, "2000", first) == 808
+    assert checked(api, mobile, "2000", second) == 800
+    assert len(outbox(api, mobile)) == 3
+
+
+def test_simultaneous_wrong_guesses_count_no_more_than_the_limit(api: Api, tmp_path: Path) -> None:
+    # Given: a code (the demo org allows five wrong attempts)
+    mobile = customer_of_its_own(api, tmp_path, "7302")
+    code = ask_for_code(api, mobile, "100")
+    guesses = [f"{(int(code) + n) % 1_000_000:06d}" for n in range(1, 9)]
+
+    # When: eight wrong guesses at once
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda guess: checked(api, mobile, "100", guess), guesses))
+
+    # Then: all refused, five attempts counted (each one compared a code), and the right code is dead
+    assert answers == [808] * 8
+    options = dict(zip(api.admin_options[::2], api.admin_options[1::2], strict=True))
+    client = boto3.client("dynamodb", endpoint_url=options["--endpoint-url"], region_name="eu-west-1")
+    # The local stack names each table by its logical id in template.yaml.
+    state = client.get_item(TableName="OtpTable", Key=otp_state(100737, "7302"))["Item"]
+    assert int(state["c973_attempts"]["N"]) == 5
+    assert checked(api, mobile, "100", code) == 808
