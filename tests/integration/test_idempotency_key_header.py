@@ -3,6 +3,7 @@ either value could be the one a retry sends."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 from xml.etree import ElementTree
@@ -91,7 +92,9 @@ def _points(answer: ApiAnswer) -> Any:
 
 
 @pytest.mark.parametrize("wire_format", ["json", "xml"])
-def test_nothing_kept_for_a_key_holds_the_validation_code(aws: Aws, wire_format: str) -> None:
+def test_nothing_kept_for_a_key_holds_the_validation_code(
+    aws: Aws, logs: io.StringIO, wire_format: str
+) -> None:
     # Given Jane with a validation code for 100 points
     _org_with_two_programs()
     request_code("100")
@@ -117,6 +120,8 @@ def test_nothing_kept_for_a_key_holds_the_validation_code(aws: Aws, wire_format:
     assert kept[0]["status"] == {"S": "COMPLETED"}
     assert code not in json.dumps(kept), kept
     assert _kept(aws) == kept
+    assert "validation code sent" in logs.getvalue()
+    assert code not in logs.getvalue()
 
 
 def test_each_item_gets_its_own_code_back(aws: Aws) -> None:
