@@ -18,6 +18,10 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 # The nonce keeps a caller-supplied string from ever looking like a marker.
 _MARKER = f"__decimal_{secrets.token_hex(8)}__"
 _MARKER_PATTERN = re.compile(rf'"{_MARKER}(-?[0-9]+(?:\.[0-9]+)?)"')
+# A surrogate (only a lone one reaches a str: JSON's "\ud800" read alone) is not a character UTF-8 can
+# carry: an echoed string holding one is answered with U+FFFD in its place, as the XML renderer does, rather
+# than with a body no one can encode.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _swap_decimals(value: Any) -> Any:
@@ -35,6 +39,7 @@ def _swap_decimals(value: Any) -> Any:
 
 
 def dumps(payload: Any) -> str:
-    """JSON text with every `Decimal` rendered as an exact JSON number."""
+    """JSON text with every `Decimal` rendered as an exact JSON number, encodable as UTF-8 whatever it
+    echoes."""
     text = json.dumps(_swap_decimals(payload), ensure_ascii=False, separators=(",", ":"))
-    return _MARKER_PATTERN.sub(r"\1", text)
+    return _SURROGATE.sub("\ufffd", _MARKER_PATTERN.sub(r"\1", text))
