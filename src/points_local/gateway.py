@@ -59,6 +59,7 @@ _CONTEXT_REFERENCE = re.compile(r"\$context\.([A-Za-z]+(?:\.[A-Za-z]+)*)")
 # The message a Lambda authorizer raises to have API Gateway answer 401.
 _UNAUTHORIZED_ERROR = "Unauthorized"
 _PROXY_RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Authorizer results for distinct identities are kept until this many, then expired ones are dropped.
 _AUTHORIZER_CACHE_SWEEP_SIZE = 1024
 
@@ -506,7 +507,7 @@ class Gateway:
         content = (
             base64.b64decode(body or "", validate=True)
             if payload.get("isBase64Encoded")
-            else (body or "").encode()
+            else _utf8(body or "")
         )
         # As API Gateway merges them: multiValueHeaders win for a name given in both.
         multi = {
@@ -524,6 +525,12 @@ class Gateway:
             headers.append(("Content-Type", "application/json"))
         headers.append(("x-amzn-RequestId", request_id))
         return HttpResponse(int(status), headers, content)
+
+
+def _utf8(text: str) -> bytes:
+    """A proxy body as UTF-8. A lone surrogate (a JSON "\\ud800" escape in the function's response, which
+    Lambda takes) is sent as U+FFFD: the function answered, so no 502 stands in for its answer."""
+    return _SURROGATE.sub("\ufffd", text).encode()
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -564,7 +571,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             (time.perf_counter() - started) * 1000,
         )
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+    def __getattr__(self, name: str) -> Any:
+        """Every method reaches the gateway, as every method reaches API Gateway (TRACE, CONNECT, PROPFIND,
+        anything): where a resource does not take it, the gateway answers its MISSING_AUTHENTICATION_TOKEN
+        response, never http.server's HTML 501. (`BaseHTTPRequestHandler` looks up `do_<METHOD>`.)"""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """`_serve` logs each request once it is answered."""

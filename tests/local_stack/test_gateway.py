@@ -516,3 +516,12 @@ def test_the_access_log_names_query_parameters_without_their_values() -> None:
     path = "/v1.1/points/isredeemable?format=json&mobile=919000000001&validation_code=216085&flag"
     assert loggable_path(path) == "/v1.1/points/isredeemable?format&mobile&validation_code&flag"
     assert loggable_path("/v1.1/points/redeem") == "/v1.1/points/redeem"
+
+
+def test_a_lone_surrogate_in_a_proxy_body_is_sent_as_a_replacement_not_a_502() -> None:
+    gateway, _ = _gateway([("GET", "/a", "A")], {"A": lambda event: {"statusCode": 200, "body": "a\ud800b"}})
+
+    response = _request(gateway, "/a")
+
+    assert response.status == 200
+    assert response.body == "a\ufffdb".encode()

@@ -275,3 +275,12 @@ def test_functions_read_the_template_secrets_through_secrets_manager(app: App) -
     assert len(generated["value"]) == 40
     assert generated["value"].isalnum()
     assert not set(generated["value"]) & set("aeiouAEIOU")
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "CONNECT", "BREW"])
+def test_any_method_reaches_the_gateway_not_an_html_501(app: App, method: str) -> None:
+    unknown = app.get("/nowhere", method=method)
+    untaken = app.get("/health", method=method)
+
+    assert unknown.status == untaken.status == 404
+    assert unknown.body == untaken.body == {"error": "no such resource"}
