@@ -37,6 +37,8 @@ _BASE_ENVIRONMENT = {
     "CONFIG_CACHE_SECONDS": "60",
     # The local configuration of the validation-code secret (AWS reads it from Secrets Manager).
     "OTP_SECRET": "test-secret-for-validation-codes-0123456789",
+    # And of the key OAuth access tokens are signed with.
+    "OAUTH_SIGNING_SECRET": "test-key-for-oauth-access-tokens-0123456789",
 }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBase, Server
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBase, Server
 
 from points_core.api.negotiation import V11_PREFIX
 from points_core.api.openapi import KEY_REUSED
@@ -22,13 +22,29 @@ ROOT = Path(__file__).resolve().parents[2]
 TITLE = "Loyalty points redemption API (Capillary Points v1.1 compatible)"
 VERSION = "1.1"
 DESCRIPTION = (
-    "Every route is behind HTTP Basic: the username is a till, the password the lowercase hex MD5 of the "
-    "till's password. Business outcomes answer HTTP 200 with the Capillary envelope; the specific code is in "
-    "`item_status`. v1.1 answers JSON or XML: the `format` parameter (json, xml), else the method suffix "
-    "(.json, .xml), else the Accept header, else XML; XML is the JSON element for element, its document "
+    "Every route but the OAuth token's is behind HTTP Basic (the username is a till, the password the "
+    "lowercase hex MD5 of the till's password) or, instead, an OAuth access token in X-CAP-API-OAUTH-TOKEN "
+    "(POST /v3/oauth/token/generate with an OAuth client's key and secret gets one). Business outcomes "
+    "answer HTTP 200 with the Capillary envelope; the specific code is in `item_status`. v1.1 answers JSON "
+    "or XML: the `format` parameter (json, xml), else the method suffix (.json, .xml), else the Accept "
+    "header, else XML; XML is the JSON element for element, its document "
     "element `response`. Request bodies are JSON or XML (`<root><redeem>...</redeem></root>`). /v2/ is JSON. "
     "A method a path does not take is HTTP 405 (request code 405) with an `Allow` header."
 )
+
+
+OAUTH_TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"  # noqa: S105 - a header name
+
+
+def _open_routes(template_path: Path) -> set[tuple[str, str]]:
+    """(path, method) of every Api event without an authorizer (`Auth: Authorizer: NONE`)."""
+    open_routes = set()
+    for resource in load_template(template_path)["Resources"].values():
+        for event in (resource.get("Properties", {}).get("Events") or {}).values():
+            properties = event.get("Properties", {})
+            if event["Type"] == "Api" and (properties.get("Auth") or {}).get("Authorizer") == "NONE":
+                open_routes.add((properties["Path"], properties["Method"].lower()))
+    return open_routes
 
 
 def _function_apps(template_path: Path) -> list[APIGatewayRestResolver]:
@@ -58,9 +74,14 @@ def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
                 description=DESCRIPTION,
                 servers=[Server(url="http://127.0.0.1:3000", description="make run")],
                 security_schemes={
-                    "tillBasicAuth": HTTPBase(scheme="basic", description="till : md5hex(password)")
+                    "tillBasicAuth": HTTPBase(scheme="basic", description="till : md5hex(password)"),
+                    "oauthToken": APIKey(
+                        in_=APIKeyIn.header,
+                        name=OAUTH_TOKEN_HEADER,
+                        description="An access token from POST /v3/oauth/token/generate (a JWT)",
+                    ),
                 },
-                security=[{"tillBasicAuth": []}],
+                security=[{"tillBasicAuth": []}, {"oauthToken": []}],
             )
         )
         if not document:
@@ -70,6 +91,10 @@ def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
         document.setdefault("components", {}).setdefault("schemas", {}).update(
             schema.get("components", {}).get("schemas", {})
         )
+    for path, method in _open_routes(template_path):
+        operation = document["paths"].get(path, {}).get(method)
+        if operation is not None:
+            operation["security"] = []  # no credentials: the body is the credential
     return _with_xml(_without_unreachable_validation_errors(document))
 
 

@@ -52,7 +52,7 @@ SEND_CODES = {"OtpSecret": allow("secretsmanager:GetSecretValue"), "EmailCodesTo
 
 # The single place that says what each function may touch. Add new functions here.
 FUNCTION_ACCESS: dict[str, Access] = {
-    # Logins and lockouts only (LeadingKeys conditions: see test_the_authorizer_touches_only_login_items).
+    # Logins and lockouts only (LeadingKeys conditions: see test_login_functions_touch_only_login_items).
     "AuthorizerFunction": Access(
         {"ConfigTable": allow("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem")}
     ),
@@ -103,6 +103,18 @@ FUNCTION_ACCESS: dict[str, Access] = {
     "OtpCleanupFunction": Access(
         {"OtpTable/index/by_expiry": allow("dynamodb:Query"), "OtpTable": allow("dynamodb:DeleteItem")}
     ),
+    # OAuth clients and lockouts only (see test_login_functions_touch_only_login_items), the signing key.
+    "OauthTokenFunction": Access(
+        {
+            "ConfigTable": allow("dynamodb:GetItem", "dynamodb:UpdateItem"),
+            "OAuthSigningSecret": allow("secretsmanager:GetSecretValue"),
+        }
+    ),
+}
+# The routes open to anyone (no authorizer): only getting an OAuth token, whose body is the credential.
+OPEN_ROUTES = {
+    ("/v3/oauth/token/generate", "post"),
+    ("/v3/oauth/token/generate", "x-amazon-apigateway-any-method"),
 }
 
 # The resource type each service's actions may name.
@@ -199,6 +211,9 @@ def test_every_route_requires_the_lambda_request_authorizer(transformed: dict[st
         for path, method, operation in operations:
             where = f"{api_id} {method.upper()} {path}"
             requirements = operation.get("security", body.get("security"))
+            if (path, method) in OPEN_ROUTES:
+                assert requirements in ([], [{"NONE": []}]), f"{where} must be open: {requirements}"
+                continue
             assert requirements, f"{where} is open (no security requirement)"
             for requirement in requirements:
                 assert requirement, f"{where} allows anonymous access (empty security requirement)"
@@ -538,16 +553,23 @@ def test_config_table_expires_lockout_records(transformed: dict[str, Any]) -> No
     assert ttl == {"AttributeName": "expires_at", "Enabled": True}
 
 
-# What the authorizer may touch in the Config table, by partition key: never an org's configuration.
-AUTHORIZER_LEADING_KEYS = {
-    "dynamodb:GetItem": {"LOGIN#*", "LOCKOUT#*"},
-    "dynamodb:BatchGetItem": {"LOGIN#*", "LOCKOUT#*"},
-    "dynamodb:UpdateItem": {"LOCKOUT#*"},
+# What the login functions may touch in the Config table, by partition key: never an org's configuration.
+LOGIN_LEADING_KEYS = {
+    "AuthorizerFunction": {
+        "dynamodb:GetItem": {"LOGIN#*", "LOCKOUT#*"},
+        "dynamodb:BatchGetItem": {"LOGIN#*", "LOCKOUT#*"},
+        "dynamodb:UpdateItem": {"LOCKOUT#*"},
+    },
+    "OauthTokenFunction": {
+        "dynamodb:GetItem": {"OAUTH#*", "LOCKOUT#*"},
+        "dynamodb:UpdateItem": {"LOCKOUT#*"},
+    },
 }
 
 
-def test_the_authorizer_touches_only_login_items(transformed: dict[str, Any]) -> None:
-    role = transformed["Resources"]["AuthorizerFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
+@pytest.mark.parametrize("function_id", sorted(LOGIN_LEADING_KEYS))
+def test_login_functions_touch_only_login_items(function_id: str, transformed: dict[str, Any]) -> None:
+    role = transformed["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
     leading: dict[str, set[str]] = {}
     for statement in _role_statements(transformed, role):
         if not any(action.startswith("dynamodb:") for action in as_list(statement["Action"])):
@@ -557,7 +579,7 @@ def test_the_authorizer_touches_only_login_items(transformed: dict[str, Any]) ->
         for action in as_list(statement["Action"]):
             assert action not in leading, f"{action} granted twice"
             leading[action] = set(as_list(condition["dynamodb:LeadingKeys"]))
-    assert leading == AUTHORIZER_LEADING_KEYS
+    assert leading == LOGIN_LEADING_KEYS[function_id]
 
 
 def test_otp_table_expires_items(transformed: dict[str, Any]) -> None:

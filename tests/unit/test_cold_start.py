@@ -16,7 +16,15 @@ import pytest
 
 from tests.conftest import ROOT
 
-FUNCTIONS = ["is_redeemable", "validation_code", "redeem", "revert", "authorizer", "otp_cleanup"]
+FUNCTIONS = [
+    "is_redeemable",
+    "validation_code",
+    "redeem",
+    "revert",
+    "authorizer",
+    "otp_cleanup",
+    "oauth_token",
+]
 
 # Every boto3/botocore client is made by botocore's Session.create_client: record each one, and fail at the
 # end, so that a client made where an exception would be swallowed is seen too.

@@ -83,6 +83,7 @@ def test_every_body_is_json_or_xml_and_any_other_media_type_is_415(document: dic
         "/v1.1/points/redeem",
         "/v1.1/points/revert",
         "/v2/points/reverse",
+        "/v3/oauth/token/generate",
     }
     for path, operation in with_body:
         media = set(operation["requestBody"]["content"])
@@ -98,3 +99,18 @@ def test_a_v2_refusal_is_documented_on_200_and_on_400(document: dict[str, Any]) 
     ok = responses["200"]["content"]["application/json"]["schema"]["anyOf"]
     assert [schema["$ref"].rsplit("/", 1)[1] for schema in ok] == ["ReverseResponse", "V2ErrorEnvelope"]
     assert "v2_error_http_status: 400" in responses["400"]["description"]
+
+
+def test_every_route_takes_basic_or_an_oauth_token_but_getting_a_token_is_open(
+    document: dict[str, Any],
+) -> None:
+    assert document["security"] == [{"tillBasicAuth": []}, {"oauthToken": []}]
+    assert document["components"]["securitySchemes"]["oauthToken"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-CAP-API-OAUTH-TOKEN",
+        "description": "An access token from POST /v3/oauth/token/generate (a JWT)",
+    }
+    opened = {(method, path) for method, path, operation in _operations(document) if "security" in operation}
+    assert opened == {("post", "/v3/oauth/token/generate")}
+    assert document["paths"]["/v3/oauth/token/generate"]["post"]["security"] == []

@@ -2,9 +2,9 @@
 
 The answer (v1.1): the `format` parameter (`json` or `xml`, any case), else the method suffix
 (`/isredeemable.xml`), else the first JSON or XML media type the `Accept` header prefers, else XML,
-Capillary's v1.1 default. `/v2/` routes answer JSON only. The body: its `Content-Type` (JSON or XML media
-types, any case, any parameters), or, with none, what it starts with; any other media type is 415, as is
-XML on a `/v2/` route.
+Capillary's v1.1 default. `/v2/` and `/v3/` routes answer JSON only. The body: its `Content-Type` (JSON or
+XML media types, any case, any parameters), or, with none, what it starts with; any other media type is 415,
+as is XML on a `/v2/` or `/v3/` route.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from points_core.capillary.formats import WireFormat, media_format
 from points_core.domain.errors import InvalidInput, UnsupportedMediaType
 
 V2_PREFIX = "/v2/"
+V3_PREFIX = "/v3/"
 V11_PREFIX = "/v1.1/"
+JSON_ONLY_PREFIXES = (V2_PREFIX, V3_PREFIX)
 FORMAT_PARAMETER = "format"
 
 
@@ -58,7 +60,7 @@ def accepted_format(accept: str | None) -> WireFormat | None:
 
 def response_format(event: APIGatewayProxyEvent) -> WireFormat:
     path = event.path or ""
-    if path.startswith(V2_PREFIX):
+    if path.startswith(JSON_ONLY_PREFIXES):
         return WireFormat.JSON
     named = named_format((event.query_string_parameters or {}).get(FORMAT_PARAMETER))
     if named is not None:
@@ -88,8 +90,9 @@ def read_body(event: APIGatewayProxyEvent) -> Any:
     except ValueError:  # not base64, or not UTF-8
         raise InvalidInput("the body is not text") from None
     wire_format = body_format(event.headers.get("content-type"), body)
-    if wire_format is WireFormat.XML and (event.path or "").startswith(V2_PREFIX):
-        raise UnsupportedMediaType("/v2/ reads JSON only: send application/json")
+    json_only = next((prefix for prefix in JSON_ONLY_PREFIXES if (event.path or "").startswith(prefix)), None)
+    if wire_format is WireFormat.XML and json_only:
+        raise UnsupportedMediaType(f"{json_only} reads JSON only: send application/json")
     if not body.strip():
         return None
     if wire_format is WireFormat.XML:

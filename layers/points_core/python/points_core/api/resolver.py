@@ -24,10 +24,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from points_core.api.negotiation import V2_PREFIX, V11_PREFIX, read_body
+from points_core.api.negotiation import V2_PREFIX, V3_PREFIX, V11_PREFIX, read_body
 from points_core.api.responses import respond
 from points_core.aws.observability import logger, metrics, tracer
-from points_core.capillary.envelope import v2_errors, v11
+from points_core.capillary.envelope import v2_errors, v3_errors, v11
 from points_core.domain.codes import Item, RequestStatus, Status
 from points_core.domain.errors import InvalidInput, MissingAuthorizerContext, UnsupportedMediaType
 from points_core.domain.models import Caller
@@ -69,8 +69,13 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
 
     def answer(status: Status, http_status: int, headers: dict[str, str] | None = None) -> Response[str]:
         """A request-level failure in the envelope of the route's API version."""
-        v2 = app.current_event.path.startswith(V2_PREFIX)
-        payload = v2_errors(status) if v2 else v11(status, success=False)
+        path = app.current_event.path
+        if path.startswith(V3_PREFIX):
+            payload = v3_errors(status)
+        elif path.startswith(V2_PREFIX):
+            payload = v2_errors(status)
+        else:
+            payload = v11(status, success=False)
         return respond(app, payload, http_status, headers)
 
     def bad_request(reason: str, kind: Status = RequestStatus.INVALID_INPUT) -> Response[str]:
@@ -95,7 +100,7 @@ def create_app(*, failure_payload: Callable[[Status], dict[str, Any]]) -> APIGat
     def unexpected(error: Exception) -> Response[str]:
         logger.exception("unexpected failure", extra={"error_type": type(error).__name__})
         metrics.add_metric(name="UnexpectedFailures", unit="Count", value=1)
-        if app.current_event.path.startswith(V2_PREFIX):
+        if app.current_event.path.startswith((V2_PREFIX, V3_PREFIX)):
             return answer(Item.PROCESSING_FAILED, HTTPStatus.INTERNAL_SERVER_ERROR)
         return respond(app, failure_payload(Item.PROCESSING_FAILED), HTTPStatus.INTERNAL_SERVER_ERROR)
 
@@ -117,7 +122,8 @@ def route(
 ) -> Callable[[Handler], Handler]:
     """Register a route, documented once under its API version's tag; a v1.1 route also answers at its `.json`
     and `.xml` twins (the method suffix names the format, as in Capillary's `/points/isredeemable.json`)."""
-    tag = "points v1.1" if path.startswith(V11_PREFIX) else "points v2"
+    tags = {V11_PREFIX: "points v1.1", V2_PREFIX: "points v2", V3_PREFIX: "oauth v3"}
+    tag = next((name for prefix, name in tags.items() if path.startswith(prefix)), "points v2")
 
     def register(function: Handler) -> Handler:
         app.route(path, method, tags=[tag], **openapi)(function)

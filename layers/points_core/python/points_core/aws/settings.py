@@ -29,6 +29,9 @@ class Settings(BaseModel):
     email_codes_topic_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:")]
     otp_secret_arn: str = ""
     otp_secret: str = Field(default="", repr=False, description="Local runs and tests only; AWS uses the ARN")
+    # The key OAuth access tokens are signed with: the authorizer and the token function only.
+    oauth_signing_secret_arn: str = ""
+    oauth_signing_secret: str = Field(default="", repr=False, description="Local runs and tests only")
     config_cache_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
     # Repeated wrong passwords (or OAuth secrets) of one till: this many in the window lock it out.
     lockout_max_failures: Annotated[int, Field(ge=1, le=1000)] = 10

@@ -2,6 +2,7 @@
 
 v1.1: `{"response": {"status": {...}, <payload>}}` with string booleans and an `item_status` per item.
 v2: a flat object with `warnings`, or `{"warnings": [], "errors": [{"status": false, "code", "message"}]}`.
+v3 (the OAuth token endpoint): `{"data": {...}, "errors": null}`, or `{"data": null, "errors": [...]}`.
 """
 
 from __future__ import annotations
@@ -37,5 +38,12 @@ def v11(status: Status, *, success: bool, **payload: Any) -> dict[str, Any]:
 def v2_errors(*errors: Status, warnings: Sequence[Any] = ()) -> dict[str, Any]:
     return {
         "warnings": list(warnings),
+        "errors": [{"status": False, "code": error.code, "message": error.message} for error in errors],
+    }
+
+
+def v3_errors(*errors: Status) -> dict[str, Any]:
+    return {
+        "data": None,
         "errors": [{"status": False, "code": error.code, "message": error.message} for error in errors],
     }

@@ -72,6 +72,14 @@ class LoginRepository:
         return OAuthClient.model_validate(from_item(item)) if item else None
 
     @tracer.capture_method(capture_response=False)
+    def oauth_login(self, client_key: str) -> tuple[OAuthClient | None, str, Lockout]:
+        """An OAuth client (None when the key names none), whose lockout its failures count toward (its
+        till's, or the unknown key's own), and that lockout: the same two reads whether the key exists."""
+        client = self.oauth_client(client_key)
+        subject = client.till_id if client is not None else keys.oauth_subject(client_key)
+        return client, subject, self.lockout(subject)
+
+    @tracer.capture_method(capture_response=False)
     def client_and_till(self, client_key: str, username: str) -> tuple[OAuthClient | None, TillLogin | None]:
         """An OAuth client and the till a token says it acts as, in one round trip."""
         client_key_item, login_key = keys.oauth_client(client_key), keys.till_login(username)
