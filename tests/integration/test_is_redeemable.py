@@ -315,7 +315,7 @@ def test_a_parameter_given_twice_is_a_clear_400(demo: None) -> None:
     assert answer.body["response"]["status"] == {
         "success": "false",
         "code": 400,
-        "message": "Invalid input: invalid points",
+        "message": "Invalid input: points is given more than once",
     }
 
 

@@ -5,7 +5,7 @@ entry-point decorator stack."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
 from http import HTTPStatus
@@ -144,27 +144,73 @@ def methods_answered(app: APIGatewayRestResolver, path: str) -> list[str]:
 class _RequestValidation(OpenAPIRequestValidationMiddleware):
     """Powertools' request validation, with the body read as Capillary's clients send it: JSON or XML, the
     media type matched without regard to case or parameters, anything else 415 (Powertools reads only a
-    lowercase `application/json` and answers anything else itself, outside the envelope)."""
+    lowercase `application/json` and answers anything else itself, outside the envelope). A repeated query
+    parameter is refused first (400)."""
+
+    def handler(self, app: Any, next_middleware: Any) -> Any:
+        # Before Powertools reads any parameter: it keeps one value of a repeated one, or fails on the list.
+        _refuse_repeated(app.current_event.multi_value_query_string_parameters)
+        return super().handler(app, next_middleware)
 
     def _get_body(self, app: Any) -> Any:
         return read_body(app.current_event)
 
 
+def _refuse_repeated(multi_value: Mapping[str, Sequence[str]] | None) -> None:
+    """A query parameter given more than once is invalid input (400) naming it, whichever it is: API
+    Gateway's single-value map keeps its last value while a model reads the first, so no one value is surely
+    the one the client meant (`mobile=1&mobile=2` would check one customer and answer for another)."""
+    repeated = sorted(name for name, values in (multi_value or {}).items() if len(values) > 1)
+    if repeated:
+        raise InvalidInput(f"{repeated[0][:100]} is given more than once")
+
+
 def _reasons(error: RequestValidationError) -> str:
     details = error.errors()
-    return "; ".join(sorted({_reason(detail) for detail in details})) or "invalid request"
+    kept = [detail for detail in details if not (_other_member(detail) and _explained(detail, details))]
+    return "; ".join(sorted({_reason(detail) for detail in kept})) or "invalid request"
+
+
+# What Pydantic reports for a value of another type altogether (an object for a list, or the reverse).
+_NOT_THIS_TYPE = frozenset({"model_type", "model_attributes_type", "dict_type", "list_type"})
+
+
+def _is_member(part: Any) -> bool:
+    """A union member's tag in an error location (`BodyItem`, `list[BodyItem]`), not a field name: no body
+    field of ours is capitalized or has brackets."""
+    return isinstance(part, str) and (part[:1].isupper() or "[" in part)
+
+
+def _other_member(detail: Any) -> bool:
+    """The value is not of this union member at all (an object where the member is a list, or the reverse)."""
+    loc = detail.get("loc", ())
+    return detail.get("type") in _NOT_THIS_TYPE and bool(loc) and _is_member(loc[-1])
+
+
+def _explained(detail: Any, details: Sequence[Any]) -> bool:
+    """Another error inside the same union says what is wrong with the member the value is: `root.redeem`
+    is one item or a list, and only the one sent is reported."""
+    union = tuple(detail["loc"][:-1])
+    return any(
+        tuple(other.get("loc", ()))[: len(union)] == union and not _other_member(other) for other in details
+    )
 
 
 def _reason(detail: Any) -> str:
-    """One validation error in words, naming the field: missing, invalid, or the rule it broke."""
-    field = ".".join(str(part) for part in detail.get("loc", ())[1:])
+    """One validation error in words, naming the field: missing, invalid, too long, or the rule it broke."""
+    field = ".".join(str(part) for part in detail.get("loc", ())[1:] if not _is_member(part))
     rule = str(detail.get("msg", "")).removeprefix("Value error, ")
     if not field:
         return rule  # a rule over the whole body
-    if detail.get("type") == "missing":
+    kind = detail.get("type")
+    if kind == "missing":
         return f"{field} is required"
-    if detail.get("type") == "value_error":
+    if kind == "value_error":
         return f"invalid {field}: {rule}"
+    bound = (detail.get("ctx") or {}).get("max_length")
+    if kind in ("string_too_long", "too_long") and isinstance(bound, int):
+        unit = "characters" if kind == "string_too_long" else "items"
+        return f"invalid {field}: at most {bound:,} {unit}"
     return f"invalid {field}"
 
 
