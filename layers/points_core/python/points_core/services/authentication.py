@@ -45,7 +45,7 @@ def authenticate(authorization: str | None, now: datetime) -> Caller:
     if not verify_password(password_md5, login.password_hash if login else None) or login is None:
         logins.count_failure(username, now, get_settings().lockout_policy)
         raise Unauthenticated("wrong credentials")
-    return Caller(org_id=login.org_id, till_id=login.username, store_id=login.store_id)
+    return Caller(org_id=login.org_id, till_id=login.username, store_id=login.store_id, api_key=login.api_key)
 
 
 def api_wide_resource(method_arn: str) -> str:
@@ -57,7 +57,9 @@ def api_wide_resource(method_arn: str) -> str:
 
 
 def allow_policy(caller: Caller, method_arn: str) -> dict[str, object]:
-    return {
+    """The authorizer's answer. `usageIdentifierKey` is the till's API key (the API's key source is the
+    authorizer): API Gateway's usage plan throttles each till by it, and refuses a key not in the plan."""
+    policy: dict[str, object] = {
         "principalId": caller.till_id,
         "policyDocument": {
             "Version": "2012-10-17",
@@ -67,3 +69,6 @@ def allow_policy(caller: Caller, method_arn: str) -> dict[str, object]:
         },
         "context": {"org_id": str(caller.org_id), "till_id": caller.till_id, "store_id": caller.store_id},
     }
+    if caller.api_key is not None:
+        policy["usageIdentifierKey"] = caller.api_key
+    return policy

@@ -13,3 +13,5 @@ class Caller(BaseModel):
     org_id: Annotated[int, Field(gt=0)]
     till_id: Annotated[str, Field(min_length=1)]
     store_id: str
+    api_key: Annotated[str | None, Field(repr=False)] = None
+    """The till's API key value (`TillLogin.api_key`): API Gateway's usage plan throttles each till by it."""

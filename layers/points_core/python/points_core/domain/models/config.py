@@ -166,9 +166,16 @@ class OrgConfig(_Model):
 
 
 class TillLogin(_Model):
-    """A till's credentials and where it belongs. `password_hash` is never the password or its MD5."""
+    """A till's credentials and where it belongs. `password_hash` is never the password or its MD5.
+
+    `api_key` is the value of the till's API Gateway API key, in the API's usage plan (the operator tool
+    creates both): the authorizer hands it to API Gateway as `usageIdentifierKey`, which throttles each till
+    on its own. None only for a login saved before tills had keys: API Gateway refuses it (403) until
+    apply-config is run again.
+    """
 
     username: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")]
     org_id: Annotated[int, Field(gt=0)]
     store_id: str
     password_hash: str
+    api_key: Annotated[str | None, Field(min_length=20, max_length=128, repr=False)] = None
