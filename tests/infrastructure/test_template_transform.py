@@ -146,6 +146,8 @@ REQUEST_ID_HEADER = "gatewayresponse.header.X-Cap-RequestID"
 OTP_TABLE = "OtpTable"
 OTP_TTL_ATTRIBUTE = "expires_at"
 ANY_METHOD = "x-amazon-apigateway-any-method"
+# SAM's security scheme for a route that requires an API key (Auth.ApiKeyRequired).
+API_KEY_SCHEME = "api_key"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", ANY_METHOD}
 
 FUNCTION_IDS = sorted(resources_of_type(load_template(), SAM_FUNCTION))
@@ -215,11 +217,18 @@ def test_every_route_requires_the_lambda_request_authorizer(transformed: dict[st
                 assert requirements in ([], [{"NONE": []}]), f"{where} must be open: {requirements}"
                 continue
             assert requirements, f"{where} is open (no security requirement)"
+            assert any(
+                schemes.get(name, {}).get("x-amazon-apigateway-authtype") == "custom"
+                for requirement in requirements
+                for name in requirement
+            ), f"{where} is not behind the authorizer"
             for requirement in requirements:
                 assert requirement, f"{where} allows anonymous access (empty security requirement)"
                 for name in requirement:
                     scheme = schemes.get(name)
                     assert scheme is not None, f"{where} uses an undefined security scheme {name}"
+                    if name == API_KEY_SCHEME:
+                        continue  # the till's API key, beside the authorizer (test_template_limits.py)
                     assert scheme.get("x-amazon-apigateway-authtype") == "custom", where
                     assert scheme["x-amazon-apigateway-authorizer"]["type"] == "request", where
     # Methods declared as resources (not in a body) must use the custom authorizer too.
