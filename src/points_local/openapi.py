@@ -95,7 +95,7 @@ def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
         operation = document["paths"].get(path, {}).get(method)
         if operation is not None:
             operation["security"] = []  # no credentials: the body is the credential
-    return _with_xml(_without_unreachable_validation_errors(document))
+    return _with_xml(_parameters_as_sent(_without_unreachable_validation_errors(document)))
 
 
 UNSUPPORTED_BODY = "The body is neither JSON nor XML (request code 415)"
@@ -120,6 +120,20 @@ def _without_unreachable_validation_errors(document: dict[str, Any]) -> dict[str
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         if f"#/components/schemas/{name}" not in text:
             schemas.pop(name, None)
+    return document
+
+
+def _parameters_as_sent(document: dict[str, Any]) -> dict[str, Any]:
+    """A query or header parameter is absent or a string, never null: an optional one's `anyOf: [X, null]`
+    (how Powertools writes `str | None`) is X, with the constraints declared beside it."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter["schema"]
+                branches = [branch for branch in schema.get("anyOf", []) if branch != {"type": "null"}]
+                if len(branches) == 1 and len(schema["anyOf"]) == 2:
+                    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+                    parameter["schema"] = {**branches[0], **rest}
     return document
 
 

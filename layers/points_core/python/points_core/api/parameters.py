@@ -7,6 +7,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import BaseModel, Field
 
+from points_core.capillary.formats import WireFormat
+from points_core.capillary.patterns import words_pattern
 from points_core.domain.errors import InvalidInput
 from points_core.domain.validation_codes import ValidationType
 
@@ -14,17 +16,33 @@ IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 
 OptionalText = str | None
 
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+# What the OpenAPI document says each parameter takes is exactly what the code reads (a blank one is absent);
+# the code checks them itself (a clear 400), the patterns only document it.
+FORMAT_PATTERN = words_pattern((wire_format.value for wire_format in WireFormat), blank=True)
+VALIDATION_TYPE_PATTERN = words_pattern((kind.value for kind in ValidationType), blank=True)
+# Some character that is not a space, none that is a control character.
+IDEMPOTENCY_KEY_PATTERN = r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"
+
 Format = Annotated[
     OptionalText,
     Query(
         description=(
             "json or xml, any case. Without it: the method suffix (.json, .xml), else the Accept header "
             "(a JSON or an XML media type), else xml (Capillary's v1.1 default)"
-        )
+        ),
+        json_schema_extra={"pattern": FORMAT_PATTERN},
     ),
 ]
 ProgramId = Annotated[OptionalText, Query(description="Program; default: the till's store mapping")]
-ValidationTypeParam = Annotated[OptionalText, Query(description="SMS (default), MISSED_CALL, INVALID")]
+ValidationTypeParam = Annotated[
+    OptionalText,
+    Query(
+        description="SMS (default), MISSED_CALL, INVALID; any case",
+        json_schema_extra={"pattern": VALIDATION_TYPE_PATTERN},
+    ),
+]
 IdempotencyKey = Annotated[
     OptionalText,
     Header(
@@ -33,6 +51,11 @@ IdempotencyKey = Annotated[
             "Any retry with the same key and body replays the first answer byte for byte (kept 24 hours); "
             "the same key with another request is HTTP 422; while the first is still running, HTTP 409"
         ),
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+            "pattern": IDEMPOTENCY_KEY_PATTERN,
+        },
     ),
 ]
 
@@ -60,11 +83,13 @@ def truthy(value: str | None) -> bool:
 
 
 def parse_validation_type(text: str | None) -> ValidationType:
-    """Absent is SMS; anything outside the reference's enum is invalid input (400)."""
+    """Absent is SMS; anything outside the reference's enum (in any ASCII case) is invalid input (400)."""
     if text is None or not text.strip():
         return ValidationType.SMS
+    name = text.strip()
     try:
-        return ValidationType(text.strip().upper())
+        # ASCII only: str.upper() reads a long s or a dotless i as S or I, and sharp s as SS.
+        return ValidationType(name.upper() if name.isascii() else name)
     except ValueError:
         raise InvalidInput(
             f"validation_type={text.strip()} is not one of SMS, MISSED_CALL, INVALID"

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from points_core.capillary.patterns import words_pattern
 from points_core.domain.errors import InvalidInput
-from points_core.domain.identifiers import IdentifierType, v2_identifier_type
+from points_core.domain.identifiers import V2_TYPE_NAMES, IdentifierType, v2_identifier_type
 from points_core.domain.models import CustomField
 
 MAX_ITEMS = 20
@@ -73,8 +74,12 @@ class BodyItem(_Lenient):
     custom_fields: BodyCustomFields | None = None
 
 
+# The list form's bounds, as documented; `require_items` checks them (with its own message).
+_ITEMS_SCHEMA = Field(json_schema_extra={"minItems": 1, "maxItems": MAX_ITEMS})
+
+
 class RedeemRoot(BaseModel):
-    redeem: BodyItem | list[BodyItem]
+    redeem: BodyItem | Annotated[list[BodyItem], _ITEMS_SCHEMA]
 
 
 class RevertItemBody(_Lenient):
@@ -86,7 +91,7 @@ class RevertItemBody(_Lenient):
 
 
 class RevertRoot(BaseModel):
-    revert: RevertItemBody | list[RevertItemBody]
+    revert: RevertItemBody | Annotated[list[RevertItemBody], _ITEMS_SCHEMA]
 
 
 def _listed(value: Any) -> list[Any]:
@@ -126,7 +131,10 @@ class ReverseIdentifier(BaseModel):
     type: Annotated[
         str,
         BeforeValidator(_identifier_type),
-        Field(description="ID, PHONE (or mobile), EMAIL, externalId, cardnumber, cardExternalId; any case"),
+        Field(
+            description="ID, PHONE (or mobile), EMAIL, externalId, cardnumber, cardExternalId; any case",
+            json_schema_extra={"pattern": words_pattern(V2_TYPE_NAMES, ignored="_")},
+        ),
     ]
     value: Annotated[str, BeforeValidator(_text)]
 
