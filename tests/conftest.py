@@ -70,6 +70,7 @@ def clear_caches() -> None:
     """Forget every per-container cache, as a new Lambda container would."""
     from points_core import repositories
     from points_core.aws import clients, settings
+    from points_core.services import credentials
 
     settings.get_settings.cache_clear()
     clients.dynamodb_client.cache_clear()
@@ -77,6 +78,7 @@ def clear_caches() -> None:
     repositories.config_repository.cache_clear()
     repositories.customer_repository.cache_clear()
     repositories.login_repository.cache_clear()
+    credentials.verified_credentials.cache_clear()
     repositories.otp_repository.cache_clear()
     repositories.redemption_repository.cache_clear()
     repositories.reversal_repository.cache_clear()

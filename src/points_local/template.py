@@ -444,7 +444,7 @@ def authorizers(
         if authorizer.get("FunctionPayloadType", "TOKEN") != "REQUEST":
             raise ValueError(f"authorizer {name}: only FunctionPayloadType REQUEST is supported locally")
         identity = authorizer.get("Identity") or {}
-        specs[name] = AuthorizerSpec(
+        spec = AuthorizerSpec(
             name=name,
             function_id=str(function_arn["Fn::GetAtt"][0]),
             identity_headers=tuple(identity.get("Headers") or ()),
@@ -456,6 +456,15 @@ def authorizers(
                 )
             ),
         )
+        # API Gateway keys its cache by the identity sources, so caching needs one; without caching none is
+        # needed and the authorizer is called for every request (SAM refuses the first, accepts the second).
+        if spec.ttl_seconds > 0 and not (spec.identity_headers or spec.identity_query_strings):
+            raise ValueError(
+                f"authorizer {name}: caching (Identity.ReauthorizeEvery {spec.ttl_seconds}) needs an "
+                "identity source in Identity.Headers or Identity.QueryStrings; set ReauthorizeEvery: 0 to "
+                "call the authorizer for every request"
+            )
+        specs[name] = spec
     return specs
 
 

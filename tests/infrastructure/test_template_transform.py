@@ -52,9 +52,12 @@ SEND_CODES = {"OtpSecret": allow("secretsmanager:GetSecretValue"), "EmailCodesTo
 
 # The single place that says what each function may touch. Add new functions here.
 FUNCTION_ACCESS: dict[str, Access] = {
-    # Logins and lockouts only (LeadingKeys conditions: see test_login_functions_touch_only_login_items).
+    # Logins, lockouts, OAuth clients (LeadingKeys: see test_login_functions_touch_only_login_items), the key.
     "AuthorizerFunction": Access(
-        {"ConfigTable": allow("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem")}
+        {
+            "ConfigTable": allow("dynamodb:BatchGetItem", "dynamodb:UpdateItem"),
+            "OAuthSigningSecret": allow("secretsmanager:GetSecretValue"),
+        }
     ),
     "IsRedeemableFunction": Access(
         {
@@ -311,21 +314,30 @@ def test_schedules_invoke_their_function_through_their_own_rule(
         assert referenced_ids(permission["FunctionName"]) == {function_id}
 
 
-def test_authorizer_reads_the_authorization_header_and_is_cached(transformed: dict[str, Any]) -> None:
+def test_the_authorizer_is_called_for_every_request_and_keeps_what_it_verified(
+    transformed: dict[str, Any],
+) -> None:
+    # A request carries Authorization (Basic) or X-CAP-API-OAUTH-TOKEN: with an identity source API Gateway
+    # would answer 401 without calling the authorizer when that header is absent, so there is none, and no
+    # API Gateway cache (which needs one); the authorizer keeps verified tills AuthorizerCacheSeconds.
     functions = _resources(transformed, "AWS::Lambda::Function")
     for api_id, body in _rest_api_bodies(transformed).items():
         schemes = _security_schemes(body)
         assert schemes, f"{api_id} defines no authorizer"
         for name, scheme in schemes.items():
+            if "x-amazon-apigateway-authorizer" not in scheme:
+                continue  # an API key scheme
             authorizer = scheme["x-amazon-apigateway-authorizer"]
-            assert authorizer["identitySource"] == "method.request.header.Authorization", name
-            assert int(authorizer["authorizerResultTtlInSeconds"]) > 0, name
+            assert "identitySource" not in authorizer, name
+            assert int(authorizer["authorizerResultTtlInSeconds"]) == 0, name
             targets = referenced_ids(authorizer["authorizerUri"]) & set(functions)
             assert targets == {"AuthorizerFunction"}, f"{name} invokes {targets}"
     for authorizer_id, authorizer in _resources(transformed, "AWS::ApiGateway::Authorizer").items():
         assert authorizer["Properties"]["Type"] == "REQUEST", authorizer_id
-        assert authorizer["Properties"]["IdentitySource"] == "method.request.header.Authorization"
-        assert int(authorizer["Properties"].get("AuthorizerResultTtlInSeconds", 300)) > 0
+        assert "IdentitySource" not in authorizer["Properties"]
+        assert int(authorizer["Properties"]["AuthorizerResultTtlInSeconds"]) == 0
+    variables = functions["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["AUTHORIZER_CACHE_SECONDS"] == {"Ref": "AuthorizerCacheSeconds"}
 
 
 def _gateway_responses(transformed: dict[str, Any], api_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -565,8 +577,7 @@ def test_config_table_expires_lockout_records(transformed: dict[str, Any]) -> No
 # What the login functions may touch in the Config table, by partition key: never an org's configuration.
 LOGIN_LEADING_KEYS = {
     "AuthorizerFunction": {
-        "dynamodb:GetItem": {"LOGIN#*", "LOCKOUT#*"},
-        "dynamodb:BatchGetItem": {"LOGIN#*", "LOCKOUT#*"},
+        "dynamodb:BatchGetItem": {"LOGIN#*", "LOCKOUT#*", "OAUTH#*"},
         "dynamodb:UpdateItem": {"LOCKOUT#*"},
     },
     "OauthTokenFunction": {

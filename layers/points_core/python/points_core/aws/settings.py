@@ -37,6 +37,8 @@ class Settings(BaseModel):
     lockout_max_failures: Annotated[int, Field(ge=1, le=1000)] = 10
     lockout_window_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     lockout_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    # How long an authorizer container keeps a till it verified (API Gateway's own cache is off).
+    authorizer_cache_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
 
     @model_validator(mode="after")
     def _a_secret_source(self) -> Settings:
