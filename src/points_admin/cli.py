@@ -179,7 +179,15 @@ def _add_aws_options(parser: argparse.ArgumentParser) -> None:
     )
     aws.add_argument("--region")
     aws.add_argument("--profile")
-    aws.add_argument("--stack-name", help="read the table names from this CloudFormation stack's outputs")
+    aws.add_argument(
+        "--stack-name",
+        help="read the table names and the usage plan id from this CloudFormation stack's outputs",
+    )
+    aws.add_argument(
+        "--usage-plan-id",
+        metavar="ID",
+        help="the usage plan of the tills' API keys, for apply-config (default: the stack's, $USAGE_PLAN_ID)",
+    )
     for table in Table:
         aws.add_argument(table.option, metavar="NAME", help=f"default: ${table.environment}")
 
@@ -266,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             stack_name=args.stack_name,
             tables=tables,
             local=args.local,
+            usage_plan_id=args.usage_plan_id,
         )
     )
     command: Command = args.run

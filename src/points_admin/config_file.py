@@ -5,6 +5,8 @@ of `{username, password | password_md5, store_id}` (`tills: []` for an org witho
 so that forgetting it cannot remove every till). The file is the org's desired state: applying it saves the
 configuration and each till, and removes the org's tills that the file no longer lists. Nothing is written
 unless the whole file is valid, and applying the same file twice changes nothing the second time.
+Each till gets its own API key in the stack's usage plan (`points_admin.api_keys`), kept in its login item
+for the authorizer; a removed till's key is deleted.
 Numbers are read as decimals, never as binary floats. Passwords are stored only as a salted hash of the
 MD5 a till sends, and are never printed. OAuth clients (`oauth_clients`, optional: without it the org's
 clients are left as they are) are read and applied by `points_admin.oauth_clients`.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -26,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 
 from points_admin import oauth_clients
+from points_admin.api_keys import TillKeys
 from points_admin.connection import Backend
 from points_admin.errors import CommandError
 from points_core.domain.models import OrgConfig, TillLogin
@@ -211,7 +214,10 @@ def _names(names: Sequence[str]) -> str:
     return f" ({', '.join(sorted(names))})" if names else ""
 
 
-def apply(plan: Plan, repository: ConfigRepository, logins: LoginRepository) -> None:
+def apply(
+    plan: Plan, repository: ConfigRepository, logins: LoginRepository, till_keys: Callable[[], TillKeys]
+) -> None:
+    """`till_keys` gives the stack's usage plan, asked for only when the org has tills (before any write)."""
     org = plan.org
     existing = {entry.username: repository.till_login(entry.username) for entry in plan.tills}
     taken = [
@@ -222,6 +228,9 @@ def apply(plan: Plan, repository: ConfigRepository, logins: LoginRepository) -> 
     taken += oauth_clients.taken(plan.clients or [], org.org_id, logins)
     if taken:
         raise InvalidConfig(taken)
+    listed = {entry.username for entry in plan.tills}
+    removed = [username for username in repository.till_usernames(org.org_id) if username not in listed]
+    keys = till_keys() if plan.tills or removed else None
 
     previous = repository.org(org.org_id)
     if previous != org:
@@ -230,11 +239,15 @@ def apply(plan: Plan, repository: ConfigRepository, logins: LoginRepository) -> 
     updated: list[str] = []
     unchanged: list[str] = []
     for entry in plan.tills:
+        assert keys is not None  # asked for above: the org has tills
         current = existing[entry.username]
+        # The key is in the usage plan before the login names it: a login never has a key API Gateway refuses.
+        api_key = keys.ensure(entry.username, org.org_id, current.api_key if current else None)
+        same_password = current is not None and verify_password(entry.md5, current.password_hash)
         if current is None:
             added.append(entry.username)
-        elif current.store_id == entry.store_id and verify_password(entry.md5, current.password_hash):
-            # Same store, same password: a new salt would be the only change.
+        elif same_password and (current.store_id, current.api_key) == (entry.store_id, api_key):
+            # Same store, password and key: a new salt would be the only change.
             unchanged.append(entry.username)
             continue
         else:
@@ -243,13 +256,16 @@ def apply(plan: Plan, repository: ConfigRepository, logins: LoginRepository) -> 
             username=entry.username,
             org_id=org.org_id,
             store_id=entry.store_id,
-            password_hash=hash_password(entry.md5),
+            password_hash=current.password_hash
+            if current is not None and same_password
+            else hash_password(entry.md5),
+            api_key=api_key,
         )
         repository.save_till(login)
-    listed = {entry.username for entry in plan.tills}
-    removed = [username for username in repository.till_usernames(org.org_id) if username not in listed]
     for username in removed:
         repository.delete_till(org.org_id, username)
+        if keys is not None:
+            keys.remove(username)
 
     state = "created" if previous is None else "unchanged" if previous == org else "updated"
     print(f"org {org.org_id} ({org.name}): {state}")
@@ -270,7 +286,7 @@ def apply(plan: Plan, repository: ConfigRepository, logins: LoginRepository) -> 
 
 def run(path: Path, backend: Backend) -> int:
     try:
-        apply(validate(load_document(path)), backend.config, backend.logins)
+        apply(validate(load_document(path)), backend.config, backend.logins, lambda: backend.till_keys)
     except InvalidConfig as error:
         raise CommandError(f"{path}: {error}") from None
     return 0

@@ -14,6 +14,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
+from points_admin.api_keys import TillKeys
 from points_admin.errors import CommandError
 from points_core.repositories import ConfigRepository, CustomerRepository, LoginRepository
 from points_local import LOCAL_AWS_PORT
@@ -59,6 +60,10 @@ class Table(StrEnum):
 LOCAL_AWS_URL = f"http://127.0.0.1:{LOCAL_AWS_PORT}"
 """Where `make run` serves its embedded AWS."""
 LOCAL_REGION = "eu-west-1"
+LOCAL_USAGE_PLAN = "PointsApiUsagePlan"
+"""The name of the usage plan in the local stack: the template's logical id (SAM's, for PointsApi's)."""
+USAGE_PLAN_OUTPUT = "UsagePlanId"
+USAGE_PLAN_ENVIRONMENT = "USAGE_PLAN_ID"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,8 @@ class AwsOptions:
     """Table names given on the command line; they win over the stack's outputs and the environment."""
     local: bool = False
     """The local stack: its table names, its region, and any credentials (it checks none)."""
+    usage_plan_id: str | None = None
+    """The usage plan of the tills' API keys given on the command line; it wins, as a table name does."""
 
 
 class Backend:
@@ -85,7 +92,7 @@ class Backend:
             session.set_credentials("local", "local")
         return session
 
-    def _client(self, service: Literal["dynamodb", "cloudformation"]) -> Any:
+    def _client(self, service: Literal["dynamodb", "cloudformation", "apigateway"]) -> Any:
         # botocore reads AWS_DEFAULT_REGION and the profile; AWS_REGION (what Lambda and SAM set) comes last.
         region = (
             self._options.region
@@ -136,6 +143,42 @@ class Backend:
                 raise CommandError(f"{table.value} table {name} does not exist") from error
             raise
         return name
+
+    def _usage_plan_id(self) -> str:
+        if self._options.usage_plan_id:
+            return self._options.usage_plan_id
+        if self._options.local:
+            plans = self._client("apigateway").get_usage_plans(limit=500).get("items", [])
+            found = [plan["id"] for plan in plans if plan.get("name") == LOCAL_USAGE_PLAN]
+            if not found:
+                raise CommandError(f"the local stack has no usage plan {LOCAL_USAGE_PLAN}")
+            return str(found[0])
+        if self._options.stack_name is not None:
+            plan_id = self._stack_outputs.get(USAGE_PLAN_OUTPUT)
+            if plan_id is None:
+                raise CommandError(f"stack {self._options.stack_name} has no output {USAGE_PLAN_OUTPUT}")
+            return plan_id
+        plan_id = os.environ.get(USAGE_PLAN_ENVIRONMENT)
+        if not plan_id:
+            raise CommandError(
+                "no usage plan for the tills' API keys: give --usage-plan-id, set "
+                f"{USAGE_PLAN_ENVIRONMENT} or use --stack-name"
+            )
+        return plan_id
+
+    @cached_property
+    def till_keys(self) -> TillKeys:
+        """The tills' API keys in the stack's usage plan, checked to exist so a wrong id fails before any
+        write. Only apply-config needs it, and only for an org with tills."""
+        plan_id = self._usage_plan_id()
+        client = self._client("apigateway")
+        try:
+            client.get_usage_plan(usagePlanId=plan_id)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "NotFoundException":
+                raise CommandError(f"usage plan {plan_id} does not exist") from error
+            raise
+        return TillKeys(client, plan_id)
 
     @cached_property
     def config(self) -> ConfigRepository:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 
 from points_admin.cli import main
@@ -40,7 +41,16 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def run(aws: Aws, capsys: pytest.CaptureFixture[str]) -> Run:
+def usage_plan(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The stack's usage plan, in moto's API Gateway, where apply-config puts the tills' API keys (found
+    through USAGE_PLAN_ID, as the table names are through their variables)."""
+    plan_id = str(boto3.client("apigateway").create_usage_plan(name="PointsApiUsagePlan")["id"])
+    monkeypatch.setenv("USAGE_PLAN_ID", plan_id)
+    return plan_id
+
+
+@pytest.fixture
+def run(aws: Aws, usage_plan: str, capsys: pytest.CaptureFixture[str]) -> Run:
     """`points-admin ARGS…` in-process; every run's output is checked for unmasked PII."""
 
     def invoke(*argv: str | Path) -> Result:

@@ -42,15 +42,16 @@ def test_a_missing_table_name_says_where_to_give_it(run: Run, monkeypatch: pytes
     )
 
 
-def test_table_names_come_from_the_stacks_outputs(
-    run: Run, aws: Aws, monkeypatch: pytest.MonkeyPatch
+def test_table_names_and_the_usage_plan_come_from_the_stacks_outputs(
+    run: Run, aws: Aws, usage_plan: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for variable in ("CONFIG_TABLE", "CUSTOMERS_TABLE", "LEDGER_TABLE"):
+    for variable in ("CONFIG_TABLE", "CUSTOMERS_TABLE", "LEDGER_TABLE", "USAGE_PLAN_ID"):
         monkeypatch.delenv(variable)
     outputs = {
         "ConfigTableName": "ConfigTable",
         "CustomersTableName": "CustomersTable",
         "LedgerTableName": "LedgerTable",
+        "UsagePlanId": usage_plan,
     }
     template = {
         "Resources": {"Nothing": {"Type": "AWS::SNS::Topic"}},
@@ -63,6 +64,8 @@ def test_table_names_come_from_the_stacks_outputs(
     missing = run("--stack-name", "nope", "apply-config", DEMO / "org.yaml")
 
     assert (applied.code, imported.code) == (0, 0), applied.err + imported.err
+    plan_keys = boto3.client("apigateway").get_usage_plan_keys(usagePlanId=usage_plan)["items"]
+    assert sorted(key["name"] for key in plan_keys) == [f"{usage_plan}/demo.kiosk", f"{usage_plan}/demo.till"]
     assert missing.code == 2
     assert missing.err.startswith("points-admin: error: stack nope: ")
 
