@@ -75,10 +75,12 @@ def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
                 servers=[Server(url="http://127.0.0.1:3000", description="make run")],
                 security_schemes={
                     "tillBasicAuth": HTTPBase(scheme="basic", description="till : md5hex(password)"),
-                    "oauthToken": APIKey(
-                        in_=APIKeyIn.header,
-                        name=OAUTH_TOKEN_HEADER,
-                        description="An access token from POST /v3/oauth/token/generate (a JWT)",
+                    "oauthToken": APIKey.model_validate(
+                        {
+                            "in": APIKeyIn.header,
+                            "name": OAUTH_TOKEN_HEADER,
+                            "description": "An access token from POST /v3/oauth/token/generate (a JWT)",
+                        }
                     ),
                 },
                 security=[{"tillBasicAuth": []}, {"oauthToken": []}],
