@@ -14,6 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from points_core.capillary import xml_bodies
+from points_core.capillary.bodies import MAX_BODY_BYTES
 from points_core.capillary.formats import WireFormat, media_format
 from points_core.domain.errors import InvalidInput, UnsupportedMediaType
 
@@ -84,11 +85,14 @@ def body_format(content_type: str | None, body: str) -> WireFormat:
 
 def read_body(event: APIGatewayProxyEvent) -> Any:
     """The request body's value, from JSON (numbers exact, as the resolver's deserializer reads them) or
-    from XML into the same shape; None when there is none. Unreadable: `InvalidInput` (400)."""
+    from XML into the same shape; None when there is none. Unreadable or over 64 KiB (whatever its format):
+    `InvalidInput` (400)."""
     try:
         body = event.decoded_body or ""
     except ValueError:  # not base64, or not UTF-8
         raise InvalidInput("the body is not text") from None
+    if len(body.encode("utf-8", errors="surrogatepass")) > MAX_BODY_BYTES:
+        raise InvalidInput(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB")
     wire_format = body_format(event.headers.get("content-type"), body)
     json_only = next((prefix for prefix in JSON_ONLY_PREFIXES if (event.path or "").startswith(prefix)), None)
     if wire_format is WireFormat.XML and json_only:

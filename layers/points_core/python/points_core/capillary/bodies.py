@@ -9,12 +9,17 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from points_core.capillary.patterns import words_pattern
+from points_core.capillary.patterns import NOT_BLANK, words_pattern
 from points_core.domain.errors import InvalidInput
 from points_core.domain.identifiers import V2_TYPE_NAMES, IdentifierType, v2_identifier_type
 from points_core.domain.models import CustomField
 
 MAX_ITEMS = 20
+# Input bounds (product.md): a body, JSON or XML, is at most 64 KiB; free text is bounded by field.
+MAX_BODY_BYTES = 64 * 1024
+MAX_NOTES_CHARS = 1000
+MAX_REFERENCE_CHARS = 100
+MAX_CUSTOM_FIELDS = 20
 
 
 def _text(value: Any) -> Any:
@@ -27,6 +32,9 @@ def _text(value: Any) -> Any:
 
 
 Text = Annotated[str | None, BeforeValidator(_text)]
+# Free text kept with a redemption: a bound each, so that no record nears DynamoDB's 400 KB item limit.
+Reference = Annotated[Annotated[str, Field(max_length=MAX_REFERENCE_CHARS)] | None, BeforeValidator(_text)]
+Notes = Annotated[Annotated[str, Field(max_length=MAX_NOTES_CHARS)] | None, BeforeValidator(_text)]
 # Points: a JSON number (read exactly) or a string.
 Amount = Annotated[
     str | None,
@@ -55,7 +63,9 @@ class BodyCustomer(_Lenient):
 
 
 class BodyCustomFields(_Lenient):
-    field: list[CustomField] | CustomField = Field(default_factory=list)
+    field: Annotated[list[CustomField], Field(max_length=MAX_CUSTOM_FIELDS)] | CustomField = Field(
+        default_factory=list
+    )
 
     def as_tuple(self) -> tuple[CustomField, ...]:
         return tuple(self.field) if isinstance(self.field, list) else (self.field,)
@@ -64,13 +74,13 @@ class BodyCustomFields(_Lenient):
 class BodyItem(_Lenient):
     points_redeemed: Amount = None
     customer: BodyCustomer = BodyCustomer()
-    transaction_number: Text = None
-    external_reference_number: Text = None
+    transaction_number: Reference = None
+    external_reference_number: Reference = None
     validation_code: Text = None
     redemption_time: Text = None
-    notes: Text = None
-    till_id: Text = None
-    redemption_purpose: Text = None
+    notes: Notes = None
+    till_id: Reference = None
+    redemption_purpose: Notes = None
     custom_fields: BodyCustomFields | None = None
 
 
@@ -83,7 +93,7 @@ class RedeemRoot(BaseModel):
 
 
 class RevertItemBody(_Lenient):
-    transaction_number: Text = None
+    transaction_number: Reference = None
     customer: BodyCustomer = BodyCustomer()
     points_redeemed: Amount = Field(
         default=None, description="What was redeemed on the bill; when given, it must match (810)"
@@ -148,7 +158,17 @@ class ReverseIdentifier(BaseModel):
 class ReverseBody(BaseModel):
     """`POST /v2/points/reverse`: by `redemptionId` or `externalReferenceNumber` (both: the same one)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        # What `_names_a_redemption` requires, documented.
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {name: {"type": "string", "pattern": NOT_BLANK}}, "required": [name]}
+                for name in ("redemptionId", "externalReferenceNumber")
+            ]
+        },
+    )
 
     redemptionId: Text = Field(default=None, description="The redemption_id of the redeem response")
     externalReferenceNumber: Text = Field(

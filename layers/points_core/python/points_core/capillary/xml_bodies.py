@@ -15,9 +15,10 @@ from __future__ import annotations
 import xml.parsers.expat
 from typing import Any
 
+from points_core.capillary.bodies import MAX_BODY_BYTES
 from points_core.domain.errors import InvalidInput
 
-MAX_XML_BODY_BYTES = 64 * 1024
+MAX_XML_BODY_BYTES = MAX_BODY_BYTES
 MAX_XML_DEPTH = 32
 LIST_ITEM = "element"
 
