@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -16,8 +19,10 @@ from points_core.domain.validation_codes import (
     Rejection,
     check_code,
     code_matches,
+    code_verifier,
     derive_code,
     message_text,
+    refusal_after_uncounted_check,
     refusal_before_comparing,
     window_end,
     window_index,
@@ -110,6 +115,47 @@ def test_matching_is_against_the_code_the_nonce_derives() -> None:
     assert matches(f" {code_for(alpha, ALPHA_10).lower()} ", alpha.nonce, ALPHA_10)
     assert not matches(code_for(STATE), "another nonce")
     assert not matches(code_for(STATE)[:-1])
+
+
+def verifier_of(code: str, secret: bytes = SECRET) -> str:
+    return code_verifier(secret, 1, "42", 973, code)
+
+
+def test_a_verifier_is_an_hmac_of_the_code_not_the_code() -> None:
+    code = code_for(STATE)
+    expected = hmac.new(SECRET, f"verify:1:42:973:{code}".encode(), hashlib.sha256).hexdigest()
+    assert verifier_of(code) == expected
+    assert code not in verifier_of(code)
+    assert verifier_of(f" {code.lower()} ") == verifier_of(code)
+    others = {
+        verifier_of(code, b"another-secret-0123456789-0123456789"),
+        code_verifier(SECRET, 2, "42", 973, code),
+        code_verifier(SECRET, 1, "43", 973, code),
+        code_verifier(SECRET, 1, "42", 974, code),
+        verifier_of("000000" if code != "000000" else "111111"),
+    }
+    assert verifier_of(code) not in others
+    assert len(others) == 5
+
+
+def test_a_check_that_counted_nothing_is_right_only_for_a_live_code_with_its_verifier() -> None:
+    code = code_for(STATE)
+    checkable = CodeState(STATE.nonce, STATE.issued_at, STATE.expires_at, STATE.points, 0, verifier_of(code))
+
+    def refusal(state: CodeState | None, given: str = code, points: str = "100", now: int = 1_000) -> Any:
+        return refusal_after_uncounted_check(
+            state, verifier_of(given), points=Decimal(points), now=now, settings=NUMERIC_6
+        )
+
+    assert refusal(checkable) is None
+    assert refusal(checkable, f" {code} ", points="99.999") is None
+    assert refusal(None) is Rejection.NONE_ISSUED
+    assert refusal(checkable, now=1_500) is Rejection.EXPIRED
+    dead = CodeState(checkable.nonce, 900, 1_500, Decimal(100), attempts=5, verifier=checkable.verifier)
+    assert refusal(dead) is Rejection.TOO_MANY_ATTEMPTS
+    assert refusal(checkable, points="100.001") is Rejection.MORE_POINTS
+    assert refusal(STATE) is Rejection.UNVERIFIABLE
+    assert refusal(checkable, "000000" if code != "000000" else "111111") is Rejection.WRONG
 
 
 def test_usable_means_unexpired_and_alive() -> None:

@@ -5,6 +5,10 @@ kept with the code's state: HMAC-SHA256(secret, org | customer | program | nonce
 alphabet. Re-sending the same code while it is valid needs only the nonce; checking a code recomputes it and
 compares in constant time. A code is bound to the points stored beside its nonce, which never grow: more
 points take a new nonce, so a new code.
+
+Its verifier, HMAC-SHA256(secret, "verify" | org | customer | program | code), is stored with it: anyone can
+compute it from a given code without reading first, but only with the secret, so a check compares verifiers
+inside the conditional write that counts a wrong one, and never a code in plain text.
 """
 
 from __future__ import annotations
@@ -42,6 +46,13 @@ def derive_code(
     return "".join(symbols)
 
 
+def code_verifier(secret: bytes, org_id: int, customer_id: str, program_id: int, code: str) -> str:
+    """What is stored to check a code by: not the code, and useless without the secret. Computed alike for
+    the code issued and for a given one (case and surrounding spaces aside), so a check needs no read."""
+    message = f"verify:{org_id}:{customer_id}:{program_id}:{code.strip().upper()}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class CodeState:
     """One program's code as stored: everything but the code."""
@@ -51,6 +62,8 @@ class CodeState:
     expires_at: int
     points: Decimal
     attempts: int = 0
+    verifier: str | None = None
+    """The code's verifier (`code_verifier`); None for a code issued before codes had one."""
 
     def usable(self, now: int, max_attempts: int) -> bool:
         """Unexpired (checked here: TTL deletion is lazy) and not killed by wrong attempts."""
@@ -72,6 +85,7 @@ class Rejection(StrEnum):
     TOO_MANY_ATTEMPTS = "too many wrong attempts"
     WRONG = "wrong code"
     MORE_POINTS = "more points than the code was issued for"
+    UNVERIFIABLE = "issued before codes had a verifier"
 
 
 def refusal_before_comparing(
@@ -88,6 +102,22 @@ def refusal_before_comparing(
     if points > state.points:
         return Rejection.MORE_POINTS
     return None
+
+
+def refusal_after_uncounted_check(
+    state: CodeState | None, given_verifier: str, *, points: Decimal, now: int, settings: OtpSettings
+) -> Rejection | None:
+    """A check whose counting write was refused, read from the code's state as that write found it: None when
+    it was refused only because `given_verifier` is the code's (the right code: nothing counted), else why it
+    was refused whatever was given. The verifiers are compared (in constant time) only for a code nothing else
+    refuses, that is, only when the write's own comparison found them equal."""
+    refused = refusal_before_comparing(state, points=points, now=now, settings=settings)
+    if refused is not None or state is None:
+        return refused or Rejection.NONE_ISSUED
+    if state.verifier is None:
+        return Rejection.UNVERIFIABLE
+    matches = hmac.compare_digest(state.verifier.encode(), given_verifier.encode())
+    return None if matches else Rejection.WRONG
 
 
 def code_matches(
