@@ -124,7 +124,8 @@ def test_simultaneous_wrong_guesses_count_no_more_than_the_limit(api: Api, tmp_p
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda guess: checked(api, mobile, "100", guess), guesses))
 
-    # Then: all refused, five attempts counted (each one compared a code), and the right code is dead
+    # Then: all refused, five attempts counted (each by the write that compared its verifier), and the right
+    # code is dead
     assert answers == [808] * 8
     options = dict(zip(api.admin_options[::2], api.admin_options[1::2], strict=True))
     client = boto3.client("dynamodb", endpoint_url=options["--endpoint-url"], region_name="eu-west-1")
@@ -132,3 +133,21 @@ def test_simultaneous_wrong_guesses_count_no_more_than_the_limit(api: Api, tmp_p
     state = client.get_item(TableName="OtpTable", Key=otp_state(100737, "7302"))["Item"]
     assert int(state["c973_attempts"]["N"]) == 5
     assert checked(api, mobile, "100", code) == 808
+
+
+def test_a_right_code_never_counts_however_often_it_is_checked(api: Api, tmp_path: Path) -> None:
+    # Given: four wrong attempts of the demo org's five
+    mobile = customer_of_its_own(api, tmp_path, "7303")
+    code = ask_for_code(api, mobile, "100")
+    for n in range(1, 5):
+        assert checked(api, mobile, "100", f"{(int(code) + n) % 1_000_000:06d}") == 808
+
+    # When: the right code is checked ten times
+    answers = [checked(api, mobile, "100", code) for _ in range(10)]
+
+    # Then: it passes every time and still four attempts are counted
+    assert answers == [800] * 10
+    options = dict(zip(api.admin_options[::2], api.admin_options[1::2], strict=True))
+    client = boto3.client("dynamodb", endpoint_url=options["--endpoint-url"], region_name="eu-west-1")
+    state = client.get_item(TableName="OtpTable", Key=otp_state(100737, "7303"))["Item"]
+    assert int(state["c973_attempts"]["N"]) == 4

@@ -288,6 +288,23 @@ def test_warm_it_makes_at_most_two_dynamodb_round_trips(invoke: Invoke, dynamodb
     assert dynamodb_calls == ["GetItem"]
 
 
+def test_warm_a_validation_code_costs_one_conditional_write_more(
+    invoke: Invoke, dynamodb_calls: list[str]
+) -> None:
+    # Given: no code issued (808), which costs what any code costs: the write that would count it
+    invoke({"mobile": JANE, "points": "100"})
+
+    # When, then
+    dynamodb_calls.clear()
+    status, body = invoke({"mobile": JANE, "points": "100", "validation_code": "123456"})
+    assert (status, code(body)) == (200, 808)
+    assert dynamodb_calls == ["GetItem", "BatchGetItem", "UpdateItem"]
+    dynamodb_calls.clear()
+    status, body = invoke({"id": "1001", "points": "100", "validation_code": "123456"})
+    assert (status, code(body)) == (200, 808)
+    assert dynamodb_calls == ["BatchGetItem", "UpdateItem"]
+
+
 def test_logs_carry_no_unmasked_mobile_or_email(invoke: Invoke, logs: io.StringIO) -> None:
     # When
     invoke({"mobile": JANE, "points": "100"})

@@ -18,7 +18,9 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def issue(customer_id: str, at: datetime) -> None:
-    otp_repository().issue(100737, customer_id, 973, Decimal(10), int(at.timestamp()), "nonce", SETTINGS)
+    otp_repository().issue(
+        100737, customer_id, 973, Decimal(10), int(at.timestamp()), "nonce", "verifier", SETTINGS
+    )
 
 
 def stored(aws: Aws) -> set[str]:

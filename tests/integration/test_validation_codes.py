@@ -14,8 +14,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from points_core.aws.clients import sns_client
+from points_core.aws.secrets import otp_secret
 from points_core.domain.codes import Item, Otp
 from points_core.domain.models import OtpSettings
+from points_core.domain.validation_codes import code_verifier
 from points_core.repositories import otp_repository
 from points_core.repositories.keys import otp_state
 from points_core.services.validation_codes import ValidationCodeRequest, issue_validation_code
@@ -499,9 +501,12 @@ def test_the_state_item_keeps_no_code(aws: Aws, call: Call) -> None:
         "c973_expires",
         "c973_points",
         "c973_attempts",
+        "c973_verifier",
         "expires_at",
         "expiry_bucket",
     }
+    # The verifier: an HMAC of the code under the server secret, not the code
+    assert item["c973_verifier"]["S"] == code_verifier(otp_secret(), 100737, "1001", 973, code)
     assert otp_repository().table == "OtpTable"
 
 
@@ -548,26 +553,33 @@ def stored_attempts(aws: Aws) -> int:
     return int(item["c973_attempts"]["N"])
 
 
+def refusal_reasons(logs: io.StringIO) -> list[str]:
+    """Why each refused code was refused, as logged (one line per refusal)."""
+    lines = (json.loads(line) for line in logs.getvalue().splitlines() if line.startswith("{"))
+    return [line["reason"] for line in lines if line.get("message") == "validation code refused"]
+
+
 @pytest.mark.parametrize("guesses", [8, 20])
-def test_simultaneous_wrong_guesses_compare_no_more_codes_than_the_limit(
-    aws: Aws, call: Call, monkeypatch: pytest.MonkeyPatch, guesses: int
+def test_simultaneous_wrong_guesses_count_and_answer_no_more_than_the_limit(
+    aws: Aws, call: Call, monkeypatch: pytest.MonkeyPatch, logs: io.StringIO, guesses: int
 ) -> None:
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from points_core.domain import validation_codes
     from points_core.repositories.customers import CustomerRepository
+    from points_core.repositories.otp import Checked, OtpRepository
     from points_core.services.redeemability import RedeemableQuery, check_redeemable
 
-    # Given: a code, and every guess reading the code's state before any of them goes on
+    # Given: a code, and every guess past its rules before any of them checks its code
     call(CODE_PATH, {"mobile": JANE, "points": "100"})
     code = last_code(aws)
-    compared: list[str] = []
-    derive = validation_codes.derive_code
+    counted: list[bool] = []
+    count_unless_right = OtpRepository.count_unless_right
 
-    def derive_to_compare(*args: Any) -> str:
-        compared.append(len(compared))
-        return derive(*args)
+    def counting(self: OtpRepository, *args: Any, **kwargs: Any) -> Checked:
+        checked_code = count_unless_right(self, *args, **kwargs)
+        counted.append(checked_code.counted)
+        return checked_code
 
     read = CustomerRepository.profile_and_wallet
     all_read = threading.Barrier(guesses, timeout=20)
@@ -577,9 +589,11 @@ def test_simultaneous_wrong_guesses_compare_no_more_codes_than_the_limit(
         all_read.wait()
         return snapshot
 
-    monkeypatch.setattr(validation_codes, "derive_code", derive_to_compare)
+    monkeypatch.setattr(OtpRepository, "count_unless_right", counting)
     monkeypatch.setattr(CustomerRepository, "profile_and_wallet", read_together)
     now = datetime.now(UTC)
+    logs.seek(0)
+    logs.truncate()
 
     # When: the wrong guesses arrive at once
     with ThreadPoolExecutor(guesses) as pool:
@@ -592,46 +606,119 @@ def test_simultaneous_wrong_guesses_compare_no_more_codes_than_the_limit(
             )
         )
 
-    # Then: all refused, no more compared than the fixture's limit of three, and the code is dead
+    # Then: all refused; each checked by one conditional write, of which exactly the fixture's limit of three
+    # compared and counted a wrong code; the others were refused as dead, comparing nothing; the code is dead
     assert {outcome.status.code for outcome in outcomes} == {808}
-    assert len(compared) == 3
+    assert len(counted) == guesses
+    assert counted.count(True) == 3
     assert stored_attempts(aws) == 3
+    assert sorted(refusal_reasons(logs)) == sorted(
+        ["wrong code"] * 3 + ["too many wrong attempts"] * (guesses - 3)
+    )
     monkeypatch.undo()
     assert check(call, "100", code) == 808
 
 
-def test_a_right_code_does_not_count_as_an_attempt(aws: Aws, call: Call) -> None:
-    # Given: two wrong attempts of the three allowed
+def test_a_right_code_checked_again_and_again_never_counts(aws: Aws, call: Call) -> None:
+    # Given
     call(CODE_PATH, {"mobile": JANE, "points": "100"})
     code = last_code(aws)
-    for wrong in wrong_guesses(code, 2):
+
+    # When: the right code is checked ten times (more than the fixture's three attempts)
+    answers = [check(call, "100", code) for _ in range(10)]
+
+    # Then: every check passes and none counted; three wrong ones still kill it
+    assert answers == [800] * 10
+    assert stored_attempts(aws) == 0
+    for wrong in wrong_guesses(code, 3):
         assert check(call, "100", wrong) == 808
-
-    # When: the right code is checked again and again
-    for _ in range(4):
-        assert check(call, "100", code) == 800
-
-    # Then: still two attempts taken; one more wrong one kills the code
-    assert stored_attempts(aws) == 2
-    assert check(call, "100", wrong_guesses(code, 3)[-1]) == 808
+    assert stored_attempts(aws) == 3
     assert check(call, "100", code) == 808
 
 
-def test_warm_a_check_takes_an_attempt_before_comparing_and_a_right_code_gives_it_back(
+def test_four_wrong_codes_then_the_right_one_passes_and_redeem_consumes_it(aws: Aws, call: Call) -> None:
+    # Given: a code allowed five wrong attempts, and four of them used
+    seed(OtpSettings(channels="sms", max_attempts=5))
+    call(CODE_PATH, {"mobile": JANE, "points": "100"})
+    code = last_code(aws)
+    for wrong in wrong_guesses(code, 4):
+        assert check(call, "100", wrong) == 808
+
+    # When
+    answers = [check(call, "100", code) for _ in range(3)]
+
+    # Then: the right code passes, counts nothing, and a redemption with it consumes it
+    assert answers == [800] * 3
+    assert stored_attempts(aws) == 4
+    assert redeem_with("100", code) == 800
+    item = aws.dynamodb.get_item(TableName="OtpTable", Key=otp_state(100737, "1001"))["Item"]
+    assert not [name for name in item if name.startswith("c973_")]
+    assert check(call, "100", code) == 808
+    assert redeem_with("100", code) == 808
+
+
+def test_a_code_issued_before_codes_had_a_verifier_is_refused_and_asking_again_sends_a_new_one(
+    aws: Aws, call: Call
+) -> None:
+    # Given: a live code stored as it was before codes had a verifier
+    call(CODE_PATH, {"mobile": JANE, "points": "100"})
+    code = last_code(aws)
+    aws.dynamodb.update_item(
+        TableName="OtpTable", Key=otp_state(100737, "1001"), UpdateExpression="REMOVE c973_verifier"
+    )
+
+    # When, then: isredeemable refuses it without counting an attempt
+    assert check(call, "100", code) == 808
+    assert stored_attempts(aws) == 0
+
+    # When, then: asking again for the same points sends a new code, which checks out
+    assert call(CODE_PATH, {"mobile": JANE, "points": "100"})[0] == 200
+    renewed = last_code(aws)
+    assert renewed != code
+    assert check(call, "100", renewed) == 800
+    assert check(call, "100", code) == 808
+
+
+def test_warm_a_check_with_a_code_is_one_conditional_write_and_reads_no_code_state(
     aws: Aws, call: Call, dynamodb_calls: list[str]
 ) -> None:
+    from points_core.aws.clients import dynamodb_client
+
     # Given
     call(CODE_PATH, {"mobile": JANE, "points": "100"})
     code = last_code(aws)
     assert check(call, "100", code) == 800
+    tables_read: list[str] = []
 
-    # When, then: the right code, then a wrong one
-    dynamodb_calls.clear()
-    assert check(call, "100", code) == 800
-    assert dynamodb_calls == ["GetItem", "BatchGetItem", "UpdateItem", "UpdateItem"]
-    dynamodb_calls.clear()
-    assert check(call, "100", wrong_guesses(code, 1)[0]) == 808
-    assert dynamodb_calls == ["GetItem", "BatchGetItem", "UpdateItem"]
-    dynamodb_calls.clear()
-    assert check(call, "150", code) == 808
-    assert dynamodb_calls == ["GetItem", "BatchGetItem"]
+    def record_tables(params: dict[str, Any], **_: Any) -> None:
+        tables_read.extend(params["RequestItems"])
+
+    dynamodb_client().meta.events.register("provide-client-params.dynamodb.BatchGetItem", record_tables)
+
+    def calls_of(query: dict[str, str]) -> list[str]:
+        dynamodb_calls.clear()
+        call(CHECK_PATH, query)
+        return list(dynamodb_calls)
+
+    by_mobile = {"mobile": JANE, "points": "100"}
+    by_id = {"id": "1001", "points": "100"}
+    wrong = wrong_guesses(code, 1)[0]
+
+    # When, then: right, wrong, or for more points than issued: one conditional write after the two reads (one
+    # by id=), and never a give-back
+    assert calls_of({**by_mobile, "validation_code": code}) == ["GetItem", "BatchGetItem", "UpdateItem"]
+    assert calls_of({**by_mobile, "validation_code": wrong}) == ["GetItem", "BatchGetItem", "UpdateItem"]
+    assert calls_of({**by_mobile, "points": "150", "validation_code": code}) == [
+        "GetItem",
+        "BatchGetItem",
+        "UpdateItem",
+    ]
+    assert calls_of({**by_id, "validation_code": code}) == ["BatchGetItem", "UpdateItem"]
+    assert calls_of({**by_id, "validation_code": wrong}) == ["BatchGetItem", "UpdateItem"]
+    # Without a code, or when a rule refuses first: no write at all
+    assert calls_of(by_mobile) == ["GetItem", "BatchGetItem"]
+    assert calls_of(by_id) == ["BatchGetItem"]
+    assert calls_of({**by_mobile, "points": "5000", "validation_code": code}) == ["GetItem", "BatchGetItem"]
+    dynamodb_client().meta.events.unregister("provide-client-params.dynamodb.BatchGetItem", record_tables)
+    assert "OtpTable" not in tables_read
+    assert stored_attempts(aws) == 2

@@ -1,13 +1,19 @@
 """Validation-code state and send counters (the Otp table).
 
-One item per customer: for each program `c<program>_nonce/_issued/_expires/_points/_attempts`, and the send
-count of each window in `w<minutes>_<window index>`. Issuing is one conditional UpdateItem that re-uses a
-valid code issued for at least the points asked (`if_not_exists`: its nonce and points are kept, so its points
-never grow), creates one where there is none, and counts the send, refusing past the limit; its old image says
-which happened. A code that expired or died while still stored, or a live one issued for fewer points than now
-asked, needs a second write: a new nonce, so a new code, and the old one is dead.
+One item per customer: for each program `c<program>_nonce/_issued/_expires/_points/_attempts/_verifier`,
+and the send count of each window in `w<minutes>_<window index>`. Issuing is one conditional UpdateItem that
+re-uses a valid code issued for at least the points asked (`if_not_exists`: its nonce, points and verifier are
+kept, so its points never grow), creates one where there is none, and counts the send, refusing past the
+limit; its old image says which happened. A code that expired or died while still stored, a live one issued
+for fewer points than now asked, or one without a verifier (issued before codes had one), needs a second
+write: a new nonce, so a new code, and the old one is dead.
 `expires_at` (TTL, epoch seconds) and `expiry_bucket` (the hour it falls in) feed the `by_expiry` index the
 cleanup reads.
+
+Checking a given code (isredeemable) is one conditional UpdateItem that counts it as a wrong attempt unless
+its verifier is the stored one: the verifiers are compared inside the write that counts, so however many
+guesses arrive at once no more than `max_attempts` wrong ones can ever be answered; a right code fails the
+condition, counts nothing, and is recognised from the old image the refusal returns.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ _PLACEHOLDER = re.compile(r"[#:][A-Za-z0-9_]+")
 
 def code_names(program_id: int) -> dict[str, str]:
     prefix = f"c{program_id}_"
-    return {f"#{field}": prefix + field for field in ("nonce", "issued", "expires", "points", "attempts")}
+    fields = ("nonce", "issued", "expires", "points", "attempts", "verifier")
+    return {f"#{field}": prefix + field for field in fields}
 
 
 def _window_name(now: int, settings: OtpSettings) -> str:
@@ -62,6 +69,7 @@ def code_state(values: Mapping[str, Any], program_id: int) -> CodeState | None:
         expires_at=int(values[names["#expires"]]),
         points=Decimal(values[names["#points"]]),
         attempts=int(values[names["#attempts"]]),
+        verifier=values.get(names["#verifier"]),
     )
 
 
@@ -76,11 +84,12 @@ class Issued:
 
 
 def _issue_values(
-    nonce: str, now: int, expires: int, points: Decimal, settings: OtpSettings
+    nonce: str, verifier: str, now: int, expires: int, points: Decimal, settings: OtpSettings
 ) -> dict[str, Any]:
     ttl = max(expires, window_end(now, settings))
     return {
         ":nonce": serialize(nonce),
+        ":verifier": serialize(verifier),
         ":now": serialize(now),
         ":expires": serialize(expires),
         ":points": serialize(points),
@@ -95,25 +104,27 @@ def _issue_values(
 
 def _issue_forms(window: str, previous_window: str) -> tuple[dict[str, str], dict[str, str]]:
     """The two updates that issue a code: re-use the valid one issued for at least these points (keeping its
-    points) or create one where there is none; replace one that expired, died or was issued for fewer points.
-    Each counts the send, refuses past the limit, and forgets the previous window's count."""
+    points and its verifier) or create one where there is none; replace one that expired, died, was issued for
+    fewer points or has no verifier (issued before codes had one). Each counts the send, refuses past the
+    limit, and forgets the previous window's count."""
     common = f"expires_at = :ttl, expiry_bucket = :bucket ADD {window} :one REMOVE {previous_window}"
     within_limit = f"(attribute_not_exists({window}) OR {window} < :max_sends)"
     reuse_or_create = {
         "UpdateExpression": (
             "SET #nonce = if_not_exists(#nonce, :nonce), #issued = if_not_exists(#issued, :now), "
             "#expires = if_not_exists(#expires, :expires), #points = if_not_exists(#points, :points), "
-            "#attempts = if_not_exists(#attempts, :zero), " + common
+            "#attempts = if_not_exists(#attempts, :zero), #verifier = if_not_exists(#verifier, :verifier), "
+            + common
         ),
         "ConditionExpression": (
-            "(attribute_not_exists(#nonce) OR "
-            "(#expires > :now AND #attempts < :max_attempts AND #points >= :points)) AND " + within_limit
+            "(attribute_not_exists(#nonce) OR (#expires > :now AND #attempts < :max_attempts AND "
+            "#points >= :points AND attribute_exists(#verifier))) AND " + within_limit
         ),
     }
     replace_stale = {
         "UpdateExpression": (
             "SET #nonce = :nonce, #issued = :now, #expires = :expires, #points = :points, #attempts = :zero, "
-            + common
+            "#verifier = :verifier, " + common
         ),
         "ConditionExpression": f"#nonce = :stale_nonce AND {within_limit}",
     }
@@ -121,8 +132,19 @@ def _issue_forms(window: str, previous_window: str) -> tuple[dict[str, str], dic
 
 
 def _reusable(stored: CodeState, points: Decimal, now: int, settings: OtpSettings) -> bool:
-    """A code is re-sent only while valid and for no more points than it was issued for."""
-    return stored.usable(now, settings.max_attempts) and stored.points >= points
+    """A code is re-sent only while valid, for no more points than it was issued for, and checkable."""
+    checkable = stored.verifier is not None
+    return checkable and stored.usable(now, settings.max_attempts) and stored.points >= points
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A given code checked by its verifier."""
+
+    counted: bool
+    """It was wrong, and counted as a wrong attempt."""
+    found: CodeState | None
+    """When nothing was counted: the code's state as the refused write found it (None: no code)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,15 +173,17 @@ class OtpRepository:
         points: Decimal,
         now: int,
         nonce: str,
+        verifier: str,
         settings: OtpSettings,
     ) -> Issued:
         """Re-use the customer's valid code for this program when it was issued for at least `points` (it
-        stays bound to what it was issued for), or create one from `nonce`, bound to `points`, and count the
-        send; `SendLimitReached` past `settings.max_sends` in the window (nothing written)."""
+        stays bound to what it was issued for), or create one from `nonce` (the code's verifier `verifier`),
+        bound to `points`, and count the send; `SendLimitReached` past `settings.max_sends` in the window
+        (nothing written)."""
         names = code_names(program_id)
         window = _window_name(now, settings)
         expires = now + settings.validity_minutes * 60
-        values = _issue_values(nonce, now, expires, points, settings)
+        values = _issue_values(nonce, verifier, now, expires, points, settings)
         reuse_or_create, replace_stale = _issue_forms(window, _previous_window_name(now, settings))
         update = reuse_or_create
         for _ in range(MAX_ISSUE_ATTEMPTS):
@@ -182,7 +206,7 @@ class OtpRepository:
                 return Issued(previous, fresh=False, replaced=None, window=window)
             live = previous is not None and previous.usable(now, settings.max_attempts)
             return Issued(
-                CodeState(nonce, now, expires, points),
+                CodeState(nonce, now, expires, points, verifier=verifier),
                 fresh=True,
                 replaced=previous if live else None,
                 window=window,
@@ -206,11 +230,19 @@ class OtpRepository:
             }
             expression = (
                 "SET #nonce = :old_nonce, #issued = :old_issued, #expires = :old_expires, "
-                "#points = :old_points, #attempts = :old_attempts ADD " + issued.window + " :minus_one"
+                "#points = :old_points, #attempts = :old_attempts"
             )
+            if replaced.verifier is None:
+                expression += " REMOVE #verifier"
+            else:
+                values[":old_verifier"] = serialize(replaced.verifier)
+                expression += ", #verifier = :old_verifier"
+            expression += " ADD " + issued.window + " :minus_one"
         elif issued.fresh:
             expression = (
-                "REMOVE #nonce, #issued, #expires, #points, #attempts ADD " + issued.window + " :minus_one"
+                "REMOVE #nonce, #issued, #expires, #points, #attempts, #verifier ADD "
+                + issued.window
+                + " :minus_one"
             )
         else:
             expression = "ADD " + issued.window + " :minus_one"
@@ -225,59 +257,50 @@ class OtpRepository:
         )
 
     @tracer.capture_method(capture_response=False)
-    def take_attempt(
-        self, org_id: int, customer_id: str, program_id: int, nonce: str, now: int, max_attempts: int
-    ) -> bool:
-        """Count an attempt at the code that was read before comparing anything with it: one conditional
-        UpdateItem, only while it is still that code, unexpired, with fewer than `max_attempts` counted. False
-        when no attempt is left (or the code changed): then nothing may be compared, so however many guesses
-        arrive at once, no more than `max_attempts` are ever compared."""
+    def count_unless_right(
+        self,
+        org_id: int,
+        customer_id: str,
+        program_id: int,
+        verifier: str,
+        points: Decimal,
+        now: int,
+        max_attempts: int,
+    ) -> Checked:
+        """Check a given code by its verifier and count it if wrong, in one conditional UpdateItem: an attempt
+        is added only while the code exists, has a verifier, is unexpired, has fewer than `max_attempts`
+        counted, was issued for at least `points`, and its verifier is not `verifier`. So a wrong code is
+        compared only inside the write that counts it, and a right one, or one refused whatever was given,
+        fails the condition and counts nothing: `counted` False with the state that write found."""
         names = code_names(program_id)
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=keys.otp_state(org_id, customer_id),
                 UpdateExpression="ADD #attempts :one",
-                ConditionExpression="#nonce = :nonce AND #expires > :now AND #attempts < :max_attempts",
+                ConditionExpression=(
+                    "attribute_exists(#nonce) AND attribute_exists(#verifier) AND #expires > :now AND "
+                    "(attribute_not_exists(#attempts) OR #attempts < :max_attempts) AND "
+                    "#points >= :points AND #verifier <> :verifier"
+                ),
                 ExpressionAttributeNames={
-                    "#attempts": names["#attempts"],
-                    "#nonce": names["#nonce"],
-                    "#expires": names["#expires"],
+                    name: names[name] for name in ("#attempts", "#nonce", "#verifier", "#expires", "#points")
                 },
                 ExpressionAttributeValues={
                     ":one": serialize(1),
-                    ":nonce": serialize(nonce),
                     ":now": serialize(now),
                     ":max_attempts": serialize(max_attempts),
+                    ":points": serialize(points),
+                    ":verifier": serialize(verifier),
                 },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            return False
-        return True
-
-    @tracer.capture_method(capture_response=False)
-    def give_back_attempt(self, org_id: int, customer_id: str, program_id: int, nonce: str) -> None:
-        """The attempt taken for a code that proved right: only wrong ones count. Nothing when the code was
-        consumed or replaced since."""
-        names = code_names(program_id)
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=keys.otp_state(org_id, customer_id),
-                UpdateExpression="ADD #attempts :minus_one",
-                ConditionExpression="#nonce = :nonce AND #attempts > :zero",
-                ExpressionAttributeNames={"#attempts": names["#attempts"], "#nonce": names["#nonce"]},
-                ExpressionAttributeValues={
-                    ":minus_one": serialize(-1),
-                    ":zero": serialize(0),
-                    ":nonce": serialize(nonce),
-                },
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+            old_item: dict[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]
+            return Checked(counted=False, found=code_state(from_item(old_item), program_id))
+        return Checked(counted=True, found=None)
 
     @tracer.capture_method(capture_response=False)
     def record_wrong_attempt(self, org_id: int, customer_id: str, program_id: int, nonce: str) -> None:

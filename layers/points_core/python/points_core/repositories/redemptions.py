@@ -114,7 +114,7 @@ class RedemptionRepository:
         return update(
             self._otp,
             keys.otp_state(org_id, customer_id),
-            "REMOVE #nonce, #issued, #expires, #points, #attempts",
+            "REMOVE #nonce, #issued, #expires, #points, #attempts, #verifier",
             "#nonce = :nonce AND #expires > :now AND #attempts < :max_attempts AND #points >= :points",
             {
                 ":nonce": code.nonce,

@@ -83,9 +83,7 @@ def _after_the_rules(
     except RuleFailure as refused:
         return Decision(refused.status, redeemable=False, quote=decision.quote), None
     if query.code_to_check is not None:
-        checked = check_code_counted(
-            org, profile.customer_id, program, points, query.code_to_check, found.code, now
-        )
+        checked = check_code_counted(org, profile.customer_id, program, points, query.code_to_check, now)
         if checked.refused is not None:
             return Decision(checked.refused, redeemable=False, quote=decision.quote), None
     if query.issue_otp:
@@ -105,13 +103,8 @@ def check_redeemable(caller: Caller, query: RedeemableQuery, now: datetime) -> R
         org = load_org(caller)
     except RuleFailure as failure:
         return RedeemableOutcome(Decision(failure.status, redeemable=False), query)
-    found = look_up(
-        org,
-        caller.store_id,
-        query.identifiers,
-        query.program_id,
-        with_codes=query.code_to_check is not None,
-    )
+    # A given code is checked by one conditional write, not from a read: the code state is not read here.
+    found = look_up(org, caller.store_id, query.identifiers, query.program_id)
     decision = evaluate(found.check(org, now, query.amount_text, currency_input=query.currency_input))
     decision, retry_after = _after_the_rules(org, query, found, decision, now)
     logger.info(

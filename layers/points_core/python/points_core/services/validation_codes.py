@@ -5,8 +5,8 @@ The rules: one active code per customer and program; a code's points never grow:
 valid re-sends the same code when it asks for the same or fewer points (it stays bound to what it was issued
 for), and issues a new code, bound to the new points, when it asks for more (the old one dies); either way the
 send counts; at most `max_sends` sends per window (429); dead after `max_attempts` wrong attempts, counted
-before the code is compared (isredeemable) or guarded by the transaction that consumes it (redeem); a failed
-delivery does not count and leaves the codes as they were.
+by the very write that compares the code's verifier (isredeemable) or guarded by the transaction that
+consumes it (redeem); a failed delivery does not count and leaves the codes as they were.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from points_core.domain.validation_codes import (
     CodeState,
     Rejection,
     check_code,
-    code_matches,
+    code_verifier,
     derive_code,
     message_text,
     new_nonce,
-    refusal_before_comparing,
+    refusal_after_uncounted_check,
 )
 from points_core.repositories import customer_repository, otp_repository
 from points_core.services.orgs import load_org
@@ -68,14 +68,22 @@ def send_code(
         return Sent(Item.OTP_NOT_ISSUED, delivered=False)
     repository = otp_repository()
     epoch = int(now.timestamp())
+    secret, nonce = otp_secret(), new_nonce()
+    verifier = code_verifier(
+        secret,
+        org.org_id,
+        customer_id,
+        program.program_id,
+        derive_code(secret, org.org_id, customer_id, program.program_id, nonce, org.otp),
+    )
     try:
         issued = repository.issue(
-            org.org_id, customer_id, program.program_id, points, epoch, new_nonce(), org.otp
+            org.org_id, customer_id, program.program_id, points, epoch, nonce, verifier, org.otp
         )
     except SendLimitReached as limit:
         metrics.add_metric(name="OtpRateLimited", unit="Count", value=1)
         return Sent(Otp.RATE_LIMITED, delivered=False, retry_after=limit.retry_after)
-    code = derive_code(otp_secret(), org.org_id, customer_id, program.program_id, issued.state.nonce, org.otp)
+    code = derive_code(secret, org.org_id, customer_id, program.program_id, issued.state.nonce, org.otp)
     try:
         channels = deliver(message_text(code, points, org.otp), destination, org.otp.channels, org.org_id)
     except DeliveryFailed:
@@ -140,34 +148,27 @@ def check_code_counted(
     program: Program,
     points: Decimal,
     given: str,
-    state: CodeState | None,
     now: datetime,
 ) -> CodeCheck:
-    """isredeemable's check (nothing is consumed): an attempt is counted, atomically and only while fewer than
-    `max_attempts` are, before the code is compared, so however many guesses arrive at once no more than
-    `max_attempts` are ever compared. A right code gives its attempt back: only wrong ones count."""
+    """isredeemable's check (nothing is consumed, nothing read before): one conditional write compares the
+    given code's verifier with the stored one and counts it only if it is wrong, while fewer than
+    `max_attempts` are counted, so however many guesses arrive at once no more than `max_attempts` wrong ones
+    are ever answered. A right code fails that condition and counts nothing; so does one refused whatever was
+    given (none, expired, dead, asked for more points than it was issued for, issued before codes had a
+    verifier), and those are told apart from the right one by the state the refused write found."""
     epoch = int(now.timestamp())
-    rejection = refusal_before_comparing(state, points=points, now=epoch, settings=org.otp)
-    if rejection is not None or state is None:
-        return _refused(customer_id, rejection or Rejection.NONE_ISSUED, state)
-    repository = otp_repository()
-    if not repository.take_attempt(
-        org.org_id, customer_id, program.program_id, state.nonce, epoch, org.otp.max_attempts
-    ):
-        return _refused(customer_id, Rejection.TOO_MANY_ATTEMPTS, state)
-    matches = code_matches(
-        given,
-        secret=otp_secret(),
-        org_id=org.org_id,
-        customer_id=customer_id,
-        program_id=program.program_id,
-        nonce=state.nonce,
-        settings=org.otp,
+    given_verifier = code_verifier(otp_secret(), org.org_id, customer_id, program.program_id, given)
+    checked = otp_repository().count_unless_right(
+        org.org_id, customer_id, program.program_id, given_verifier, points, epoch, org.otp.max_attempts
     )
-    if not matches:
-        return _refused(customer_id, Rejection.WRONG, state)
-    repository.give_back_attempt(org.org_id, customer_id, program.program_id, state.nonce)
-    return CodeCheck(None, state)
+    if checked.counted:
+        return _refused(customer_id, Rejection.WRONG, None)
+    rejection = refusal_after_uncounted_check(
+        checked.found, given_verifier, points=points, now=epoch, settings=org.otp
+    )
+    if rejection is not None:
+        return _refused(customer_id, rejection, checked.found)
+    return CodeCheck(None, checked.found)
 
 
 def _refused(customer_id: str, rejection: Rejection, state: CodeState | None) -> CodeCheck:
