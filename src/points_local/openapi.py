@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 from points_core.api.negotiation import V11_PREFIX
 from points_core.api.openapi import KEY_REUSED
 from points_core.api.parameters import IDEMPOTENCY_KEY_HEADER
+from points_core.capillary.patterns import SPACE
 from points_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,8 +169,52 @@ def _with_xml(document: dict[str, Any]) -> dict[str, Any]:
             body = operation.get("requestBody", {}).get("content", {})
             xml = as_xml(body)
             if xml is not None:
+                xml["schema"]["allOf"] = [_xml_element(part, schemas) for part in xml["schema"]["allOf"]]
+                xml["schema"]["description"] = XML_BODY
                 body.update(dict.fromkeys(XML_BODY_TYPES, xml))
     return document
+
+
+XML_BODY = (
+    "The JSON body's `root`, element for element. XML has no null and no types: an element's text is a "
+    "string, and an empty element is not given, so every element sent has content. Elements other than "
+    "these are ignored."
+)
+_XML_VARIANT = "{}Xml"
+# Some character that is not a space and that XML can carry (none of the C0 controls, U+FFFE, U+FFFF).
+_XML_TEXT = f"[^{SPACE}" + r"\x00-\x1f" + "\ufffe\uffff]"
+
+
+def _xml_element(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """A request body schema as XML reads it (`XML_BODY`): no null branch, no default (a JSON one may hold
+    nulls), an object has some element and only those named, a list some item, a string some character
+    other than a space that XML can carry. A referenced schema becomes its `...Xml` variant, written once."""
+    if "$ref" in schema:
+        name = schema["$ref"].removeprefix("#/components/schemas/")
+        variant = _XML_VARIANT.format(name)
+        if variant not in schemas:
+            schemas[variant] = {}  # taken, for a schema that refers to itself
+            schemas[variant] = _xml_element(schemas[name], schemas)
+        siblings = {key: value for key, value in schema.items() if key not in ("$ref", "default")}
+        return {**siblings, "$ref": f"#/components/schemas/{variant}"}
+    result = {key: value for key, value in schema.items() if key != "default"}
+    if "anyOf" in result:
+        branches = [_xml_element(branch, schemas) for branch in result.pop("anyOf") if branch != {"type": "null"}]
+        if len(branches) == 1:
+            return {**branches[0], **result}
+        result["anyOf"] = branches
+    kind = result.get("type")
+    if kind == "object":
+        properties = result.get("properties", {})
+        result["properties"] = {key: _xml_element(value, schemas) for key, value in properties.items()}
+        result["additionalProperties"] = False
+        result["minProperties"] = max(1, result.get("minProperties", 0))
+    elif kind == "array":
+        result["items"] = _xml_element(result["items"], schemas)
+        result["minItems"] = max(1, result.get("minItems", 0))
+    elif kind == "string":
+        result.setdefault("pattern", _XML_TEXT)
+    return result
 
 
 def render(document: dict[str, Any]) -> str:

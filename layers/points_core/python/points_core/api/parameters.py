@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import BaseModel, Field
 
 from points_core.capillary.formats import WireFormat
-from points_core.capillary.patterns import words_pattern
+from points_core.capillary.patterns import SPACE, words_pattern
 from points_core.domain.errors import InvalidInput
 from points_core.domain.validation_codes import ValidationType
 
@@ -23,7 +23,7 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 255
 FORMAT_PATTERN = words_pattern((wire_format.value for wire_format in WireFormat), blank=True)
 VALIDATION_TYPE_PATTERN = words_pattern((kind.value for kind in ValidationType), blank=True)
 # Some character that is not a space, none that is a control character.
-IDEMPOTENCY_KEY_PATTERN = r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"
+IDEMPOTENCY_KEY_PATTERN = rf"^[^\x00-\x1f]*[^{SPACE}\x00-\x1f][^\x00-\x1f]*$"
 
 Format = Annotated[
     OptionalText,
