@@ -199,7 +199,9 @@ def _xml_element(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, A
         return {**siblings, "$ref": f"#/components/schemas/{variant}"}
     result = {key: value for key, value in schema.items() if key != "default"}
     if "anyOf" in result:
-        branches = [_xml_element(branch, schemas) for branch in result.pop("anyOf") if branch != {"type": "null"}]
+        branches = [
+            _xml_element(branch, schemas) for branch in result.pop("anyOf") if branch != {"type": "null"}
+        ]
         if len(branches) == 1:
             return {**branches[0], **result}
         result["anyOf"] = branches
