@@ -45,8 +45,8 @@ SKIPPED_CHECKS = {
         "has its own cache"
     ),
     "CKV_AWS_149": (
-        "the OTP secret is encrypted with the AWS managed key (aws/secretsmanager); read by the functions' "
-        "roles only, a customer managed key would not narrow who can read it"
+        "the OTP and OAuth signing secrets are encrypted with the AWS managed key (aws/secretsmanager); read "
+        "by the functions' roles only, a customer managed key would not narrow who can read them"
     ),
     "CKV_AWS_158": (
         "CloudWatch Logs encrypts every log group at rest; a customer managed key would add a key policy "
@@ -55,7 +55,7 @@ SKIPPED_CHECKS = {
     ),
     "CKV_AWS_173": (
         "the environment variables are encrypted at rest with the AWS managed key (aws/lambda) and hold "
-        "only table names, a topic ARN and the secret's ARN, never a secret"
+        "only table names, a topic ARN, the secrets' ARNs and numbers, never a secret"
     ),
 }
 README = ROOT / "README.md"
