@@ -1,4 +1,5 @@
-"""The local API Gateway: REST API routing, the Lambda REQUEST authorizer, proxy events and gateway responses.
+"""The local API Gateway: REST API routing, the Lambda REQUEST authorizer, API keys and the usage plan's
+throttle, proxy events and gateway responses.
 
 `Gateway.handle` turns one HTTP request into what API Gateway would answer, given a way to invoke
 functions; `GatewayServer` puts it on a loopback port.
@@ -21,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from points_local.functions import InvocationResult, PoolStopped
@@ -32,6 +33,7 @@ from points_local.template import (
     ContextVariable,
     GatewayResponse,
     Route,
+    UsagePlanSpec,
     as_text,
 )
 
@@ -45,7 +47,9 @@ _RESPONSE_TYPES: Mapping[str, tuple[int, str | None]] = {
     "AUTHORIZER_CONFIGURATION_ERROR": (500, None),
     "AUTHORIZER_FAILURE": (500, None),
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
+    "INVALID_API_KEY": (403, "Forbidden"),
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "THROTTLED": (429, "Too Many Requests"),
     "UNAUTHORIZED": (401, "Unauthorized"),
 }
 # What API Gateway answers when a Lambda proxy integration fails or returns a malformed response.
@@ -62,6 +66,16 @@ _PROXY_RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Authorizer results for distinct identities are kept until this many, then expired ones are dropped.
 _AUTHORIZER_CACHE_SWEEP_SIZE = 1024
+# Where a client gives its API key when the API's key source is HEADER.
+_API_KEY_HEADER = "x-api-key"
+
+
+class ApiKeys(Protocol):
+    """The API keys of the API's usage plan (API Gateway's control plane)."""
+
+    def is_valid(self, value: str) -> bool:
+        """Whether `value` is the value of an enabled API key in the usage plan."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -195,6 +209,29 @@ def _last(grouped: dict[str, list[str]] | None) -> dict[str, str] | None:
     return {name: values[-1] for name, values in grouped.items()} if grouped else None
 
 
+class _Throttle:
+    """A usage plan's throttle, as API Gateway applies it: a token bucket per API key, `burst_limit` tokens
+    deep and full at first, refilled at `rate_limit` tokens a second; a request takes one or is refused."""
+
+    def __init__(self, plan: UsagePlanSpec, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._rate = plan.rate_limit
+        self._burst = float(plan.burst_limit or 0)
+        self._monotonic = monotonic
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when counted)
+        self._lock = threading.Lock()
+
+    def admits(self, key: str) -> bool:
+        if self._rate is None:
+            return True
+        now = self._monotonic()
+        with self._lock:
+            tokens, counted = self._buckets.get(key, (self._burst, now))
+            tokens = min(self._burst, tokens + (now - counted) * self._rate)
+            admitted = tokens >= 1
+            self._buckets[key] = (tokens - 1 if admitted else tokens, now)
+        return admitted
+
+
 class _AuthorizerCache:
     """API Gateway's authorizer cache: output per identity, its policy re-evaluated for each method ARN."""
 
@@ -262,13 +299,25 @@ def rest_api_id(logical_id: str) -> str:
 class Gateway:
     """What API Gateway does between the client and the functions, for one REST API."""
 
-    def __init__(self, api: ApiSpec, invoke: Invoke, *, region: str) -> None:
+    def __init__(
+        self,
+        api: ApiSpec,
+        invoke: Invoke,
+        *,
+        region: str,
+        api_keys: ApiKeys | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`api_keys` are the usage plan's keys: without them, a route that requires a key refuses every
+        request (403), as API Gateway does for a key in no usage plan."""
         self.api = api
         self.region = region
         self.rest_api_id = rest_api_id(api.logical_id)
         self._invoke = invoke
         self._routes = _RouteTable(api.routes)
         self._authorizer_cache = _AuthorizerCache()
+        self._api_keys = api_keys
+        self._throttle = None if api.usage_plan is None else _Throttle(api.usage_plan, monotonic)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
@@ -343,9 +392,12 @@ class Gateway:
         path = target.path or "/"
         matched = self._routes.find(request.method, path)
         event = self._proxy_event(request, matched, path, target.query, request_id)
+        usage_identifier_key = None
         if matched.route.authorizer is not None:
             authorizer = self.api.authorizers[matched.route.authorizer]
-            event["requestContext"]["authorizer"] = self._authorize(authorizer, event)
+            event["requestContext"]["authorizer"], usage_identifier_key = self._authorize(authorizer, event)
+        if matched.route.api_key_required:
+            self._meter(event, usage_identifier_key)
         result = self._invoke(matched.route.function_id, event)
         return self._integration_response(matched.route, result, request_id, accept)
 
@@ -408,8 +460,25 @@ class Gateway:
             "isBase64Encoded": False,
         }
 
-    def _authorize(self, authorizer: AuthorizerSpec, event: dict[str, Any]) -> dict[str, Any]:
-        """The `requestContext.authorizer` for an allowed request; raises _Rejection otherwise."""
+    def _meter(self, event: dict[str, Any], usage_identifier_key: str | None) -> None:
+        """A route that requires an API key: the key (the authorizer's, or the X-API-Key header's, by the
+        API's key source) must be an enabled key of the usage plan (else 403), within its throttle (else 429).
+        """
+        if self.api.api_key_source == "AUTHORIZER":
+            key = usage_identifier_key
+        else:
+            headers = {name.lower(): value for name, value in (event["headers"] or {}).items()}
+            key = headers.get(_API_KEY_HEADER)
+        if not key or self._api_keys is None or not self._api_keys.is_valid(key):
+            raise _Rejection("INVALID_API_KEY")
+        if self._throttle is not None and not self._throttle.admits(key):
+            raise _Rejection("THROTTLED")
+
+    def _authorize(
+        self, authorizer: AuthorizerSpec, event: dict[str, Any]
+    ) -> tuple[dict[str, Any], str | None]:
+        """The `requestContext.authorizer` for an allowed request, and the authorizer's `usageIdentifierKey`
+        (None when it gave none); raises _Rejection otherwise."""
         headers = {name.lower(): value for name, value in (event["headers"] or {}).items()}
         query = event["queryStringParameters"] or {}
         identity = [headers.get(name.lower(), "") for name in authorizer.identity_headers]
@@ -445,7 +514,12 @@ class Gateway:
         context = {
             name: as_text(value) for name, value in (output.get("context") or {}).items() if value is not None
         }
-        return {**context, "principalId": output["principalId"], "integrationLatency": latency_ms}
+        authorizer_context = {
+            **context,
+            "principalId": output["principalId"],
+            "integrationLatency": latency_ms,
+        }
+        return authorizer_context, output.get("usageIdentifierKey")
 
     @staticmethod
     def _authorizer_output(authorizer: AuthorizerSpec, result: InvocationResult) -> dict[str, Any]:
@@ -462,6 +536,7 @@ class Gateway:
             or "policyDocument" not in output
             or (context is not None and not isinstance(context, dict))
             or any(isinstance(value, (dict, list)) for value in (context or {}).values())
+            or not isinstance(output.get("usageIdentifierKey", ""), str)
         ):
             logger.warning("authorizer %s returned an invalid result: %r", authorizer.name, output)
             raise _Rejection("AUTHORIZER_CONFIGURATION_ERROR")

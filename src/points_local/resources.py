@@ -1,4 +1,5 @@
-"""Create the template's DynamoDB tables, SNS topics and Secrets Manager secrets, named by their logical ids.
+"""Create the template's DynamoDB tables, SNS topics, Secrets Manager secrets and API Gateway usage plans,
+named by their logical ids.
 
 Works with any boto3 client (the local moto server or `moto.mock_aws`), so tests and the local stack
 build the same shapes from the same template.
@@ -13,7 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from points_local.template import SECRET_TYPE, TABLE_TYPE, Resolver, as_text, topics
+from points_local.template import (
+    API_TYPE,
+    SECRET_TYPE,
+    TABLE_TYPE,
+    Resolver,
+    as_text,
+    resources_of_type,
+    topics,
+    usage_plan,
+)
 
 _TABLE_SETTINGS = ("AttributeDefinitions", "KeySchema", "BillingMode")
 _INDEX_SETTINGS = ("IndexName", "KeySchema", "Projection")
@@ -145,4 +155,21 @@ def create_secrets(
         arn = secretsmanager.create_secret(**request)["ARN"]
         created.refs[logical_id] = arn
         created.attributes[logical_id] = {"Id": arn}
+    return created
+
+
+def create_usage_plans(
+    apigateway: Any, template: Mapping[str, Any], resolver: Resolver | None = None
+) -> CreatedResources:
+    """Create the usage plan of every API that has one (SAM's `Auth.UsagePlan`), named by the logical id SAM
+    gives it, with its throttle; `!Ref` of a plan is its id. The API keys in it are the operator tool's."""
+    created = CreatedResources()
+    for api_id in resources_of_type(template, API_TYPE):
+        plan = usage_plan(template, api_id, resolver)
+        if plan is None or plan.logical_id in created.refs:
+            continue
+        request: dict[str, Any] = {"name": plan.logical_id}
+        if plan.rate_limit is not None and plan.burst_limit is not None:
+            request["throttle"] = {"rateLimit": plan.rate_limit, "burstLimit": plan.burst_limit}
+        created.refs[plan.logical_id] = str(apigateway.create_usage_plan(**request)["id"])
     return created

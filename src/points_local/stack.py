@@ -29,11 +29,12 @@ import yaml
 from moto.server import ThreadedMotoServer
 
 from points_local import atomic_dynamodb
+from points_local.api_keys import UsagePlanKeys
 from points_local.functions import FunctionHost, FunctionPool, InvocationResult
 from points_local.gateway import Gateway, GatewayServer, rest_api_id
 from points_local.local_routes import LocalRoutes, is_local_path
 from points_local.outbox import Delivery, Outbox, capture_sns
-from points_local.resources import create_secrets, create_tables, create_topics
+from points_local.resources import create_secrets, create_tables, create_topics, create_usage_plans
 from points_local.schedules import Scheduler
 from points_local.template import (
     ACCOUNT_ID,
@@ -194,7 +195,10 @@ class LocalStack:
         self.tables: list[str] = []
         self.topics: dict[str, str] = {}
         self.secrets: dict[str, str] = {}
+        self.usage_plan_id: str | None = None
+        """The API's usage plan in the embedded API Gateway, where the operator tool puts the tills' keys."""
         self.demo_loaded: list[str] = []
+        self._apigateway: Any = None
         self.outbox = Outbox(on_delivery)
         self._on_delivery = on_delivery
         self._environments: dict[str, dict[str, str]] = {}
@@ -229,11 +233,17 @@ class LocalStack:
                 global_variables = environment_variables(
                     global_properties(self.template, "Function"), resolver, "Globals.Function"
                 )
-                # The tool finds the tables the way the functions do: through their environment variables.
+                # The tool finds the tables the way the functions do: through their environment variables;
+                # and the usage plan it puts the tills' keys in through its own.
+                if self.usage_plan_id is not None:
+                    global_variables["USAGE_PLAN_ID"] = self.usage_plan_id
                 with patched_environ(global_variables):
                     self.demo_loaded = load_demo(self.demo_dir)
+            api_keys = (
+                None if self.usage_plan_id is None else UsagePlanKeys(self._apigateway, self.usage_plan_id)
+            )
             server = GatewayServer(
-                Gateway(self.api, self._host.invoke, region=self.region),
+                Gateway(self.api, self._host.invoke, region=self.region, api_keys=api_keys),
                 self.host,
                 self._port,
                 LocalRoutes(self.outbox, self._scheduler).handle,
@@ -316,7 +326,9 @@ class LocalStack:
         secrets = create_secrets(
             session.client("secretsmanager", endpoint_url=self.aws_endpoint_url), self.template, base
         )
-        refs: dict[str, Any] = {**tables.refs, **topics.refs, **secrets.refs}
+        self._apigateway = session.client("apigateway", endpoint_url=self.aws_endpoint_url)
+        plans = create_usage_plans(self._apigateway, self.template, base)
+        refs: dict[str, Any] = {**tables.refs, **topics.refs, **secrets.refs, **plans.refs}
         attributes: dict[str, Mapping[str, Any]] = {
             **tables.attributes,
             **topics.attributes,
@@ -330,6 +342,9 @@ class LocalStack:
         self.tables = list(tables.refs)
         self.topics = dict(topics.refs)
         self.secrets = dict(secrets.refs)
+        self.usage_plan_id = (
+            None if self.api.usage_plan is None else plans.refs[self.api.usage_plan.logical_id]
+        )
         return Resolver(
             self.template, refs=refs, attributes=attributes, parameters=self._parameters, region=self.region
         )

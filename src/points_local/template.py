@@ -381,6 +381,7 @@ class Route:
     path: str
     method: str  # upper case; "ANY" matches every method
     authorizer: str | None  # a name in the API's Auth.Authorizers, None when the route is open
+    api_key_required: bool = False  # Auth.ApiKeyRequired, the event's or else the API's
 
 
 def api_properties(template: Mapping[str, Any], api_id: str) -> dict[str, Any]:
@@ -401,8 +402,12 @@ def api_routes(template: Mapping[str, Any]) -> list[Route]:
             event_properties = event["Properties"]
             api_ref = event_properties.get("RestApiId")
             api_id = api_ref["Ref"] if isinstance(api_ref, dict) else str(api_ref or IMPLICIT_API_ID)
-            default_authorizer = (api_properties(template, api_id).get("Auth") or {}).get("DefaultAuthorizer")
+            api_auth = api_properties(template, api_id).get("Auth") or {}
+            default_authorizer = api_auth.get("DefaultAuthorizer")
             authorizer = (event_properties.get("Auth") or {}).get("Authorizer", default_authorizer)
+            api_key_required = (event_properties.get("Auth") or {}).get(
+                "ApiKeyRequired", api_auth.get("ApiKeyRequired", False)
+            )
             routes.append(
                 Route(
                     api_id=api_id,
@@ -411,6 +416,7 @@ def api_routes(template: Mapping[str, Any]) -> list[Route]:
                     path=str(event_properties["Path"]),
                     method=str(event_properties["Method"]).upper(),
                     authorizer=None if authorizer in (None, "NONE") else str(authorizer),
+                    api_key_required=as_text(api_key_required).lower() == "true",
                 )
             )
     return routes
@@ -540,6 +546,45 @@ def gateway_responses(
     return responses
 
 
+# SAM's logical id of the usage plan it creates for `Auth.UsagePlan`, by `CreateUsagePlan`.
+_USAGE_PLAN_IDS: Final = {"PER_API": "{api_id}UsagePlan", "SHARED": "ServerlessUsagePlan"}
+
+
+@dataclass(frozen=True)
+class UsagePlanSpec:
+    """An API's usage plan (SAM's `Auth.UsagePlan`): API Gateway throttles each API key in it with a token
+    bucket of `burst_limit` tokens, refilled at `rate_limit` a second (None: the plan does not throttle)."""
+
+    logical_id: str
+    rate_limit: float | None
+    burst_limit: int | None
+
+
+def usage_plan(
+    template: Mapping[str, Any], api_id: str, resolver: Resolver | None = None
+) -> UsagePlanSpec | None:
+    """The API's usage plan, None when it has none; a quota is refused (it does not run locally)."""
+    resolver = resolver or Resolver(template)
+    where = f"{properties_place(api_id)}.Auth.UsagePlan"
+    plan = resolver.resolve((api_properties(template, api_id).get("Auth") or {}).get("UsagePlan"), where)
+    if not plan or as_text(plan.get("CreateUsagePlan", "NONE")) == "NONE":
+        return None
+    create = as_text(plan["CreateUsagePlan"])
+    if create not in _USAGE_PLAN_IDS:
+        raise ValueError(f"{where}.CreateUsagePlan: one of PER_API, SHARED or NONE, got {create}")
+    if plan.get("Quota"):
+        raise ValueError(f"{where}.Quota: quotas are not enforced locally; only Throttle is")
+    throttle = plan.get("Throttle") or {}
+    rate, burst = throttle.get("RateLimit"), throttle.get("BurstLimit")
+    if (rate is None) != (burst is None):
+        raise ValueError(f"{where}.Throttle: give both RateLimit and BurstLimit, or neither")
+    return UsagePlanSpec(
+        logical_id=_USAGE_PLAN_IDS[create].format(api_id=api_id),
+        rate_limit=None if rate is None else float(as_text(rate)),
+        burst_limit=None if burst is None else int(as_text(burst)),
+    )
+
+
 @dataclass(frozen=True)
 class ApiSpec:
     """Everything the local gateway needs to know about one REST API."""
@@ -550,6 +595,10 @@ class ApiSpec:
     routes: tuple[Route, ...]
     authorizers: Mapping[str, AuthorizerSpec]
     gateway_responses: Mapping[str, GatewayResponse]
+    api_key_source: str = "HEADER"
+    """Where a route that requires an API key finds it: `HEADER` (X-API-Key) or `AUTHORIZER`
+    (the authorizer's `usageIdentifierKey`), as the API's ApiKeySourceType says."""
+    usage_plan: UsagePlanSpec | None = None
 
 
 def rest_api(template: Mapping[str, Any], resolver: Resolver | None = None) -> ApiSpec:
@@ -577,6 +626,12 @@ def rest_api(template: Mapping[str, Any], resolver: Resolver | None = None) -> A
         routes=tuple(routes),
         authorizers=api_authorizers,
         gateway_responses=gateway_responses(template, api_id, resolver),
+        api_key_source=as_text(
+            resolver.resolve(
+                properties.get("ApiKeySourceType", "HEADER"), f"{properties_place(api_id)}.ApiKeySourceType"
+            )
+        ),
+        usage_plan=usage_plan(template, api_id, resolver),
     )
 
 

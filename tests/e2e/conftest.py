@@ -30,7 +30,7 @@ class Reply:
 class Api:
     url: str
     admin_options: list[str]
-    """points-admin's global options that reach this stack's tables."""
+    """points-admin's global options that reach this stack's tables and usage plan."""
 
     def get(
         self,
@@ -82,11 +82,17 @@ def _send(request: urllib.request.Request) -> Reply:
 
 @pytest.fixture(scope="package")
 def api() -> Iterator[Api]:
-    with LocalStack(TEMPLATE, workers_per_function=4, parameter_overrides={"LogLevel": "WARNING"}) as stack:
+    # The tests send a till's requests faster than its limit allows (tests/local_stack/test_usage_plan*.py
+    # test the limit): the limit far above what they send.
+    overrides = {"LogLevel": "WARNING", "TillRateLimit": "10000", "TillBurstLimit": "5000"}
+    with LocalStack(TEMPLATE, workers_per_function=4, parameter_overrides=overrides) as stack:
         tables = stack.environment("RedeemFunction")
+        assert stack.usage_plan_id is not None
         options = [
             "--endpoint-url",
             stack.aws_endpoint_url,
+            "--usage-plan-id",
+            stack.usage_plan_id,
             "--config-table",
             tables["CONFIG_TABLE"],
             "--customers-table",

@@ -29,6 +29,7 @@ from points_local.template import (
     secrets,
     tables,
     topics,
+    usage_plan,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -478,9 +479,12 @@ def _intrinsics(value: Any, where: str) -> Iterator[tuple[str, str, Any]]:
 def test_every_intrinsic_of_the_project_template_resolves() -> None:
     # Given: a local value for every resource, as the local stack gives them
     template = load_template(ROOT / "template.yaml")
+    # Besides the template's resources, the usage plan SAM makes of PointsApi's Auth.UsagePlan (an output).
+    plan = usage_plan(template, "PointsApi")
+    assert plan is not None
     resolver = Resolver(
         template,
-        refs={logical_id: f"local-{logical_id}" for logical_id in template["Resources"]},
+        refs={logical_id: f"local-{logical_id}" for logical_id in [*template["Resources"], plan.logical_id]},
         attributes={logical_id: {"Arn": f"arn:local:{logical_id}"} for logical_id in template["Resources"]},
     )
     found = [
