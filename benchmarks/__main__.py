@@ -1,9 +1,12 @@
 """`make bench`. Starts the local stack with the demo data, then measures, per endpoint scenario:
 
-1. DynamoDB round trips and read capacity per request (cold, then warm), by request variant;
-2. cold init of the function module against a bare `import boto3` plus one client, in fresh processes;
+1. AWS round trips (DynamoDB's, Secrets Manager's) and read capacity per request (cold, then warm), by
+   request variant;
+2. cold init of the function module against a bare `import boto3` plus one client, in fresh processes (for
+   the authorizer, the import and the first call of each credential scheme, Basic and OAuth);
 3. warm handler time per request and its overhead (handler time minus time spent waiting on AWS), and for
-   isredeemable and redeem the same with `format=xml` (XML bodies), alternated with the JSON requests;
+   isredeemable and redeem the same with `format=xml` (XML bodies), alternated with the JSON requests (for
+   the authorizer, Basic and OAuth alternated, each call uncached; for the token function, this only);
 4. requests per second through the local stack's HTTP front door with concurrent clients.
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import base64
 import importlib
+import inspect
 import json
 import os
 import statistics
@@ -35,6 +39,9 @@ from benchmarks.meter import Meter
 ROOT = Path(__file__).resolve().parent.parent
 TILL = "demo.till"
 TILL_PASSWORD_MD5 = "66ec77491ae1b96f2325d8fd3ea002d3"  # md5("demo-till-password")
+BASIC_AUTHORIZATION = "Basic " + base64.b64encode(f"{TILL}:{TILL_PASSWORD_MD5}".encode()).decode()
+DEMO_OAUTH_CLIENT = {"key": "demo-pos-client", "secret": "demo-pos-client-secret"}  # demo/org.yaml
+OAUTH_TOKEN_HEADER = "X-CAP-API-OAUTH-TOKEN"
 AUTHORIZER_CONTEXT = {"principalId": TILL, "org_id": "100737", "till_id": TILL, "store_id": "501"}
 
 
@@ -92,6 +99,22 @@ class Scenario:
     xml_too: bool = False
     """Warm handler time with `format=xml` too (a body sent as `text/xml`), each request alternated with the
     same request in JSON, so that the two formats are measured in the same run under the same noise."""
+    event: Callable[[Scenario, str], dict[str, Any]] | None = None
+    """A variant's event (default: API Gateway's proxy event of its query and body)."""
+    environment: dict[str, str] | None = None
+    """Changes to the function's environment for this scenario."""
+    by_variant: bool = False
+    """Each variant measured on its own, the variants alternated: its cold round trips (nothing cached before
+    its first call), its cold init with its first call in fresh processes, its warm handler time."""
+    warm_label: str = "warm handler time"
+    through_stack: bool = True
+    """Requests per second through the local stack (not the authorizer's: every other scenario's pass it)."""
+    only_handler_time: bool = False
+    """Only the warm handler time, one line: no cold init, no local stack (where each request is slow)."""
+    max_requests: int | None = None
+    """At most this many warm requests (of each variant, `by_variant`) where each one is slow."""
+    max_cold_runs: int | None = None
+    """At most this many fresh processes per cold figure (of each variant, `by_variant`)."""
 
 
 SCENARIOS = [
@@ -175,6 +198,38 @@ SCENARIOS = [
         load=lambda n: ({}, bench_reversal(1, BENCH_FIRST_CUSTOMER + n % BENCH_CUSTOMERS)),
         prepare=lambda: redeem_for_reversal(),  # noqa: PLW0108 - defined below the scenarios
     ),
+    Scenario(
+        name="oauth token",
+        function_id="OauthTokenFunction",
+        module="functions.oauth_token.app",
+        method="POST",
+        path="/v3/oauth/token/generate",
+        variants={"demo client": {}},
+        bodies={"demo client": json.dumps(DEMO_OAUTH_CLIENT)},
+        only_handler_time=True,
+        max_requests=20,  # a slow hash (scrypt) each
+    ),
+    Scenario(
+        name="authorizer",
+        function_id="AuthorizerFunction",
+        module="functions.authorizer.app",
+        # The request authorized: its route, query and a credential of each scheme.
+        method="GET",
+        path="/v1.1/points/isredeemable",
+        variants={
+            "Basic": {"format": "json", "mobile": "919000000001", "points": "100"},
+            "OAuth token": {"format": "json", "mobile": "919000000001", "points": "100"},
+        },
+        event=lambda scenario, variant: authorizer_event(scenario, variant),  # noqa: PLW0108 - below
+        prepare=lambda: issue_bench_token(),  # noqa: PLW0108 - defined below the scenarios
+        # Every call checked, as one not in the container's cache of verified tills (AuthorizerCacheSeconds).
+        environment={"AUTHORIZER_CACHE_SECONDS": "0"},
+        by_variant=True,
+        warm_label="warm handler time, uncached",
+        through_stack=False,
+        max_requests=60,  # Basic: a slow hash (scrypt) each
+        max_cold_runs=5,
+    ),
 ]
 
 BENCH_FIRST_CUSTOMER = 900001
@@ -184,6 +239,40 @@ BENCH_REDEEMED_FOR_REVERSAL = 5000
 demo program allows in one redemption)."""
 BENCH_REDEMPTIONS: dict[int, str] = {}
 """The redemption id of each benchmark customer's redemption for reversal, once `redeem_for_reversal` ran."""
+
+
+BENCH_CREDENTIALS: dict[str, dict[str, str]] = {"Basic": {"Authorization": BASIC_AUTHORIZATION}}
+"""The demo till's credential headers by authorizer variant; the OAuth token once `issue_bench_token` ran."""
+
+
+API_ARN = "arn:aws:execute-api:eu-west-1:123456789012:bench"
+
+
+def authorizer_event(scenario: Scenario, variant: str) -> dict[str, Any]:
+    """API Gateway's REQUEST authorizer event for the scenario's request with the variant's credential."""
+    query = scenario.variants[variant]
+    return {
+        "type": "REQUEST",
+        "methodArn": f"{API_ARN}/prod/{scenario.method}{scenario.path}",
+        "resource": scenario.path,
+        "path": scenario.path,
+        "httpMethod": scenario.method,
+        "headers": {"Accept": "application/json", **BENCH_CREDENTIALS[variant]},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {name: [value] for name, value in query.items()},
+        "requestContext": {"requestId": "bench", "stage": "prod", "resourcePath": scenario.path},
+    }
+
+
+def issue_bench_token() -> None:
+    """An access token of the demo OAuth client, from the token handler: the authorizer's OAuth variant."""
+    token = next(scenario for scenario in SCENARIOS if scenario.name == "oauth token")
+    module = importlib.import_module(token.module)
+    response = module.lambda_handler(variant_event(token, next(iter(token.variants))), Context())
+    if response["statusCode"] != 200:
+        raise RuntimeError(f"no access token for the benchmark: {response['body'][:300]}")
+    token_value = json.loads(response["body"])["data"]["accessToken"]
+    BENCH_CREDENTIALS["OAuth token"] = {OAUTH_TOKEN_HEADER: token_value}
 
 
 def bench_reference(customer: int) -> str:
@@ -230,8 +319,9 @@ def redeem_for_reversal() -> None:
         BENCH_REDEMPTIONS[customer] = answer["redemption_id"]
 
 
-def apply_org_overrides(overrides: dict[str, Any]) -> None:
-    """The demo org with `overrides` merged in, applied through the operator tool like `make run` does."""
+def apply_org_overrides(overrides: dict[str, Any], usage_plan_id: str | None) -> None:
+    """The demo org with `overrides` merged in, applied through the operator tool like `make run` does (its
+    tills' API keys kept in the stack's usage plan)."""
     import tempfile
 
     import yaml
@@ -243,7 +333,8 @@ def apply_org_overrides(overrides: dict[str, Any]) -> None:
         document[section] = {**document.get(section, {}), **values}
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as changed:
         yaml.safe_dump(document, changed)
-    if admin(["apply-config", changed.name]) != 0:
+    plan = ["--usage-plan-id", usage_plan_id] if usage_plan_id else []
+    if admin([*plan, "apply-config", changed.name]) != 0:
         raise RuntimeError("could not apply the benchmark's org configuration")
     Path(changed.name).unlink()
 
@@ -323,22 +414,32 @@ def output_captured(log: Path) -> Iterator[TextIO]:
 
 @contextmanager
 def function_environment(environment: dict[str, str]) -> Iterator[None]:
+    """The function's environment, its settings (and what is made of them) read afresh as in its container."""
+    from points_core.aws.settings import get_settings
+    from points_core.services.credentials import verified_credentials
+
     saved = dict(os.environ)
     os.environ.update(environment)
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     # No metric flushed after each request. Powertools 3.37 still prints a metric that reaches 100 values
     # (`add_metric` does not check this switch): `output_captured` keeps that out of the figures.
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    get_settings.cache_clear()
+    verified_credentials.cache_clear()
     try:
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        get_settings.cache_clear()
+        verified_credentials.cache_clear()
 
 
 def variant_event(scenario: Scenario, variant: str, wire_format: str = "json") -> dict[str, Any]:
     """A variant's event; `%s` in its body becomes a fresh reference, so no two requests share one. In xml:
     the same request with `format=xml` and its body in XML."""
+    if scenario.event is not None:
+        return scenario.event(scenario, variant)
     bodies = scenario.bodies() if callable(scenario.bodies) else scenario.bodies or {}
     body = bodies.get(variant)
     query = scenario.variants[variant]
@@ -351,20 +452,26 @@ def variant_event(scenario: Scenario, variant: str, wire_format: str = "json") -
 def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
     """Round trips, capacity and handler time, with the handler imported in this process."""
     module = importlib.import_module(scenario.module)
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
     from points_core.aws.clients import dynamodb_client
     from points_core.repositories import config_repository
 
-    meter = Meter().attach(dynamodb_client())
-    # Cold: nothing cached yet, whatever this process ran before (a scenario's own preparation included).
-    config_repository.cache_clear()
+    # The provider Powertools' `get_secret` uses, made here as it makes it, for its calls to be counted too.
+    secrets = DEFAULT_PROVIDERS.setdefault("secrets", SecretsProvider())
+    meter = Meter().attach(dynamodb_client()).attach(secrets.client)
     results: dict[str, Any] = {"variants": {}}
-    first = True
-    for variant in scenario.variants:
+    for number, variant in enumerate(scenario.variants):
+        first = number == 0 or scenario.by_variant
+        if first:
+            # Cold: nothing cached yet, whatever this process ran before (a scenario's own preparation too).
+            config_repository.cache_clear()
+            secrets.clear_cache()
         event = variant_event(scenario, variant)
         meter.reset()
         module.lambda_handler(event, Context())
         cold = {"round_trips": sum(meter.calls.values()), "calls": dict(meter.calls)} if first else None
-        first = False
         meter.reset()
         answer = module.lambda_handler(variant_event(scenario, variant), Context())
         results["variants"][variant] = {
@@ -376,31 +483,46 @@ def measure_requests(scenario: Scenario, requests: int) -> dict[str, Any]:
         }
         if scenario.xml_too:
             check_xml_variant(scenario, variant, module, meter, answer)
-    formats = ["json", "xml"] if scenario.xml_too else ["json"]
-    handler_ms: dict[str, list[float]] = {wire_format: [] for wire_format in formats}
-    overhead_ms: dict[str, list[float]] = {wire_format: [] for wire_format in formats}
     variants = list(scenario.variants)
+    # What is timed apart: each variant, or each format over the variants in turn.
+    if scenario.by_variant:
+        series, round_length = variants, 1
+    else:
+        series, round_length = ["json", "xml"] if scenario.xml_too else ["json"], len(variants)
+
+    def nth(name: str, index: int) -> dict[str, Any]:
+        if scenario.by_variant:
+            return variant_event(scenario, name)
+        return variant_event(scenario, variants[index % len(variants)], name)
+
+    handler_ms: dict[str, list[float]] = {name: [] for name in series}
+    overhead_ms: dict[str, list[float]] = {name: [] for name in series}
     for index in range(requests):
-        # Each request in every format, one after the other; which goes first flips every round of the
-        # variants, so that neither format is always the one measured right after the other.
-        for wire_format in formats if index // len(variants) % 2 == 0 else formats[::-1]:
-            event = variant_event(scenario, variants[index % len(variants)], wire_format)
+        # The n-th request of each series, one after the other; which goes first flips every round (of the
+        # variants, for formats), so that none is always the one measured right after another.
+        for name in series if index // round_length % 2 == 0 else series[::-1]:
+            event = nth(name, index)
             meter.reset()
             started = time.perf_counter()
             module.lambda_handler(event, Context())
             elapsed = time.perf_counter() - started
-            handler_ms[wire_format].append(elapsed * 1000)
-            overhead_ms[wire_format].append((elapsed - meter.aws_seconds) * 1000)
-    by_format = {
-        wire_format: {
+            handler_ms[name].append(elapsed * 1000)
+            overhead_ms[name].append((elapsed - meter.aws_seconds) * 1000)
+    by_series = {
+        name: {
             "warm_handler_ms": {"p50": percentile(handler, 0.5), "p95": percentile(handler, 0.95)},
             "warm_overhead_ms": {
-                "p50": percentile(overhead_ms[wire_format], 0.5),
-                "p95": percentile(overhead_ms[wire_format], 0.95),
+                "p50": percentile(overhead_ms[name], 0.5),
+                "p95": percentile(overhead_ms[name], 0.95),
             },
         }
-        for wire_format, handler in handler_ms.items()
+        for name, handler in handler_ms.items()
     }
+    if scenario.by_variant:
+        for variant in variants:
+            results["variants"][variant] |= by_series[variant]
+        return results
+    by_format = by_series
     results |= by_format["json"]
     if scenario.xml_too:
         xml = by_format["xml"]
@@ -433,8 +555,9 @@ def check_xml_variant(
         )
 
 
-def _child_seconds(code: str, environment: dict[str, str]) -> float:
-    """Seconds `code` reports in a fresh process; what else the process writes is kept out of the figures."""
+def _child_seconds(code: str, environment: dict[str, str]) -> list[float]:
+    """Seconds `code` reports (on its last line) in a fresh process; what else the process writes is kept out
+    of the figures."""
     child = subprocess.run(
         [sys.executable, "-c", code],
         check=False,
@@ -446,15 +569,17 @@ def _child_seconds(code: str, environment: dict[str, str]) -> float:
     if child.returncode != 0:
         last_lines = "\n".join(child.stderr.strip().splitlines()[-5:])
         raise RuntimeError(f"{code!r} exited with {child.returncode}:\n{last_lines}")
-    return float(child.stdout.strip().splitlines()[-1])
+    return [float(figure) for figure in child.stdout.strip().splitlines()[-1].split()]
 
 
-def measure_cold_init(scenario: Scenario, environment: dict[str, str], runs: int) -> dict[str, float]:
+def measure_cold_init(scenario: Scenario, environment: dict[str, str], runs: int) -> dict[str, Any]:
     timed = "import time; t = time.perf_counter(); {body}; print(time.perf_counter() - t)"
-    function = timed.format(body=f"import {scenario.module}")
     baseline = timed.format(body="import boto3; boto3.client('dynamodb')")
-    function_s = statistics.median(_child_seconds(function, environment) for _ in range(runs))
-    baseline_s = statistics.median(_child_seconds(baseline, environment) for _ in range(runs))
+    if scenario.by_variant:
+        return measure_cold_calls(scenario, environment, runs, baseline)
+    function = timed.format(body=f"import {scenario.module}")
+    function_s = statistics.median(_child_seconds(function, environment)[0] for _ in range(runs))
+    baseline_s = statistics.median(_child_seconds(baseline, environment)[0] for _ in range(runs))
     return {
         "function_module_ms": function_s * 1000,
         "boto3_plus_client_ms": baseline_s * 1000,
@@ -462,8 +587,46 @@ def measure_cold_init(scenario: Scenario, environment: dict[str, str], runs: int
     }
 
 
+def measure_cold_calls(
+    scenario: Scenario, environment: dict[str, str], runs: int, baseline: str
+) -> dict[str, Any]:
+    """A cold start of each variant: the import, then the variant's first call, in each fresh process (a
+    Lambda container's init and first invocation); the variants and the baseline alternated."""
+    samples: dict[str, list[list[float]]] = {variant: [] for variant in scenario.variants}
+    baseline_s: list[float] = []
+    for run in range(runs):
+        for variant in list(samples) if run % 2 == 0 else list(samples)[::-1]:
+            code = (
+                f"{inspect.getsource(Context)}\n"
+                "import time\n"
+                "started = time.perf_counter()\n"
+                f"import {scenario.module} as function\n"
+                "imported = time.perf_counter()\n"
+                f"function.lambda_handler({variant_event(scenario, variant)!r}, Context())\n"
+                "print(imported - started, time.perf_counter() - imported)\n"
+            )
+            samples[variant].append(_child_seconds(code, environment))
+        baseline_s.append(_child_seconds(baseline, environment)[0])
+    boto3_ms = statistics.median(baseline_s) * 1000
+    import_ms = statistics.median(imported for calls in samples.values() for imported, _ in calls) * 1000
+    variants = {}
+    for variant, figures in samples.items():
+        imported = statistics.median(imported for imported, _ in figures) * 1000
+        first_call = statistics.median(call for _, call in figures) * 1000
+        variants[variant] = {
+            "function_module_ms": imported,
+            "first_call_ms": first_call,
+            "ratio": (imported + first_call) / boto3_ms,
+        }
+    return {
+        "function_module_ms": import_ms,
+        "boto3_plus_client_ms": boto3_ms,
+        "ratio": import_ms / boto3_ms,
+        "variants": variants,
+    }
+
+
 def measure_throughput(scenario: Scenario, api_url: str, clients: int, requests: int) -> dict[str, float]:
-    authorization = "Basic " + base64.b64encode(f"{TILL}:{TILL_PASSWORD_MD5}".encode()).decode()
     variants = list(scenario.variants.values())
 
     def nth(index: int) -> tuple[dict[str, str], str | None]:
@@ -477,7 +640,7 @@ def measure_throughput(scenario: Scenario, api_url: str, clients: int, requests:
             f"{api_url}{scenario.path}?{urlencode(query)}",
             data=body.encode() if body is not None else None,
             method=scenario.method,
-            headers={"Authorization": authorization, "Content-Type": "application/json"},
+            headers={"Authorization": BASIC_AUTHORIZATION, "Content-Type": "application/json"},
         )
         started = time.perf_counter()
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -498,57 +661,97 @@ def measure_throughput(scenario: Scenario, api_url: str, clients: int, requests:
     }
 
 
-def report(name: str, results: dict[str, Any], out: TextIO) -> None:
-    print(f"\n== {name} ==", file=out)
+def timing_rows(
+    scenario: Scenario, figures: dict[str, Any], prefix: str = "", suffix: str = "", note: str = ""
+) -> list[tuple[str, str]]:
+    handler, overhead = figures["warm_handler_ms"], figures["warm_overhead_ms"]
+    return [
+        (
+            f"{prefix}{scenario.warm_label}{suffix}",
+            f"p50 {handler['p50']:.2f} ms, p95 {handler['p95']:.2f} ms (moto, loopback{note})",
+        ),
+        (
+            f"{prefix}handler overhead{suffix}",
+            f"p50 {overhead['p50']:.2f} ms, p95 {overhead['p95']:.2f} ms (minus AWS)",
+        ),
+    ]
+
+
+def report(scenario: Scenario, results: dict[str, Any], out: TextIO) -> None:
+    print(f"\n== {scenario.name} ==", file=out)
     variants = results["requests"]["variants"]
     xml = results["requests"].get("xml")
     suffix = ", format=json" if xml else ""
-    width = max(len("warm handler time" + suffix), *map(len, variants))
+    if scenario.only_handler_time:
+        ((label, text),) = timing_rows(scenario, results["requests"])[:1]
+        print(f"  {label}  {text}", file=out)
+        return
+    rows: list[tuple[str, str]] = []
     for variant, figures in variants.items():
         cold = figures.get("cold")
         cold_text = f"   (cold: {cold['round_trips']} {cold['calls']})" if cold else ""
-        print(
-            f"  {variant:<{width}}  warm round trips {figures['warm_round_trips']} {figures['warm_calls']}, "
-            f"RCU {figures['warm_read_units']:.1f} WCU {figures['warm_write_units']:.0f}{cold_text}",
-            file=out,
+        rows.append(
+            (
+                variant,
+                f"warm round trips {figures['warm_round_trips']} {figures['warm_calls']}, "
+                f"RCU {figures['warm_read_units']:.1f} WCU {figures['warm_write_units']:.0f}{cold_text}",
+            )
         )
-    handler, overhead = results["requests"]["warm_handler_ms"], results["requests"]["warm_overhead_ms"]
-    print(
-        f"  {'warm handler time' + suffix:<{width}}  p50 {handler['p50']:.2f} ms, "
-        f"p95 {handler['p95']:.2f} ms (moto, loopback)",
-        file=out,
-    )
-    print(
-        f"  {'handler overhead' + suffix:<{width}}  p50 {overhead['p50']:.2f} ms, "
-        f"p95 {overhead['p95']:.2f} ms (minus AWS)",
-        file=out,
-    )
+    if scenario.by_variant:
+        for variant, figures in variants.items():
+            others = ", ".join(other for other in variants if other != variant)
+            rows += timing_rows(scenario, figures, f"{variant}: ", note=f"; alternated with {others}")
+    else:
+        rows += timing_rows(scenario, results["requests"], suffix=suffix)
     if xml:
         handler, overhead = xml["warm_handler_ms"], xml["warm_overhead_ms"]
-        print(
-            f"  {'warm handler time, format=xml':<{width}}  p50 {handler['p50']:.2f} ms, "
-            f"p95 {handler['p95']:.2f} ms: XML/JSON p50 {xml['handler_p50_ratio_to_json']:.2f} "
-            "(alternated with JSON)",
-            file=out,
+        rows.append(
+            (
+                "warm handler time, format=xml",
+                f"p50 {handler['p50']:.2f} ms, p95 {handler['p95']:.2f} ms: XML/JSON p50 "
+                f"{xml['handler_p50_ratio_to_json']:.2f} (alternated with JSON)",
+            )
         )
-        print(
-            f"  {'handler overhead, format=xml':<{width}}  p50 {overhead['p50']:.2f} ms, "
-            f"p95 {overhead['p95']:.2f} ms: XML/JSON p50 {xml['overhead_p50_ratio_to_json']:.2f}",
-            file=out,
+        rows.append(
+            (
+                "handler overhead, format=xml",
+                f"p50 {overhead['p50']:.2f} ms, p95 {overhead['p95']:.2f} ms: XML/JSON p50 "
+                f"{xml['overhead_p50_ratio_to_json']:.2f}",
+            )
         )
-    cold = results["cold_init"]
-    print(
-        f"  {'cold init':<{width}}  {cold['function_module_ms']:.0f} ms vs import boto3 + client "
-        f"{cold['boto3_plus_client_ms']:.0f} ms: ratio {cold['ratio']:.2f}",
-        file=out,
-    )
-    http = results["throughput"]
-    print(
-        f"  {'local stack':<{width}}  {http['requests_per_second']:.0f} req/s, {http['clients']} clients, "
-        f"{http['requests']} requests: p50 {http['latency_p50_ms']:.0f} ms, "
-        f"p95 {http['latency_p95_ms']:.0f} ms",
-        file=out,
-    )
+    cold = results.get("cold_init")
+    if cold and scenario.by_variant:
+        for variant, figures in cold["variants"].items():
+            rows.append(
+                (
+                    f"{variant}: cold start",
+                    f"import {figures['function_module_ms']:.0f} ms + first call "
+                    f"{figures['first_call_ms']:.0f} ms = "
+                    f"{figures['function_module_ms'] + figures['first_call_ms']:.0f} ms vs import boto3 + "
+                    f"client {cold['boto3_plus_client_ms']:.0f} ms: ratio {figures['ratio']:.2f}",
+                )
+            )
+    elif cold:
+        rows.append(
+            (
+                "cold init",
+                f"{cold['function_module_ms']:.0f} ms vs import boto3 + client "
+                f"{cold['boto3_plus_client_ms']:.0f} ms: ratio {cold['ratio']:.2f}",
+            )
+        )
+    http = results.get("throughput")
+    if http:
+        rows.append(
+            (
+                "local stack",
+                f"{http['requests_per_second']:.0f} req/s, {http['clients']} clients, "
+                f"{http['requests']} requests: p50 {http['latency_p50_ms']:.0f} ms, "
+                f"p95 {http['latency_p95_ms']:.0f} ms",
+            )
+        )
+    width = max(len(label) for label, _ in rows)
+    for label, text in rows:
+        print(f"  {label:<{width}}  {text}", file=out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -588,20 +791,22 @@ def run(args: argparse.Namespace, figures: TextIO) -> dict[str, Any]:
         ROOT / "template.yaml", workers_per_function=args.clients, parameter_overrides=quiet
     ) as stack:
         for scenario in SCENARIOS:
-            environment = stack.environment(scenario.function_id)
+            environment = stack.environment(scenario.function_id) | (scenario.environment or {})
+            requests = min(args.requests, scenario.max_requests or args.requests)
+            cold_runs = min(args.cold_runs, scenario.max_cold_runs or args.cold_runs)
             with function_environment(environment):
                 if scenario.org_overrides:
-                    apply_org_overrides(scenario.org_overrides)
+                    apply_org_overrides(scenario.org_overrides, stack.usage_plan_id)
                 if scenario.prepare:
                     scenario.prepare()
-                results = {
-                    "requests": measure_requests(scenario, args.requests),
-                    "cold_init": measure_cold_init(scenario, environment, args.cold_runs),
-                }
-            results["throughput"] = measure_throughput(
-                scenario, stack.api_url, args.clients, args.http_requests
-            )
-            report(scenario.name, results, figures)
+                results = {"requests": measure_requests(scenario, requests)}
+                if not scenario.only_handler_time:
+                    results["cold_init"] = measure_cold_init(scenario, environment, cold_runs)
+            if scenario.through_stack and not scenario.only_handler_time:
+                results["throughput"] = measure_throughput(
+                    scenario, stack.api_url, args.clients, args.http_requests
+                )
+            report(scenario, results, figures)
             all_results[scenario.name] = results
     return all_results
 

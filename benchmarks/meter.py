@@ -1,4 +1,5 @@
-"""Counting DynamoDB round trips and the capacity they consume, by DynamoDB's own sizing rules.
+"""Counting AWS round trips (DynamoDB's, and Secrets Manager's where a function reads a secret) and the
+capacity DynamoDB's consume, by DynamoDB's own sizing rules.
 
 moto reports a flat capacity whatever the item size, so capacity is computed from the items a call returns:
 an eventually consistent read costs 0.5 RCU per started 4 KB of each item (1 RCU when strongly consistent).
@@ -47,7 +48,8 @@ def read_units(item: dict[str, Any], *, consistent: bool) -> float:
 
 @dataclass
 class Meter:
-    """Attach to a boto3 DynamoDB client; calls and capacity accumulate until `reset()`."""
+    """Attach to boto3 clients (DynamoDB, Secrets Manager); calls, by operation, and capacity accumulate until
+    `reset()`."""
 
     calls: Counter[str] = field(default_factory=Counter)
     read_units: float = 0.0
@@ -57,9 +59,10 @@ class Meter:
     _params: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def attach(self, client: Any) -> Meter:
-        client.meta.events.register("before-parameter-build.dynamodb", self._parameters)
-        client.meta.events.register("before-call.dynamodb", self._before)
-        client.meta.events.register("after-call.dynamodb", self._after)
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-parameter-build.{service}", self._parameters)
+        client.meta.events.register(f"before-call.{service}", self._before)
+        client.meta.events.register(f"after-call.{service}", self._after)
         return self
 
     def reset(self) -> None:
