@@ -31,10 +31,15 @@ def _text(value: Any) -> Any:
     return value
 
 
-Text = Annotated[str | None, BeforeValidator(_text)]
+# A text field takes a JSON number too, as its exact text: documented as a string, a number or null.
+Text = Annotated[str | None, BeforeValidator(_text, json_schema_input_type=str | float | None)]
 # Free text kept with a redemption: a bound each, so that no record nears DynamoDB's 400 KB item limit.
-Reference = Annotated[Annotated[str, Field(max_length=MAX_REFERENCE_CHARS)] | None, BeforeValidator(_text)]
-Notes = Annotated[Annotated[str, Field(max_length=MAX_NOTES_CHARS)] | None, BeforeValidator(_text)]
+_Reference = Annotated[str, Field(max_length=MAX_REFERENCE_CHARS)]
+_Notes = Annotated[str, Field(max_length=MAX_NOTES_CHARS)]
+Reference = Annotated[
+    _Reference | None, BeforeValidator(_text, json_schema_input_type=_Reference | float | None)
+]
+Notes = Annotated[_Notes | None, BeforeValidator(_text, json_schema_input_type=_Notes | float | None)]
 # Points: a JSON number (read exactly) or a string.
 Amount = Annotated[
     str | None,
@@ -146,13 +151,17 @@ class ReverseIdentifier(BaseModel):
             json_schema_extra={"pattern": words_pattern(V2_TYPE_NAMES, ignored="_")},
         ),
     ]
-    value: Annotated[str, BeforeValidator(_text)]
+    value: Annotated[str, BeforeValidator(_text, json_schema_input_type=str | float)]
 
     @property
     def identifier_type(self) -> IdentifierType:
         found = v2_identifier_type(self.type)
         assert found is not None  # checked by the validator
         return found
+
+
+# A redemptionId or externalReferenceNumber that names one: some character other than a space, or a number.
+_NAMED: dict[str, Any] = {"anyOf": [{"type": "string", "pattern": NOT_BLANK}, {"type": "number"}]}
 
 
 class ReverseBody(BaseModel):
@@ -164,7 +173,7 @@ class ReverseBody(BaseModel):
         # What `_names_a_redemption` requires, documented.
         json_schema_extra={
             "anyOf": [
-                {"properties": {name: {"type": "string", "pattern": NOT_BLANK}}, "required": [name]}
+                {"properties": {name: _NAMED}, "required": [name]}
                 for name in ("redemptionId", "externalReferenceNumber")
             ]
         },
