@@ -46,7 +46,6 @@ class Settings(BaseModel):
             raise ValueError("OTP_SECRET_ARN (or, in local runs, OTP_SECRET) is required")
         return self
 
-
     @property
     def lockout_policy(self) -> LockoutPolicy:
         return LockoutPolicy(

@@ -219,4 +219,3 @@ class GatewayErrorEnvelope(_Wire):
     response: ErrorResponse
     warnings: list[V2Message]
     errors: list[V2Message]
-
