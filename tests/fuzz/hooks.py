@@ -19,10 +19,12 @@ def filter_failure(
     perhaps a parameter the schema does not name, which schemathesis itself lets pass alone).
 
     XML has no types and no null: schemathesis writes a number, a boolean or null where the schema wants a
-    string as text (`<notes>5</notes>`, `<notes>null</notes>`), which is a string, and an empty list or
-    object as nothing at all, which is not given; such a body is valid once it is XML, and accepting it is
-    right. The same structure is negated, and judged, in JSON bodies; every other check (server errors, the
-    answer against the schema, ...) still applies to XML bodies."""
+    string as text (`<notes>5</notes>`, `<notes>null</notes>`), which is a string; an empty string or object,
+    blank text or only characters XML cannot carry as an empty element, which is not given (the XML body's
+    schema says every element sent has content; an empty one is read as absent); and an empty list as
+    nothing at all. Such a body is valid once it is XML, and accepting it is right. The same structure is
+    negated, and judged, in JSON bodies; every other check (server errors, the answer against the schema,
+    ...) still applies to XML bodies."""
     media_type = (case.media_type or "").split(";", 1)[0].strip().lower()
     if not isinstance(failure, AcceptedNegativeData) or media_type not in XML_BODY_TYPES:
         return True
