@@ -12,6 +12,11 @@ from points_core.aws.observability import tracer
 from points_core.domain.models import OrgConfig, TillLogin
 from points_core.repositories import keys
 from points_core.repositories.codec import from_item, to_item
+from points_core.repositories.org_records import (
+    delete_with_org_record,
+    org_record_names,
+    put_with_org_record,
+)
 
 
 class ConfigRepository:
@@ -78,19 +83,7 @@ class ConfigRepository:
 
     @tracer.capture_method(capture_response=False)
     def till_usernames(self, org_id: int) -> list[str]:
-        names: list[str] = []
-        paginator = self._client.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.org_partition(org_id)},
-                ":prefix": {"S": keys.ORG_TILL_PREFIX},
-            },
-            ProjectionExpression="sk",
-        ):
-            names.extend(item["sk"]["S"].removeprefix(keys.ORG_TILL_PREFIX) for item in page["Items"])
-        return names
+        return org_record_names(self._client, self._table, org_id, keys.ORG_TILL_PREFIX)
 
     @tracer.capture_method(capture_response=False)
     def save_till(self, login: TillLogin) -> None:
@@ -98,37 +91,16 @@ class ConfigRepository:
         existing = self.till_login(login.username)
         if existing is not None and existing.org_id != login.org_id:
             raise ValueError(f"till username {login.username!r} already belongs to another org")
-        self._client.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(login.model_dump(), keys.till_login(login.username)),
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(
-                            {"store_id": login.store_id}, keys.org_till(login.org_id, login.username)
-                        ),
-                    }
-                },
-            ]
+        put_with_org_record(
+            self._client,
+            self._table,
+            login.org_id,
+            (login.model_dump(), keys.till_login(login.username)),
+            ({"store_id": login.store_id}, keys.org_till(login.org_id, login.username)),
         )
 
     @tracer.capture_method(capture_response=False)
     def delete_till(self, org_id: int, username: str) -> None:
-        self._client.transact_write_items(
-            TransactItems=[
-                {
-                    "Delete": {
-                        "TableName": self._table,
-                        "Key": keys.till_login(username),
-                        "ConditionExpression": "attribute_not_exists(pk) OR org_id = :org",
-                        "ExpressionAttributeValues": {":org": {"N": str(org_id)}},
-                    }
-                },
-                {"Delete": {"TableName": self._table, "Key": keys.org_till(org_id, username)}},
-            ]
+        delete_with_org_record(
+            self._client, self._table, org_id, keys.till_login(username), keys.org_till(org_id, username)
         )

@@ -18,7 +18,12 @@ from points_core.domain.lockout import Lockout, LockoutPolicy, epoch, kept_until
 from points_core.domain.models import OAuthClient, TillLogin
 from points_core.repositories import keys
 from points_core.repositories.batch import batch_get
-from points_core.repositories.codec import from_item, to_item
+from points_core.repositories.codec import from_item
+from points_core.repositories.org_records import (
+    delete_with_org_record,
+    org_record_names,
+    put_with_org_record,
+)
 
 # A new window is opened only when none is open, and counting in an open one only while it is: two
 # conditions that cannot both refuse twice in a row unless windows keep closing between two calls.
@@ -95,58 +100,27 @@ class LoginRepository:
 
     @tracer.capture_method(capture_response=False)
     def oauth_client_keys(self, org_id: int) -> list[str]:
-        found: list[str] = []
-        paginator = self._client.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.org_partition(org_id)},
-                ":prefix": {"S": keys.ORG_OAUTH_PREFIX},
-            },
-            ProjectionExpression="sk",
-        ):
-            found.extend(item["sk"]["S"].removeprefix(keys.ORG_OAUTH_PREFIX) for item in page["Items"])
-        return found
+        return org_record_names(self._client, self._table, org_id, keys.ORG_OAUTH_PREFIX)
 
     @tracer.capture_method(capture_response=False)
     def save_oauth_client(self, client: OAuthClient) -> None:
         """The client and the org's record of it, together; refused if the key is another org's."""
-        self._client.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(client.model_dump(), keys.oauth_client(client.key)),
-                        "ConditionExpression": "attribute_not_exists(pk) OR org_id = :org",
-                        "ExpressionAttributeValues": {":org": {"N": str(client.org_id)}},
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(
-                            {"till_id": client.till_id}, keys.org_oauth_client(client.org_id, client.key)
-                        ),
-                    }
-                },
-            ]
+        put_with_org_record(
+            self._client,
+            self._table,
+            client.org_id,
+            (client.model_dump(), keys.oauth_client(client.key)),
+            ({"till_id": client.till_id}, keys.org_oauth_client(client.org_id, client.key)),
         )
 
     @tracer.capture_method(capture_response=False)
     def delete_oauth_client(self, org_id: int, client_key: str) -> None:
-        self._client.transact_write_items(
-            TransactItems=[
-                {
-                    "Delete": {
-                        "TableName": self._table,
-                        "Key": keys.oauth_client(client_key),
-                        "ConditionExpression": "attribute_not_exists(pk) OR org_id = :org",
-                        "ExpressionAttributeValues": {":org": {"N": str(org_id)}},
-                    }
-                },
-                {"Delete": {"TableName": self._table, "Key": keys.org_oauth_client(org_id, client_key)}},
-            ]
+        delete_with_org_record(
+            self._client,
+            self._table,
+            org_id,
+            keys.oauth_client(client_key),
+            keys.org_oauth_client(org_id, client_key),
         )
 
     @tracer.capture_method(capture_response=False)
