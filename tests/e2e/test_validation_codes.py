@@ -135,6 +135,36 @@ def test_simultaneous_wrong_guesses_count_no_more_than_the_limit(api: Api, tmp_p
     assert checked(api, mobile, "100", code) == 808
 
 
+def test_simultaneous_redemptions_with_wrong_codes_count_no_more_than_the_limit(
+    api: Api, tmp_path: Path
+) -> None:
+    # Given: a code (the demo org allows five wrong attempts)
+    mobile = customer_of_its_own(api, tmp_path, "7304")
+    code = ask_for_code(api, mobile, "100")
+    guesses = [f"{(int(code) + n) % 1_000_000:06d}" for n in range(1, 9)]
+
+    def redeem(guess: str) -> int:
+        item = {"points_redeemed": "100", "customer": {"mobile": mobile}, "validation_code": guess}
+        body = api.post(
+            "/v1.1/points/redeem", {"format": "json"}, json.dumps({"root": {"redeem": item}})
+        ).body
+        status: int = body["response"]["responses"]["points"]["item_status"]["code"]
+        return status
+
+    # When: eight redemptions with wrong codes at once
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(redeem, guesses))
+
+    # Then: all refused, five attempts counted, and the right code is dead for redeem and isredeemable alike
+    assert answers == [808] * 8
+    options = dict(zip(api.admin_options[::2], api.admin_options[1::2], strict=True))
+    client = boto3.client("dynamodb", endpoint_url=options["--endpoint-url"], region_name="eu-west-1")
+    state = client.get_item(TableName="OtpTable", Key=otp_state(100737, "7304"))["Item"]
+    assert int(state["c973_attempts"]["N"]) == 5
+    assert redeem(code) == 808
+    assert checked(api, mobile, "100", code) == 808
+
+
 def test_a_right_code_never_counts_however_often_it_is_checked(api: Api, tmp_path: Path) -> None:
     # Given: four wrong attempts of the demo org's five
     mobile = customer_of_its_own(api, tmp_path, "7303")

@@ -63,7 +63,7 @@ FUNCTION_ACCESS: dict[str, Access] = {
         {
             "ConfigTable": allow("dynamodb:GetItem"),
             "CustomersTable": allow("dynamodb:GetItem", "dynamodb:BatchGetItem"),
-            "OtpTable": allow("dynamodb:BatchGetItem", "dynamodb:UpdateItem"),
+            "OtpTable": allow("dynamodb:UpdateItem"),
             **SEND_CODES,
         },
         sms=True,
@@ -81,7 +81,7 @@ FUNCTION_ACCESS: dict[str, Access] = {
         {
             "ConfigTable": allow("dynamodb:GetItem"),
             "CustomersTable": allow("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"),
-            "OtpTable": allow("dynamodb:BatchGetItem", "dynamodb:UpdateItem"),
+            "OtpTable": allow("dynamodb:UpdateItem"),
             "RedemptionsTable": allow("dynamodb:BatchGetItem", "dynamodb:PutItem"),
             "LedgerTable": allow("dynamodb:PutItem"),
             "OtpSecret": allow("secretsmanager:GetSecretValue"),

@@ -18,7 +18,7 @@ from points_core.aws.secrets import otp_secret
 from points_core.domain.codes import Item, Otp
 from points_core.domain.models import OtpSettings
 from points_core.domain.validation_codes import code_verifier
-from points_core.repositories import otp_repository
+from points_core.repositories import customer_repository, otp_repository
 from points_core.repositories.keys import otp_state
 from points_core.services.validation_codes import ValidationCodeRequest, issue_validation_code
 from tests.conftest import Aws
@@ -619,6 +619,60 @@ def test_simultaneous_wrong_guesses_count_and_answer_no_more_than_the_limit(
     assert check(call, "100", code) == 808
 
 
+@pytest.mark.parametrize("wrong", [8, 20])
+def test_simultaneous_redemptions_with_guesses_check_no_more_than_the_limit(
+    aws: Aws, call: Call, monkeypatch: pytest.MonkeyPatch, logs: io.StringIO, wrong: int
+) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from points_core.repositories.customers import CustomerRepository
+    from points_core.services.redemption import RedeemItem, RedeemOptions, redeem_item
+
+    # Given: a code, and redemptions (the wrong guesses, then the right code) that all read the wallet before
+    # any of them checks its code
+    call(CODE_PATH, {"mobile": JANE, "points": "100"})
+    code = last_code(aws)
+    guesses = [*wrong_guesses(code, wrong), code]
+    read = CustomerRepository.profile_and_wallet
+    all_read = threading.Barrier(len(guesses), timeout=20)
+    first_read = threading.local()
+
+    def read_together(self: CustomerRepository, *args: Any, **kwargs: Any) -> Any:
+        snapshot = read(self, *args, **kwargs)
+        if not getattr(first_read, "done", False):  # a redemption read again (its retry) waits for none
+            first_read.done = True
+            all_read.wait()
+        return snapshot
+
+    monkeypatch.setattr(CustomerRepository, "profile_and_wallet", read_together)
+    now = datetime.now(UTC)
+    logs.seek(0)
+    logs.truncate()
+
+    def redeem(guess: str) -> int:
+        item = RedeemItem({"mobile": JANE}, "100", validation_code=guess)
+        return redeem_item(caller(), item, RedeemOptions(), lambda: now).status.code
+
+    # When: they arrive at once
+    with ThreadPoolExecutor(len(guesses)) as pool:
+        outcomes = dict(zip(guesses, pool.map(redeem, guesses), strict=True))
+
+    # Then: every wrong guess refused, exactly the fixture's limit of three compared (and counted), the others
+    # refused as dead without comparing; the right code redeemed only if it was checked before the third wrong
+    # one was counted (so never as a fourth guess), and otherwise refused
+    assert {outcomes[guess] for guess in guesses[:-1]} == {808}
+    reasons = refusal_reasons(logs)
+    assert reasons.count("wrong code") == 3
+    assert stored_attempts(aws) == 3
+    redeemed = outcomes[code] == 800
+    assert outcomes[code] in (800, 808)
+    assert len(reasons) == len(guesses) - redeemed
+    wallet = customer_repository().wallet(100737, "1001", 973)
+    assert wallet is not None
+    assert wallet.balance(now) == (1900 if redeemed else 2000)
+
+
 def test_a_right_code_checked_again_and_again_never_counts(aws: Aws, call: Call) -> None:
     # Given
     call(CODE_PATH, {"mobile": JANE, "points": "100"})
@@ -667,8 +721,9 @@ def test_a_code_issued_before_codes_had_a_verifier_is_refused_and_asking_again_s
         TableName="OtpTable", Key=otp_state(100737, "1001"), UpdateExpression="REMOVE c973_verifier"
     )
 
-    # When, then: isredeemable refuses it without counting an attempt
+    # When, then: isredeemable and redeem refuse it without counting an attempt
     assert check(call, "100", code) == 808
+    assert redeem_with("100", code) == 808
     assert stored_attempts(aws) == 0
 
     # When, then: asking again for the same points sends a new code, which checks out

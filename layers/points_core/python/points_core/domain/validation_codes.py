@@ -120,50 +120,6 @@ def refusal_after_uncounted_check(
     return None if matches else Rejection.WRONG
 
 
-def code_matches(
-    given: str,
-    *,
-    secret: bytes,
-    org_id: int,
-    customer_id: str,
-    program_id: int,
-    nonce: str,
-    settings: OtpSettings,
-) -> bool:
-    """Whether `given` is the code `nonce` derives (in constant time; case and surrounding spaces aside)."""
-    expected = derive_code(secret, org_id, customer_id, program_id, nonce, settings)
-    return hmac.compare_digest(given.strip().upper().encode(), expected.encode())
-
-
-def check_code(
-    given: str,
-    state: CodeState | None,
-    *,
-    secret: bytes,
-    org_id: int,
-    customer_id: str,
-    program_id: int,
-    points: Decimal,
-    now: int,
-    settings: OtpSettings,
-) -> Rejection | None:
-    """None when `given` is the valid code for these points; otherwise why not. Only `WRONG` counts as a
-    failed attempt (a code is compared only once nothing else refuses it)."""
-    refused = refusal_before_comparing(state, points=points, now=now, settings=settings)
-    if refused is not None or state is None:
-        return refused or Rejection.NONE_ISSUED
-    matches = code_matches(
-        given,
-        secret=secret,
-        org_id=org_id,
-        customer_id=customer_id,
-        program_id=program_id,
-        nonce=state.nonce,
-        settings=settings,
-    )
-    return None if matches else Rejection.WRONG
-
-
 def window_index(now: int, settings: OtpSettings) -> int:
     """Sends are counted per fixed window of `window_minutes`."""
     return now // (settings.window_minutes * 60)

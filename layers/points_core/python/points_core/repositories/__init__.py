@@ -50,7 +50,6 @@ def customer_repository() -> CustomerRepository:
         dynamodb_client(),
         settings.customers_table,
         settings.ledger_table,
-        otp_table=settings.otp_table,
         redemptions_table=settings.redemptions_table,
     )
 

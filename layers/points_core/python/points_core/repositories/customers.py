@@ -10,12 +10,10 @@ from points_core.aws.observability import tracer
 from points_core.domain.errors import Refusal
 from points_core.domain.identifiers import Identifier, IdentifierType
 from points_core.domain.models import AwardEntry, Contact, CustomerProfile, UsedReference, Wallet
-from points_core.domain.validation_codes import CodeState
 from points_core.repositories import keys
 from points_core.repositories.batch import batch_get, batch_get_tables, batch_write
-from points_core.repositories.codec import from_item, load_model, to_item
+from points_core.repositories.codec import load_model, to_item
 from points_core.repositories.items import contact, used_reference
-from points_core.repositories.otp import code_state
 from points_core.repositories.transactions import insert, transact, wallet_at_version
 
 
@@ -23,8 +21,6 @@ from points_core.repositories.transactions import insert, transact, wallet_at_ve
 class Snapshot:
     profile: CustomerProfile | None = None
     wallet: Wallet | None = None
-    code: CodeState | None = None
-    """The customer's validation code for the program, when asked for and issued."""
     reference: UsedReference | None = None
     """The marker of the asked-for `external_reference_number`, when it has been used."""
 
@@ -45,13 +41,11 @@ class CustomerRepository:
         customers_table: str,
         ledger_table: str,
         *,
-        otp_table: str = "",
         redemptions_table: str = "",
     ) -> None:
         self._client = client
         self._customers = customers_table
         self._ledger = ledger_table
-        self._otp = otp_table
         self._redemptions = redemptions_table
 
     # Reads on the request path: at most two round trips.
@@ -87,16 +81,13 @@ class CustomerRepository:
         customer_id: str,
         program_id: int | None,
         *,
-        with_codes: bool = False,
         reference: str | None = None,
     ) -> Snapshot:
-        """Profile, the program's wallet, and when asked the validation-code state and the marker of an
+        """Profile, the program's wallet, and when asked the marker of an
         `external_reference_number`: one BatchGetItem."""
         wanted = {self._customers: [keys.profile(org_id, customer_id)]}
         if program_id is not None:
             wanted[self._customers].append(keys.wallet(org_id, customer_id, program_id))
-        if with_codes:
-            wanted[self._otp] = [keys.otp_state(org_id, customer_id)]
         if reference:
             wanted[self._redemptions] = [keys.reference(org_id, reference)]
         snapshot = Snapshot()
@@ -104,10 +95,6 @@ class CustomerRepository:
             for item in items:
                 if table == self._redemptions:
                     snapshot.reference = used_reference(item)
-                elif table == self._otp:
-                    snapshot.code = (
-                        code_state(from_item(item), program_id) if program_id is not None else None
-                    )
                 elif item["sk"]["S"] == "PROFILE":
                     snapshot.profile = load_model(CustomerProfile, item)
                 else:

@@ -303,23 +303,6 @@ class OtpRepository:
         return Checked(counted=True, found=None)
 
     @tracer.capture_method(capture_response=False)
-    def record_wrong_attempt(self, org_id: int, customer_id: str, program_id: int, nonce: str) -> None:
-        """Count a wrong code against the code that was checked (not against a newer one)."""
-        names = code_names(program_id)
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=keys.otp_state(org_id, customer_id),
-                UpdateExpression="ADD #attempts :one",
-                ConditionExpression="#nonce = :nonce",
-                ExpressionAttributeNames={"#attempts": names["#attempts"], "#nonce": names["#nonce"]},
-                ExpressionAttributeValues={":one": serialize(1), ":nonce": serialize(nonce)},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-
-    @tracer.capture_method(capture_response=False)
     def expired(self, bucket: str, now: int, limit: int) -> Iterator[ExpiredRecord]:
         """Records in one expiry hour that expired before `now`, oldest first, at most `limit`."""
         paginator = self._client.get_paginator("query")

@@ -12,7 +12,6 @@ from points_core.domain.codes import Item, Status
 from points_core.domain.errors import RuleFailure
 from points_core.domain.identifiers import Identifier
 from points_core.domain.models import CustomerProfile, OrgConfig, Program, UsedReference, Wallet
-from points_core.domain.validation_codes import CodeState
 from points_core.repositories import customer_repository
 
 
@@ -26,8 +25,6 @@ class Lookup:
     program_failure: Status | None = None
     profile: CustomerProfile | None = None
     wallet: Wallet | None = None
-    code: CodeState | None = None
-    """The customer's validation code for the program, when asked for."""
     reference: UsedReference | None = None
     """The redemption an asked-for `external_reference_number` was used by."""
 
@@ -55,7 +52,6 @@ def look_up(
     identifiers: dict[str, str | None],
     program_id: str | None,
     *,
-    with_codes: bool = False,
     reference: str | None = None,
 ) -> Lookup:
     program: Program | None = None
@@ -76,7 +72,6 @@ def look_up(
         org.org_id,
         customer_id,
         program.program_id if program else None,
-        with_codes=with_codes,
         reference=reference,
     )
     return Lookup(
@@ -86,6 +81,5 @@ def look_up(
         program_failure,
         snapshot.profile,
         snapshot.wallet,
-        snapshot.code,
         snapshot.reference,
     )

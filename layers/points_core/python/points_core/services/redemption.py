@@ -36,7 +36,7 @@ from points_core.repositories.redemptions import CodeToConsume
 from points_core.services.lookup import Lookup, look_up
 from points_core.services.orgs import load_org
 from points_core.services.retry import retrying
-from points_core.services.validation_codes import check_given_code
+from points_core.services.validation_codes import check_code_counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ def _validate(
     if given is None:
         return None
     assert found.profile is not None and found.program is not None
-    checked = check_given_code(org, found.profile.customer_id, found.program, points, given, found.code, now)
+    checked = check_code_counted(org, found.profile.customer_id, found.program, points, given, now)
     if checked.refused is not None or checked.state is None:
         raise RuleFailure(Item.INVALID_VALIDATION_CODE)
     return CodeToConsume(
@@ -100,8 +100,6 @@ def _attempt(
         caller.store_id,
         item.identifiers,
         options.program_id,
-        # Only a code that is given is checked against what was issued.
-        with_codes=not options.skipping and bool(item.validation_code.strip()),
         reference=item.external_reference_number or None,
     )
     if found.reference is not None:

@@ -5,8 +5,9 @@ The rules: one active code per customer and program; a code's points never grow:
 valid re-sends the same code when it asks for the same or fewer points (it stays bound to what it was issued
 for), and issues a new code, bound to the new points, when it asks for more (the old one dies); either way the
 send counts; at most `max_sends` sends per window (429); dead after `max_attempts` wrong attempts, counted
-by the very write that compares the code's verifier (isredeemable) or guarded by the transaction that
-consumes it (redeem); a failed delivery does not count and leaves the codes as they were.
+by the very write that compares the code's verifier (isredeemable and redeem alike; redeem's transaction
+then consumes a right code only while the limit is not reached); a failed delivery does not count and leaves
+the codes as they were.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from points_core.domain.models import Caller, Contact, OrgConfig, Program
 from points_core.domain.validation_codes import (
     CodeState,
     Rejection,
-    check_code,
     code_verifier,
     derive_code,
     message_text,
@@ -111,37 +111,6 @@ class CodeCheck:
 
 
 @tracer.capture_method(capture_response=False)
-def check_given_code(
-    org: OrgConfig,
-    customer_id: str,
-    program: Program,
-    points: Decimal,
-    given: str,
-    state: CodeState | None,
-    now: datetime,
-) -> CodeCheck:
-    """Redeem's check: whether `given` is the customer's valid code for these points (nothing is consumed
-    here; the redemption's transaction consumes it only while it has fewer than `max_attempts` counted); a
-    wrong code counts as a failed attempt."""
-    rejection = check_code(
-        given,
-        state,
-        secret=otp_secret(),
-        org_id=org.org_id,
-        customer_id=customer_id,
-        program_id=program.program_id,
-        points=points,
-        now=int(now.timestamp()),
-        settings=org.otp,
-    )
-    if rejection is None:
-        return CodeCheck(None, state)
-    if rejection is Rejection.WRONG and state is not None:
-        otp_repository().record_wrong_attempt(org.org_id, customer_id, program.program_id, state.nonce)
-    return _refused(customer_id, rejection, state)
-
-
-@tracer.capture_method(capture_response=False)
 def check_code_counted(
     org: OrgConfig,
     customer_id: str,
@@ -150,12 +119,12 @@ def check_code_counted(
     given: str,
     now: datetime,
 ) -> CodeCheck:
-    """isredeemable's check (nothing is consumed, nothing read before): one conditional write compares the
-    given code's verifier with the stored one and counts it only if it is wrong, while fewer than
-    `max_attempts` are counted, so however many guesses arrive at once no more than `max_attempts` wrong ones
-    are ever answered. A right code fails that condition and counts nothing; so does one refused whatever was
-    given (none, expired, dead, asked for more points than it was issued for, issued before codes had a
-    verifier), and those are told apart from the right one by the state the refused write found."""
+    """The check of isredeemable and redeem (nothing consumed here, nothing read before): one conditional
+    write compares the given code's verifier with the stored one and counts it only if it is wrong, while
+    fewer than `max_attempts` are counted, so however many guesses arrive at once no more than `max_attempts`
+    wrong ones are ever answered. A right code fails that condition and counts nothing; so does one refused
+    whatever was given (none, expired, dead, asked for more points than it was issued for, issued before codes
+    had a verifier), and those are told apart from the right one by the state the refused write found."""
     epoch = int(now.timestamp())
     given_verifier = code_verifier(otp_secret(), org.org_id, customer_id, program.program_id, given)
     checked = otp_repository().count_unless_right(
