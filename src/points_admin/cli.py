@@ -32,6 +32,7 @@ from points_admin.connection import LOCAL_AWS_URL, AwsOptions, Backend, Table
 from points_admin.csv_import import print_summary, run_import
 from points_admin.customers import CustomerRows
 from points_admin.errors import CommandError, NotFound
+from points_core.domain.digits import ascii_digits
 from points_core.domain.identifiers import IdentifierType
 from points_core.domain.models import OrgConfig
 
@@ -45,10 +46,9 @@ Command = Callable[[argparse.Namespace, Backend], int]
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not ascii_digits(text.strip()):  # int() also reads other scripts' digits, 1_000 and a sign
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0: {text}")
     return value

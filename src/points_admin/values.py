@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from points_core.domain.amounts import POINTS_DECIMAL_PLACES, parse_amount
 from points_core.domain.codes import Item
+from points_core.domain.digits import ascii_decimal
 from points_core.domain.errors import RuleFailure
 from points_core.domain.identifiers import IdentifierType, normalize
 from points_core.domain.models import OrgConfig
@@ -35,6 +36,8 @@ def points(text: str) -> Decimal:
 
 def money(text: str) -> Decimal:
     """An amount of money, 0 or more, within what a DynamoDB number holds exactly."""
+    if not ascii_decimal(text.strip()):  # Decimal() also reads other scripts' digits and 1_000
+        raise ValueError("must be a number, 0 or more")
     try:
         value = Decimal(text)
     except InvalidOperation:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import boto3
 import pytest
@@ -10,6 +11,7 @@ from botocore.config import Config
 
 from points_admin import connection
 from points_admin.cli import main
+from points_admin.values import money
 from tests.admin.conftest import DEMO, ORG_ID, Run
 from tests.conftest import Aws
 
@@ -22,6 +24,28 @@ def test_help_returns_instead_of_exiting(capsys: pytest.CaptureFixture[str]) -> 
 def test_a_usage_mistake_is_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["import-customers", "x.csv"]) == 2
     assert "the following arguments are required: --org" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "org",
+    [
+        "\u0661\u0660\u0660\u0667\u0663\u0667",
+        "\uff11\uff10\uff10\uff17\uff13\uff17",
+        "100_737",
+        "+100737",
+        "\u00b2",
+    ],
+)
+def test_a_number_is_read_in_ascii_digits_only(capsys: pytest.CaptureFixture[str], org: str) -> None:
+    assert main(["wallet", "--org", org, "--customer-id", "1001"]) == 2
+    assert f"argument --org: not a whole number: {org!r}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["\u0661\u0660", "\uff11\uff10", "1_000", "\u00b2", "Infinity", "NaN"])
+def test_an_amount_of_money_is_read_in_ascii_digits_only(text: str) -> None:
+    with pytest.raises(ValueError, match="must be a number, 0 or more"):
+        money(text)
+    assert money(" 10.50 ") == Decimal("10.50")
 
 
 def test_an_unknown_table_name_is_one_line(run: Run) -> None:
