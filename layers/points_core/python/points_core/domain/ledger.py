@@ -1,49 +1,100 @@
-"""Debiting and crediting a wallet, pure.
+"""Debiting, crediting and awarding a wallet, pure; and where its buckets live afterwards.
 
-A debit draws earliest expiry first (ties: earlier award, then allocation id), skips expired allocations and
-records every draw. A reversal gives draws back to the same allocations, last drawn first, with their
-original expiry; what has expired since is reported, not credited."""
+A wallet keeps one bucket per expiry. Its head item holds the soonest-expiring buckets (at most `HEAD_MAX`)
+and the never-expiring one; the others sit in pages, ordered by their `upper` bound. The head knows the
+pages' total and a moment none of them expires before (`paged_from`), so the balance is exact from the head
+alone until that moment.
+
+A debit draws earliest expiry first, skips expired buckets and records every draw. A reversal gives draws back
+last drawn first, each to the bucket of its own expiry; what has expired since is reported, not credited.
+After any change, `arrange` puts the buckets where they belong: the first pages read give up their expired
+buckets and, to a head below `HEAD_KEEP`, their soonest ones; a head past `HEAD_MAX` spills its latest buckets
+into a new page ahead of the others; a page past `PAGE_MAX` splits; an empty page goes. Only pages that were
+read are changed. A change needs pages only when it draws past the head, gives back or awards points that
+expire later than the head's buckets, or finds the head's `paged_from` passed.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from points_core.domain.errors import InsufficientPoints, StaleRead
-from points_core.domain.models import Allocation, Wallet
+from points_core.domain.errors import InsufficientPoints
+from points_core.domain.models import Bucket, Page, PagesNeeded, Wallet
 from points_core.domain.models.redemption import Draw, Redemption
 from points_core.domain.models.reversal import Credit
 
+HEAD_MAX = 64
+"""Finite-expiry buckets a head may hold (about 1 KB): reading it stays within one 4 KB read unit and writing
+it within two 1 KB write units, whatever the history."""
+HEAD_KEEP = 32
+"""What a spill leaves in the head, and what the first page refills a low head to."""
+PAGE_MAX = 400
+"""Buckets a page may hold (about 8 KB) before it splits in two."""
+MAX_DRAWS = 1000
+"""The most buckets (distinct expiries) one redemption may draw from: its record and its ledger entry list
+every draw, and a DynamoDB item holds at most 400 KB."""
 
-def debit(wallet: Wallet, points: Decimal, now: datetime) -> tuple[Wallet, tuple[Draw, ...]]:
-    """The wallet after taking `points` (next version; spent and expired allocations pruned) and the draws."""
-    remaining = points
+HEAD = ""
+"""The source key of the head's buckets (a page's is its `upper_key`)."""
+
+
+class TooManyDraws(ValueError):
+    """A redemption would draw from more than `MAX_DRAWS` buckets."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A wallet after a change: the head to write (next version, its `pages` as they are after the change),
+    the pages to write (`version` one more than read; new pages at 1) and the pages to delete (as read)."""
+
+    wallet: Wallet
+    puts: tuple[Page, ...] = ()
+    deletes: tuple[Page, ...] = ()
+    read_versions: Mapping[str, int] = field(default_factory=dict)
+    """Page key → the version it was read at, for each page in `puts` that already exists."""
+
+
+def upper_key(page: Page) -> str:
+    """A page's bound as it sorts in its key: UTC ISO-8601 of fixed width, `~` (after every digit) for none."""
+    return "~" if page.upper is None else page.upper.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def debit(wallet: Wallet, points: Decimal, now: datetime) -> tuple[Layout, tuple[Draw, ...]]:
+    """The wallet after taking `points`, and the draws. `PagesNeeded` when the head and the first pages read
+    do not hold them but pages not read may; `InsufficientPoints` when the wallet does not hold them."""
+    if not wallet.known_balance_is_exact(now):
+        raise PagesNeeded("the wallet's paged points have started expiring: read its first pages")
+    unread = wallet.unread_points() - sum((page.points for page in wallet.pages[wallet.prefix :]), Decimal(0))
+    sources: list[tuple[str, Bucket]] = [(HEAD, bucket) for bucket in wallet.buckets]
+    sources += [(upper_key(page), bucket) for page in wallet.page_prefix() for bucket in page.buckets]
+    if unread > 0:  # the never-expiring points come after every page, read or not
+        sources = [(source, bucket) for source, bucket in sources if bucket.expires_at is not None]
+    sources.sort(key=lambda source: source[1].order)
+    left: dict[str, list[Bucket]] = {HEAD: [], **{upper_key(page): [] for page in wallet.page_prefix()}}
     draws: list[Draw] = []
-    drawn: dict[str, Decimal] = {}
-    for allocation in wallet.live_allocations(now):
-        if remaining <= 0:
-            break
-        take = min(allocation.remaining, remaining)
-        draws.append(
-            Draw(
-                allocation_id=allocation.allocation_id,
-                points=take,
-                awarded_at=allocation.awarded_at,
-                expires_at=allocation.expires_at,
-                allocation_points=allocation.points,
-            )
-        )
-        drawn[allocation.allocation_id] = take
-        remaining -= take
+    remaining = points
+    for source, bucket in sources:
+        if not bucket.is_live(now):
+            continue
+        take = min(bucket.points, remaining)
+        if take > 0:
+            draws.append(Draw(expires_at=bucket.expires_at, points=take))
+            remaining -= take
+        if bucket.points > take:
+            left[source].append(bucket.model_copy(update={"points": bucket.points - take}))
     if remaining > 0:
+        if unread > 0:
+            raise PagesNeeded(f"{remaining} points more than the head and the first pages read hold")
         raise InsufficientPoints(f"{remaining} points short")
-    kept: list[Allocation] = []
-    for allocation in wallet.live_allocations(now):
-        left = allocation.remaining - drawn.get(allocation.allocation_id, Decimal(0))
-        if left > 0:
-            kept.append(allocation.model_copy(update={"remaining": left}))
-    updated = wallet.model_copy(update={"version": wallet.version + 1, "allocations": tuple(kept)})
-    return updated, tuple(draws)
+    if len(draws) > MAX_DRAWS:
+        raise TooManyDraws(f"the redemption would draw from {len(draws)} expiry dates")
+    head = left.pop(HEAD)
+    if unread > 0:
+        head += [bucket for bucket in wallet.buckets if bucket.expires_at is None]
+    return arrange(wallet, head, now, left), tuple(draws)
 
 
 def undo_order(redemption: Redemption) -> list[tuple[Draw, Decimal]]:
@@ -60,22 +111,11 @@ def undo_order(redemption: Redemption) -> list[tuple[Draw, Decimal]]:
     return left
 
 
-def credit(
-    wallet: Wallet, redemption: Redemption, points: Decimal, now: datetime
-) -> tuple[Wallet, tuple[Credit, ...]]:
-    """The wallet after giving `points` of `redemption` back (next version) and the credits.
-
-    Each draw's points go back to its allocation with the allocation's own expiry; an allocation that was
-    pruned when it was spent is re-created from the draw. Points whose allocation has expired since are
-    reported (`expired`) and credited to nobody. `StaleRead` when an allocation would end up holding more than
-    it was awarded.
-    """
+def credits_for(redemption: Redemption, points: Decimal, now: datetime) -> tuple[Credit, ...]:
+    """What giving `points` of `redemption` back credits, draw by draw, last drawn first; a draw whose expiry
+    has passed is reported (`expired`) and credited to nobody."""
     if not 0 < points <= redemption.outstanding:
         raise ValueError(f"{points} is not within the {redemption.outstanding} points left to reverse")
-    if wallet.program_id != redemption.program_id:
-        raise ValueError("the wallet is not the redemption's program")
-    allocations = {allocation.allocation_id: allocation for allocation in wallet.allocations}
-    order = list(allocations)
     credits: list[Credit] = []
     remaining = points
     for draw, reversible in undo_order(redemption):
@@ -87,23 +127,158 @@ def credit(
         credits.append(
             Credit(allocation_id=draw.allocation_id, points=take, expires_at=draw.expires_at, expired=expired)
         )
-        if expired:
+    return tuple(credits)
+
+
+def credit(
+    wallet: Wallet, redemption: Redemption, points: Decimal, now: datetime
+) -> tuple[Layout, tuple[Credit, ...]]:
+    """The wallet after giving `points` of `redemption` back, and the credits: each draw's points go back to
+    the bucket of its own expiry. `PagesNeeded` when one belongs in a page that was not read."""
+    if wallet.program_id != redemption.program_id:
+        raise ValueError("the wallet is not the redemption's program")
+    credits = credits_for(redemption, points, now)
+    given = [Bucket(expires_at=c.expires_at, points=c.points) for c in credits if not c.expired]
+    return add(wallet, given, now), credits
+
+
+def pages_to_hold(wallet: Wallet, expiries: Iterable[datetime | None], now: datetime) -> list[datetime]:
+    """The expiries among `expiries` that belong in pages not read yet (read the page holding each first)."""
+    wanted: list[datetime] = []
+    for expires_at in expiries:
+        if expires_at is None or expires_at <= now or not _in_pages(wallet, expires_at):
             continue
-        existing = allocations.get(draw.allocation_id)
-        if existing is None:
-            order.append(draw.allocation_id)
-            existing = Allocation(
-                allocation_id=draw.allocation_id,
-                points=draw.allocation_points,
-                remaining=Decimal(0),
-                awarded_at=draw.awarded_at,
-                expires_at=draw.expires_at,
-            )
-        if existing.remaining + take > existing.points:
-            # Only a wallet read after a reversal its redemption was read before can look like this.
-            raise StaleRead(f"allocation {draw.allocation_id} would hold more than it was awarded")
-        allocations[draw.allocation_id] = existing.model_copy(update={"remaining": existing.remaining + take})
+        if wallet.page_holding(expires_at) is None:
+            wanted.append(expires_at)
+    return wanted
+
+
+def add(wallet: Wallet, buckets: Iterable[Bucket], now: datetime) -> Layout:
+    """The wallet with `buckets` added where they belong (awards, or a reversal's credits); expired ones are
+    dropped. `PagesNeeded` when one belongs in a page that was not read."""
+    head = list(wallet.buckets)
+    pages: dict[str, list[Bucket]] = {}
+    for bucket in buckets:
+        if not bucket.is_live(now):
+            continue
+        if bucket.expires_at is None or not _in_pages(wallet, bucket.expires_at):
+            head.append(bucket)
+            continue
+        page = wallet.page_holding(bucket.expires_at)
+        if page is None:
+            raise PagesNeeded(f"points expiring at {bucket.expires_at.isoformat()} belong in a page not read")
+        pages.setdefault(upper_key(page), list(page.buckets)).append(bucket)
+    return arrange(wallet, head, now, pages)
+
+
+def _in_pages(wallet: Wallet, expires_at: datetime) -> bool:
+    """Whether a bucket expiring then belongs in a page rather than in the head."""
+    return wallet.has_pages and wallet.paged_from is not None and expires_at >= wallet.paged_from
+
+
+def merged(buckets: Iterable[Bucket], now: datetime) -> list[Bucket]:
+    """One live bucket per expiry, earliest first, never last."""
+    by_expiry: dict[datetime | None, Decimal] = {}
+    for bucket in buckets:
+        if bucket.is_live(now):
+            by_expiry[bucket.expires_at] = by_expiry.get(bucket.expires_at, Decimal(0)) + bucket.points
+    kept = [Bucket(expires_at=expiry, points=points) for expiry, points in by_expiry.items() if points > 0]
+    return sorted(kept, key=lambda bucket: bucket.order)
+
+
+def arrange(
+    wallet: Wallet, head: Iterable[Bucket], now: datetime, pages: Mapping[str, Iterable[Bucket]] | None = None
+) -> Layout:
+    """The layout after a change: `head`, the head's buckets after it; `pages`, the buckets after it of each
+    read page that changed (by key)."""
+    read = {upper_key(page): page for page in wallet.pages}
+    contents = {key: merged(page.buckets, now) for key, page in read.items()}
+    for key, buckets in (pages or {}).items():
+        contents[key] = merged(buckets, now)
+    held = merged(head, now)
+    never = [bucket for bucket in held if bucket.expires_at is None]
+    finite = [bucket for bucket in held if bucket.expires_at is not None]
+    paged_from = wallet.paged_from
+
+    # The first pages, when read: they lose what expired and refill a low head; `paged_from` becomes exact.
+    for page in wallet.page_prefix():
+        key = upper_key(page)
+        room = max(HEAD_KEEP - len(finite), 0)
+        finite += contents[key][:room]
+        contents[key] = contents[key][room:]
+        if contents[key]:
+            paged_from = contents[key][0].expires_at
+            break
+        paged_from = page.upper  # emptied: the next page holds nothing before this bound
+
+    # A head past HEAD_MAX spills its latest buckets into a new page ahead of every other.
+    spilled: list[Page] = []
+    if len(finite) > HEAD_MAX:
+        anything_paged = any(contents.values()) or wallet.unread_points() > 0
+        bound = paged_from if anything_paged else None
+        spilled = _split(Page(program_id=wallet.program_id, upper=bound, buckets=tuple(finite[HEAD_KEEP:])))
+        finite = finite[:HEAD_KEEP]
+        paged_from = spilled[0].buckets[0].expires_at
+
+    puts: list[Page] = []
+    deletes: list[Page] = []
+    versions: dict[str, int] = {}
+    after: dict[str, Page] = {}
+    first = {upper_key(page) for page in spilled}  # pages known to be the wallet's first, in order
+    prefix_keys = {upper_key(page) for page in wallet.page_prefix()}
+    for key, page in read.items():
+        buckets = tuple(contents[key])
+        if buckets == page.buckets:
+            derived = [page]
+        elif not buckets:
+            deletes.append(page)
+            continue
+        else:
+            versions[key] = page.version
+            derived = _split(page.model_copy(update={"buckets": buckets, "version": page.version + 1}))
+            puts += derived
+        after.update({upper_key(p): p for p in derived})
+        if key in prefix_keys:
+            first.update(upper_key(p) for p in derived)
+    for page in spilled:
+        key = upper_key(page)
+        gone = next((p for p in deletes if upper_key(p) == key), None)
+        if gone is not None:  # the spill takes the key of a page emptied in this change: one write of it
+            deletes.remove(gone)
+            versions[key] = gone.version
+            page = page.model_copy(update={"version": gone.version + 1})
+        puts.append(page)
+        after[key] = page
+
+    kept = sorted(after.values(), key=lambda p: p.order)
+    prefix = 0
+    while prefix < len(kept) and upper_key(kept[prefix]) in first:
+        prefix += 1
+    paged_points = wallet.unread_points() + sum((p.points for p in kept), Decimal(0))
     updated = wallet.model_copy(
-        update={"version": wallet.version + 1, "allocations": tuple(allocations[key] for key in order)}
+        update={
+            "version": wallet.version + 1,
+            "buckets": (*finite, *never),
+            "paged_points": paged_points,
+            "paged_from": paged_from if paged_points > 0 else None,
+            "pages": tuple(kept),
+            "prefix": prefix,
+        }
     )
-    return updated, tuple(credits)
+    return Layout(updated, tuple(puts), tuple(deletes), versions)
+
+
+def _split(page: Page) -> list[Page]:
+    """A page past PAGE_MAX as pages of PAGE_MAX // 2 buckets: the last keeps the page's bound (its key) and
+    version, each earlier one is new (version 1), bounded by the next one's first expiry."""
+    if len(page.buckets) <= PAGE_MAX:
+        return [page if page.version else page.model_copy(update={"version": 1})]
+    size = PAGE_MAX // 2
+    chunks = [page.buckets[start : start + size] for start in range(0, len(page.buckets), size)]
+    pages = [
+        Page(program_id=page.program_id, upper=chunks[index + 1][0].expires_at, version=1, buckets=chunk)
+        for index, chunk in enumerate(chunks[:-1])
+    ]
+    last = page.model_copy(update={"buckets": chunks[-1]})
+    pages.append(last if last.version else last.model_copy(update={"version": 1}))
+    return pages

@@ -10,11 +10,13 @@ from points_core.domain.models.config import (
     TillLogin,
 )
 from points_core.domain.models.customer import (
-    MAX_LIVE_ALLOCATIONS,
     Allocation,
+    Bucket,
     Contact,
     CustomerProfile,
     Enrolment,
+    Page,
+    PagesNeeded,
     Wallet,
 )
 from points_core.domain.models.ledger import AwardEntry, EntryKind
@@ -30,10 +32,10 @@ from points_core.domain.models.redemption import (
 from points_core.domain.models.reversal import Credit, Reversal, ReversalRecord, ReversalSource
 
 __all__ = [
-    "MAX_LIVE_ALLOCATIONS",
     "Allocation",
     "AwardEntry",
     "BillEntry",
+    "Bucket",
     "Caller",
     "Contact",
     "Credit",
@@ -45,6 +47,8 @@ __all__ = [
     "OAuthClient",
     "OrgConfig",
     "OtpSettings",
+    "Page",
+    "PagesNeeded",
     "Program",
     "Redemption",
     "RedemptionRules",

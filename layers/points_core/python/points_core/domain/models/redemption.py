@@ -13,16 +13,16 @@ from points_core.domain.models.customer import Points
 
 
 class Draw(BaseModel):
-    """Points taken from one allocation by a redemption."""
+    """Points taken from the bucket of one expiry by a redemption: a reversal gives them back to it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    allocation_id: str
     points: Annotated[Decimal, Field(gt=0, allow_inf_nan=False, decimal_places=3)]
-    awarded_at: AwareDatetime
     expires_at: AwareDatetime | None = None
-    allocation_points: Points
-    """What the allocation was awarded with, to re-create it if it was pruned when spent."""
+    allocation_id: str = ""
+    """Recorded by redemptions made before wallets held buckets (one allocation each draw), with the next two."""
+    awarded_at: AwareDatetime | None = None
+    allocation_points: Points | None = None
 
 
 class CustomField(BaseModel):

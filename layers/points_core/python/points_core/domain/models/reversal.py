@@ -20,11 +20,12 @@ class ReversalSource(StrEnum):
 
 
 class Credit(BaseModel):
-    """Points of one draw given back: to its allocation, or, when that has expired, to nobody."""
+    """Points of one draw given back: to the bucket of its expiry, or, when that has passed, to nobody."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    allocation_id: str
+    allocation_id: str = ""
+    """The draw's allocation, for a redemption made before wallets held buckets."""
     points: Annotated[Decimal, Field(gt=0, allow_inf_nan=False, decimal_places=3)]
     expires_at: AwareDatetime | None = None
     expired: bool
