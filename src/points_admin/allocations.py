@@ -26,7 +26,7 @@ from functools import partial
 
 from points_admin import values
 from points_admin.csv_import import Outcome, Rejected, Row, RowError
-from points_core.domain.errors import GaveUp, WalletFull
+from points_core.domain.errors import GaveUp
 from points_core.domain.models import OrgConfig
 from points_core.repositories import CustomerRepository
 from points_core.services.loading import Award, award_points
@@ -135,7 +135,7 @@ class AllocationRows:
                     tier=tiers[-1] if tiers else None,
                     customers=self._customers,
                 )
-            except (WalletFull, GaveUp) as error:
+            except GaveUp as error:
                 outcomes.update({row.line: Rejected(str(error)) for row, _ in rows})
                 continue
             created, conflicting = set(result.created), set(result.conflicting)

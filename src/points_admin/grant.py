@@ -16,7 +16,7 @@ from points_admin import values
 from points_admin.connection import Backend
 from points_admin.errors import CommandError
 from points_core.aws.observability import mask_identifier
-from points_core.domain.errors import GaveUp, WalletFull
+from points_core.domain.errors import GaveUp
 from points_core.domain.identifiers import Identifier, IdentifierType, normalize
 from points_core.domain.models import EntryKind
 from points_core.services.loading import Award, award_points
@@ -87,7 +87,7 @@ def run(request: GrantRequest, backend: Backend) -> int:
     award = Award(allocation_id, points, now, expires_at, kind=EntryKind.GOODWILL, reason=reason)
     try:
         result = award_points(org.org_id, customer_id, request.program_id, [award], now, customers=customers)
-    except (WalletFull, GaveUp) as error:
+    except GaveUp as error:
         raise CommandError(str(error)) from error
     if result.conflicting:
         raise CommandError(f"{allocation_id} was granted before with other points or expiry: nothing changed")

@@ -1,14 +1,15 @@
 """`wallet`: what a customer holds, read-only: per program, the balance now, lifetime points, tier and wallet
-version, and every allocation the wallet item holds with its expiry and a status.
+version, every bucket (the points that expire at one moment) with its status and where it is held (the head
+item or which page), and the pages.
 
 The customer is named as the API names one: the identifier is normalized with the org's country code and
-resolved through the same identifier items. Statuses: `spent` (nothing remaining), else `expired` (its expiry
-has passed), else `live` (redeemable; the balance is the sum of what live allocations have remaining).
-Allocations are listed in the order a redemption draws them: earliest expiry first, no expiry last.
+resolved through the same identifier items. Statuses: `expired` (its expiry has passed) or `live`
+(redeemable; the balance is the sum of the live buckets). Buckets are listed in the order a redemption draws
+them: earliest expiry first, no expiry last.
 
-A wallet keeps live allocations only from one write to the next: every award, redemption or reversal prunes
-the spent and expired ones (the ledger keeps their history), and a reversal re-creates an allocation it
-credits with its original expiry. So an expired allocation shows here until the wallet is written again.
+A wallet drops expired buckets only when it is written (an award, a redemption or a reversal; the ledger keeps
+every award and every draw), so an expired bucket shows here until then. All the pages are read, whatever
+their number: this is the operator's view, not the request path's.
 """
 
 from __future__ import annotations
@@ -26,15 +27,16 @@ from points_core.capillary.json_renderer import dumps
 from points_core.domain.amounts import decimal_text
 from points_core.domain.errors import MalformedIdentifier
 from points_core.domain.identifiers import IdentifierType, pick_identifier
-from points_core.domain.models import Allocation, OrgConfig, Program, Wallet
+from points_core.domain.models import Bucket, OrgConfig, Program, Wallet
 
 LIVE = "live"
 EXPIRED = "expired"
-SPENT = "spent"
 NEVER = "never"
-COLUMNS = ("allocation_id", "points", "remaining", "awarded_at", "expires_at", "status")
-# Right-aligned in the table: numbers.
-_NUMERIC = frozenset({"points", "remaining"})
+HEAD = "head"
+COLUMNS = ("expires_at", "points", "status", "held_in")
+PAGE_COLUMNS = ("page", "bound", "buckets", "points", "version")
+# Right-aligned in the tables: numbers.
+_NUMERIC = frozenset({"points", "buckets", "version", "page"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,41 +50,28 @@ class WalletRequest:
     as_json: bool = False
 
 
-def status(allocation: Allocation, now: datetime) -> str:
-    if allocation.remaining <= 0:
-        return SPENT
-    if allocation.expires_at is not None and allocation.expires_at <= now:
-        return EXPIRED
-    return LIVE
+def status(bucket: Bucket, now: datetime) -> str:
+    return LIVE if bucket.is_live(now) else EXPIRED
 
 
-def _draw_order(allocation: Allocation) -> tuple[bool, datetime, datetime, str]:
-    # Wallet.live_allocations' order, applied to every allocation the wallet holds.
-    return (
-        allocation.expires_at is None,
-        allocation.expires_at or allocation.awarded_at,
-        allocation.awarded_at,
-        allocation.allocation_id,
-    )
+def _time(value: datetime | None, zone: tzinfo) -> str | None:
+    return None if value is None else value.astimezone(zone).isoformat()
 
 
-def _time(value: datetime, zone: tzinfo) -> str:
-    return value.astimezone(zone).isoformat()
-
-
-def _allocation_view(allocation: Allocation, now: datetime, zone: tzinfo) -> dict[str, Any]:
+def _bucket_view(bucket: Bucket, held_in: str, now: datetime, zone: tzinfo) -> dict[str, Any]:
     return {
-        "allocation_id": allocation.allocation_id,
-        "points": allocation.points,
-        "remaining": allocation.remaining,
-        "awarded_at": _time(allocation.awarded_at, zone),
-        "expires_at": None if allocation.expires_at is None else _time(allocation.expires_at, zone),
-        "status": status(allocation, now),
+        "expires_at": _time(bucket.expires_at, zone),
+        "points": bucket.points,
+        "status": status(bucket, now),
+        "held_in": held_in,
     }
 
 
 def wallet_view(program: Program, wallet: Wallet, now: datetime, zone: tzinfo) -> dict[str, Any]:
-    """One program's wallet as printed; points are `Decimal`, times ISO-8601 strings in `zone`."""
+    """One program's wallet as printed (every page read: `wallet.pages`); points are `Decimal`, times
+    ISO-8601 strings in `zone`."""
+    held = [(bucket, HEAD) for bucket in wallet.buckets]
+    held += [(bucket, f"page {n}") for n, page in enumerate(wallet.pages, 1) for bucket in page.buckets]
     return {
         "program_id": program.program_id,
         "name": program.name,
@@ -90,9 +79,19 @@ def wallet_view(program: Program, wallet: Wallet, now: datetime, zone: tzinfo) -
         "lifetime_points": wallet.lifetime_points,
         "tier": wallet.tier,
         "version": wallet.version,
-        "allocations": [
-            _allocation_view(allocation, now, zone)
-            for allocation in sorted(wallet.allocations, key=_draw_order)
+        "paged_points": wallet.paged_points,
+        "buckets": [
+            _bucket_view(bucket, where, now, zone) for bucket, where in sorted(held, key=lambda h: h[0].order)
+        ],
+        "pages": [
+            {
+                "page": n,
+                "bound": _time(page.upper, zone),
+                "buckets": len(page.buckets),
+                "points": page.points,
+                "version": page.version,
+            }
+            for n, page in enumerate(wallet.pages, 1)
         ],
     }
 
@@ -105,14 +104,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _table(rows: list[dict[str, Any]]) -> list[str]:
-    cells = [list(COLUMNS), *([_cell(row[column]) for column in COLUMNS] for row in rows)]
-    widths = [max(len(line[index]) for line in cells) for index in range(len(COLUMNS))]
+def _table(rows: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> list[str]:
+    cells = [list(columns), *([_cell(row[column]) for column in columns] for row in rows)]
+    widths = [max(len(line[index]) for line in cells) for index in range(len(columns))]
     lines = []
     for line in cells:
         parts = [
             text.rjust(width) if column in _NUMERIC else text.ljust(width)
-            for column, text, width in zip(COLUMNS, line, widths, strict=True)
+            for column, text, width in zip(columns, line, widths, strict=True)
         ]
         lines.append("  " + "  ".join(parts).rstrip())
     return lines
@@ -131,7 +130,10 @@ def render_text(view: dict[str, Any]) -> str:
             f"  tier:            {program['tier'] or '-'}",
             f"  version:         {program['version']}",
         ]
-        lines += _table(program["allocations"]) if program["allocations"] else ["  no allocations"]
+        lines += _table(program["buckets"]) if program["buckets"] else ["  no points"]
+        if program["pages"]:
+            lines += ["", f"  pages ({decimal_text(program['paged_points'])} points; bound: before it)"]
+            lines += _table(program["pages"], PAGE_COLUMNS)
     return "\n".join(lines)
 
 
@@ -171,8 +173,9 @@ def run(request: WalletRequest, backend: Backend) -> int:
 
     customer_id = _customer_id(request, org, backend)
     now = datetime.now(UTC)
+    pages = backend.customers.pages()
     wallets = [
-        (program, wallet)
+        (program, pages.all_pages(org.org_id, customer_id, wallet))
         for program in programs
         if (wallet := backend.customers.wallet(org.org_id, customer_id, program.program_id)) is not None
     ]

@@ -1,4 +1,5 @@
-"""The debit, pure: earliest expiry first, expired skipped, the draws explain the balance; redemption time."""
+"""The debit, pure: earliest expiry first, expired skipped, one bucket per expiry, the draws explain the
+balance; redemption time."""
 
 from __future__ import annotations
 
@@ -13,31 +14,60 @@ from hypothesis import strategies as st
 
 from points_core.domain.errors import InsufficientPoints, RuleFailure
 from points_core.domain.ledger import debit
+from points_core.domain.models import Bucket, Draw, Wallet
 from points_core.domain.rules import redemption_time
 from points_core.domain.timezones import org_zone, zone_rules
 from tests.factories import NOW, allocation, org_config, wallet
 
+SOON = NOW + timedelta(days=10)
+LATE = NOW + timedelta(days=90)
+NEVER = None
 
-def test_earliest_expiry_first_and_expired_allocations_skipped() -> None:
+
+def held(holding: Wallet) -> dict[datetime | None, Decimal]:
+    """The wallet's points by expiry (None: never), from its buckets: one bucket per expiry, no pages."""
+    assert not holding.has_pages
+    by_expiry = {bucket.expires_at: bucket.points for bucket in holding.buckets}
+    assert len(by_expiry) == len(holding.buckets), "two buckets of one expiry"
+    return by_expiry
+
+
+def test_earliest_expiry_first_and_expired_buckets_skipped() -> None:
     holding = wallet(
-        allocation("100", expires_in_days=None, allocation_id="never"),
-        allocation("100", expires_in_days=90, allocation_id="late"),
-        allocation("100", expires_in_days=-1, allocation_id="expired"),
+        allocation("100", expires_in_days=None),
+        allocation("100", expires_in_days=90),
+        allocation("100", expires_in_days=-1),
+        allocation("80", expires_in_days=10),
+    )
+    layout, draws = debit(holding, Decimal(120), NOW)
+    assert draws == (Draw(points=Decimal(80), expires_at=SOON), Draw(points=Decimal(40), expires_at=LATE))
+    assert all(draw.allocation_id == "" for draw in draws)
+    # Spent and expired buckets are gone; what is left stays earliest expiry first, never last.
+    assert layout.wallet.buckets == (
+        Bucket(expires_at=LATE, points=Decimal(60)),
+        Bucket(expires_at=NEVER, points=Decimal(100)),
+    )
+    assert layout.wallet.version == holding.version + 1
+    assert layout.wallet.balance(NOW) == holding.balance(NOW) - 120
+
+
+def test_allocations_with_the_same_expiry_are_one_bucket_and_one_draw() -> None:
+    holding = wallet(
         allocation("30", expires_in_days=10, awarded_days_ago=5, allocation_id="soon-new"),
+        allocation("100", expires_in_days=90, allocation_id="late"),
         allocation("50", expires_in_days=10, awarded_days_ago=50, allocation_id="soon-old"),
     )
-    after, draws = debit(holding, Decimal(120), NOW)
-    assert [(d.allocation_id, d.points) for d in draws] == [
-        ("soon-old", Decimal(50)),
-        ("soon-new", Decimal(30)),
-        ("late", Decimal(40)),
-    ]
-    assert [(a.allocation_id, a.remaining) for a in after.allocations] == [
-        ("late", Decimal(60)),
-        ("never", Decimal(100)),
-    ]
-    assert after.version == holding.version + 1
-    assert after.balance(NOW) == holding.balance(NOW) - 120
+    assert holding.buckets == (
+        Bucket(expires_at=SOON, points=Decimal(80)),
+        Bucket(expires_at=LATE, points=Decimal(100)),
+    )
+    layout, draws = debit(holding, Decimal(60), NOW)
+    assert draws == (Draw(points=Decimal(60), expires_at=SOON),)  # neither award's id nor award date
+    assert held(layout.wallet) == {SOON: Decimal(20), LATE: Decimal(100)}
+    # Past what either award held: still one draw from the bucket, then the next expiry.
+    layout, draws = debit(holding, Decimal(90), NOW)
+    assert draws == (Draw(points=Decimal(80), expires_at=SOON), Draw(points=Decimal(10), expires_at=LATE))
+    assert held(layout.wallet) == {LATE: Decimal(90)}
 
 
 def test_more_than_the_live_points_is_refused() -> None:
@@ -59,25 +89,36 @@ def test_more_than_the_live_points_is_refused() -> None:
 def test_the_draws_always_explain_the_new_balance(
     allocations: list[tuple[Decimal, int | None]], data: st.DataObject
 ) -> None:
-    holding = wallet(
-        *(
-            allocation(str(p), expires_in_days=d, allocation_id=f"a{i}")
-            for i, (p, d) in enumerate(allocations)
-        )
-    )
+    holding = wallet(*(allocation(str(p), expires_in_days=d) for p, d in allocations))
+    live: dict[datetime | None, Decimal] = {}  # what the awards left live at NOW, by expiry
+    for p, d in allocations:
+        if d is None or d > 0:
+            expires_at = None if d is None else NOW + timedelta(days=d)
+            live[expires_at] = live.get(expires_at, Decimal(0)) + p
     balance = holding.balance(NOW)
+    assert balance == sum(live.values(), Decimal(0))
     if balance == 0:
         return
     points = data.draw(st.decimals(min_value=Decimal("0.001"), max_value=balance, places=3))
-    after, draws = debit(holding, points, NOW)
+    layout, draws = debit(holding, points, NOW)
     assert sum(d.points for d in draws) == points
-    assert after.balance(NOW) == balance - points
-    live = {a.allocation_id: a for a in holding.allocations}
+    assert layout.wallet.balance(NOW) == balance - points
     for draw in draws:
-        assert draw.points <= live[draw.allocation_id].remaining
-        assert draw.expires_at == live[draw.allocation_id].expires_at
+        assert draw.expires_at in live
+        assert draw.points <= live[draw.expires_at]
+    # One draw per bucket, earliest expiry first, never last.
     expiries = [d.expires_at or datetime.max.replace(tzinfo=UTC) for d in draws]
-    assert expiries == sorted(expiries)
+    assert expiries == sorted(set(expiries))
+    # Each live bucket keeps exactly what was not drawn from it, and only the last draw leaves anything.
+    drawn = {d.expires_at: d.points for d in draws}
+    after = held(layout.wallet)
+    for expires_at, points_held in live.items():
+        assert after.get(expires_at, Decimal(0)) == points_held - drawn.get(expires_at, Decimal(0))
+    assert set(after) <= set(live)
+    assert all(after.get(d.expires_at, Decimal(0)) == 0 for d in draws[:-1])
+    last = draws[-1].expires_at
+    if last is not None:
+        assert all(e is None or e >= last for e in after)
 
 
 KOLKATA = ZoneInfo("Asia/Kolkata")

@@ -1,31 +1,38 @@
-"""The credit, pure: draws go back last drawn first, to their allocations with their original expiry; what
-has expired since is reported, not credited; a partial reversal leaves what redeeming the rest would have."""
+"""The credit, pure: draws go back last drawn first, each to the bucket of its expiry; what has expired since
+is reported, not credited; a partial reversal leaves what redeeming the rest would have."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from points_core.domain.errors import StaleRead
 from points_core.domain.ledger import credit, debit, undo_order
-from points_core.domain.models import Redemption, Wallet
+from points_core.domain.models import Bucket, Draw, Redemption, Wallet
 from tests.factories import NOW, allocation, wallet
+
+SOON = NOW + timedelta(days=10)
+LATE = NOW + timedelta(days=90)
+NEVER = None
 
 
 def redeemed(holding: Wallet, points: str) -> tuple[Wallet, Redemption]:
-    after, draws = debit(holding, Decimal(points), NOW)
-    return after, Redemption(
+    layout, draws = debit(holding, Decimal(points), NOW)
+    return layout.wallet, recorded(holding, Decimal(points), draws, layout.wallet.balance(NOW))
+
+
+def recorded(holding: Wallet, points: Decimal, draws: tuple[Draw, ...], balance_after: Decimal) -> Redemption:
+    return Redemption(
         redemption_id="abc123",
         customer_id="1001",
         program_id=holding.program_id,
-        points=Decimal(points),
+        points=points,
         value=Decimal(0),
         local_value=Decimal(0),
-        balance_after=after.balance(NOW),
+        balance_after=balance_after,
         draws=draws,
         redeemed_at=NOW,
         recorded_at=NOW,
@@ -34,68 +41,112 @@ def redeemed(holding: Wallet, points: str) -> tuple[Wallet, Redemption]:
     )
 
 
-def remaining(holding: Wallet) -> dict[str, Decimal]:
-    return {a.allocation_id: a.remaining for a in holding.allocations if a.remaining > 0}
+def held(holding: Wallet) -> dict[datetime | None, Decimal]:
+    """The wallet's points by expiry (None: never), from its buckets: one bucket per expiry, no pages."""
+    assert not holding.has_pages
+    by_expiry = {bucket.expires_at: bucket.points for bucket in holding.buckets}
+    assert len(by_expiry) == len(holding.buckets), "two buckets of one expiry"
+    return by_expiry
 
 
 HOLDING = wallet(
-    allocation("100", expires_in_days=10, allocation_id="soon"),
-    allocation("100", expires_in_days=90, allocation_id="late"),
-    allocation("100", expires_in_days=None, allocation_id="never"),
+    allocation("100", expires_in_days=10),
+    allocation("100", expires_in_days=90),
+    allocation("100", expires_in_days=None),
 )
 
 
-def test_a_full_reversal_restores_every_allocation_with_its_expiry() -> None:
+def test_a_full_reversal_restores_every_bucket_with_its_expiry() -> None:
     after, redemption = redeemed(HOLDING, "250")
-    assert remaining(after) == {"never": Decimal(50)}  # spent allocations were pruned
+    assert held(after) == {NEVER: Decimal(50)}  # the spent buckets are gone from the wallet
     restored, credits = credit(after, redemption, Decimal(250), NOW)
-    assert [(c.allocation_id, c.points, c.expired) for c in credits] == [
-        ("never", Decimal(50), False),
-        ("late", Decimal(100), False),
-        ("soon", Decimal(100), False),
+    assert [(c.expires_at, c.points, c.expired, c.allocation_id) for c in credits] == [
+        (NEVER, Decimal(50), False, ""),
+        (LATE, Decimal(100), False, ""),
+        (SOON, Decimal(100), False, ""),
     ]
-    assert remaining(restored) == {"soon": Decimal(100), "late": Decimal(100), "never": Decimal(100)}
-    by_id = {a.allocation_id: a for a in restored.allocations}
-    for original in HOLDING.allocations:
-        recreated = by_id[original.allocation_id]
-        assert (recreated.points, recreated.awarded_at, recreated.expires_at) == (
-            original.points,
-            original.awarded_at,
-            original.expires_at,
-        )
-    assert restored.balance(NOW) == HOLDING.balance(NOW)
-    assert restored.version == after.version + 1
-    assert restored.lifetime_points == HOLDING.lifetime_points
+    # The buckets the debit removed are re-created with their own expiry, in expiry order, never last.
+    assert restored.wallet.buckets == (
+        Bucket(expires_at=SOON, points=Decimal(100)),
+        Bucket(expires_at=LATE, points=Decimal(100)),
+        Bucket(expires_at=NEVER, points=Decimal(100)),
+    )
+    assert restored.wallet.balance(NOW) == HOLDING.balance(NOW)
+    assert restored.wallet.version == after.version + 1
+    assert restored.wallet.lifetime_points == HOLDING.lifetime_points
 
 
 def test_a_partial_reversal_gives_back_the_last_drawn_first() -> None:
     after, redemption = redeemed(HOLDING, "250")
     partly, credits = credit(after, redemption, Decimal(80), NOW)
-    assert [(c.allocation_id, c.points) for c in credits] == [("never", Decimal(50)), ("late", Decimal(30))]
-    assert remaining(partly) == {"never": Decimal(100), "late": Decimal(30)}
+    assert [(c.expires_at, c.points) for c in credits] == [(NEVER, Decimal(50)), (LATE, Decimal(30))]
+    assert held(partly.wallet) == {NEVER: Decimal(100), LATE: Decimal(30)}
 
 
 def test_what_is_left_to_reverse_follows_from_the_total_reversed() -> None:
     _, redemption = redeemed(HOLDING, "250")
     partly = redemption.model_copy(update={"reversed_points": Decimal(80)})
-    assert [(draw.allocation_id, left) for draw, left in undo_order(partly)] == [
-        ("late", Decimal(70)),
-        ("soon", Decimal(100)),
+    assert [(draw.expires_at, left) for draw, left in undo_order(partly)] == [
+        (LATE, Decimal(70)),
+        (SOON, Decimal(100)),
     ]
     assert partly.outstanding == 170
 
 
-def test_points_whose_allocation_expired_since_are_reported_not_credited() -> None:
+def test_points_whose_bucket_expired_since_are_reported_not_credited() -> None:
     after, redemption = redeemed(HOLDING, "250")
-    later = NOW + timedelta(days=30)  # "soon" has expired since
+    later = NOW + timedelta(days=30)  # SOON has passed since
     restored, credits = credit(after, redemption, Decimal(250), later)
-    assert [(c.allocation_id, c.points, c.expired) for c in credits] == [
-        ("never", Decimal(50), False),
-        ("late", Decimal(100), False),
-        ("soon", Decimal(100), True),
+    assert [(c.expires_at, c.points, c.expired) for c in credits] == [
+        (NEVER, Decimal(50), False),
+        (LATE, Decimal(100), False),
+        (SOON, Decimal(100), True),
     ]
-    assert "soon" not in remaining(restored)
-    assert restored.balance(later) == 200
+    assert held(restored.wallet) == {LATE: Decimal(100), NEVER: Decimal(100)}
+    assert restored.wallet.balance(later) == 200
+
+
+def test_draws_recorded_per_allocation_go_back_to_the_bucket_of_their_expiry() -> None:
+    """A redemption made before wallets held buckets drew from two allocations of one expiry: reversing it
+    credits each draw (its allocation named) into the one bucket of that expiry, re-created."""
+    old = (
+        Draw(
+            allocation_id="soon-old",
+            points=Decimal(50),
+            expires_at=SOON,
+            awarded_at=NOW - timedelta(days=50),
+            allocation_points=Decimal(50),
+        ),
+        Draw(
+            allocation_id="soon-new",
+            points=Decimal(30),
+            expires_at=SOON,
+            awarded_at=NOW - timedelta(days=5),
+            allocation_points=Decimal(30),
+        ),
+        Draw(
+            allocation_id="late",
+            points=Decimal(40),
+            expires_at=LATE,
+            awarded_at=NOW - timedelta(days=30),
+            allocation_points=Decimal(100),
+        ),
+    )
+    after = wallet(allocation("60", expires_in_days=90), allocation("100", expires_in_days=None))
+    redemption = recorded(after, Decimal(120), old, after.balance(NOW))
+    partly, credits = credit(after, redemption, Decimal(60), NOW)
+    assert [(c.allocation_id, c.expires_at, c.points) for c in credits] == [
+        ("late", LATE, Decimal(40)),
+        ("soon-new", SOON, Decimal(20)),
+    ]
+    assert held(partly.wallet) == {SOON: Decimal(20), LATE: Decimal(100), NEVER: Decimal(100)}
+    rest = redemption.model_copy(update={"reversed_points": Decimal(60)})
+    restored, credits = credit(partly.wallet, rest, Decimal(60), NOW)
+    assert [(c.allocation_id, c.points) for c in credits] == [
+        ("soon-new", Decimal(10)),
+        ("soon-old", Decimal(50)),
+    ]
+    assert held(restored.wallet) == {SOON: Decimal(80), LATE: Decimal(100), NEVER: Decimal(100)}
 
 
 @pytest.mark.parametrize("points", ["0", "250.001", "-1"])
@@ -113,34 +164,28 @@ def test_a_wallet_of_another_program_is_refused() -> None:
 
 @given(
     st.lists(
-        st.decimals(min_value=Decimal("0.001"), max_value=Decimal(300), places=3), min_size=1, max_size=6
+        st.tuples(
+            st.decimals(min_value=Decimal("0.001"), max_value=Decimal(300), places=3),
+            st.one_of(st.none(), st.integers(min_value=5, max_value=8)),
+        ),
+        min_size=1,
+        max_size=6,
     ),
     st.data(),
 )
 def test_reversing_part_leaves_what_redeeming_the_rest_would_have(
-    awards: list[Decimal], data: st.DataObject
+    awards: list[tuple[Decimal, int | None]], data: st.DataObject
 ) -> None:
-    holding = wallet(
-        *(
-            allocation(str(points), expires_in_days=5 + index, allocation_id=f"a{index}")
-            for index, points in enumerate(awards)
-        )
-    )
+    # Few expiries for up to six awards: awards share buckets, and the never-expiring one is drawn last.
+    holding = wallet(*(allocation(str(points), expires_in_days=days) for points, days in awards))
     total = holding.balance(NOW)
     points = data.draw(st.decimals(min_value=Decimal("0.001"), max_value=total, places=3))
     back = data.draw(st.decimals(min_value=Decimal("0.001"), max_value=points, places=3))
     after, redemption = redeemed(holding, str(points))
     partly, _ = credit(after, redemption, back, NOW)
     if back == points:
-        assert remaining(partly) == remaining(holding)
+        assert held(partly.wallet) == held(holding)
     else:
         less, _ = debit(holding, points - back, NOW)
-        assert remaining(partly) == remaining(less)
-    assert partly.balance(NOW) == total - points + back
-
-
-def test_a_wallet_read_after_the_reversal_its_redemption_missed_is_a_stale_read() -> None:
-    after, redemption = redeemed(HOLDING, "250")
-    restored, _ = credit(after, redemption, Decimal(250), NOW)
-    with pytest.raises(StaleRead):
-        credit(restored, redemption, Decimal(250), NOW)  # the redemption as read before that reversal
+        assert held(partly.wallet) == held(less.wallet)
+    assert partly.wallet.balance(NOW) == total - points + back

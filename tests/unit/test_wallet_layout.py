@@ -136,7 +136,9 @@ class WalletMachine(RuleBasedStateMachine):
         self.store.write(layout, self.store.head.version)
         for bucket in buckets:
             if bucket.is_live(self.now):
-                self.reference[bucket.expires_at] = self.reference.get(bucket.expires_at, Decimal(0)) + bucket.points
+                self.reference[bucket.expires_at] = (
+                    self.reference.get(bucket.expires_at, Decimal(0)) + bucket.points
+                )
 
     @rule(points=st.integers(1, 400))
     def redeem(self, points: int) -> None:
@@ -178,11 +180,15 @@ class WalletMachine(RuleBasedStateMachine):
         done = self.redemptions[index]
         if done.outstanding <= 0:
             return
-        points = {"all": done.outstanding, "half": (done.outstanding / 2).quantize(Decimal(1)), "one": 1}[share]
+        points = {"all": done.outstanding, "half": (done.outstanding / 2).quantize(Decimal(1)), "one": 1}[
+            share
+        ]
         points = max(Decimal(1), min(Decimal(points), done.outstanding))
         wallet = self.store.head
         credits = ledger.credits_for(done, points, self.now)
-        for expiry in ledger.pages_to_hold(wallet, [c.expires_at for c in credits if not c.expired], self.now):
+        for expiry in ledger.pages_to_hold(
+            wallet, [c.expires_at for c in credits if not c.expired], self.now
+        ):
             wallet = self.store.read_holding(wallet, expiry)
         layout, given = ledger.credit(wallet, done, points, self.now)
         assert given == credits
@@ -251,7 +257,13 @@ def test_a_wallet_stored_with_allocations_reads_as_buckets() -> None:
         "program_id": PROGRAM,
         "version": 7,
         "allocations": [
-            {"allocation_id": "a", "points": "100", "remaining": "40", "awarded_at": START, "expires_at": None},
+            {
+                "allocation_id": "a",
+                "points": "100",
+                "remaining": "40",
+                "awarded_at": START,
+                "expires_at": None,
+            },
             {
                 "allocation_id": "b",
                 "points": "10",

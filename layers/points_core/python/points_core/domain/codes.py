@@ -82,6 +82,9 @@ class Item:
     REDEMPTION_FAILED = Status(817, "Points redemption failed")
     INSUFFICIENT_BALANCE = Status(818, "Current points are less than points requested for redemption")
     ABOVE_MAXIMUM = Status(819, "Points requested exceed the maximum points allowed per redemption")
+    TOO_MANY_EXPIRY_DATES = Status(
+        819, "Points requested span more expiry dates than one redemption may draw from: redeem them in parts"
+    )
     FRAUD_CUSTOMER_ALT = Status(820, "Customer is marked as fraud")
     BELOW_MINIMUM = Status(821, "Points requested are less than the minimum points allowed for redemption")
     MISSED_CALL_NOT_FOUND = Status(822, "Unable to find missed call from the registered mobile number")

@@ -32,16 +32,8 @@ class InsufficientPoints(ValueError):
     """A debit asked for more than the wallet's live allocations hold."""
 
 
-class StaleRead(ValueError):
-    """The wallet and the redemption were read at different moments: read both again."""
-
-
 class UnknownTimeZone(ValueError):
     """An org's zone is unknown here and its configuration carries no compiled rules for it."""
-
-
-class WalletFull(Exception):
-    """The wallet would hold more live allocations than a wallet item can."""
 
 
 class Refusal(StrEnum):

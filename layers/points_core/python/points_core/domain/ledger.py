@@ -33,9 +33,12 @@ HEAD_KEEP = 32
 """What a spill leaves in the head, and what the first page refills a low head to."""
 PAGE_MAX = 400
 """Buckets a page may hold (about 8 KB) before it splits in two."""
-MAX_DRAWS = 1000
+MAX_DRAWS = 5000
 """The most buckets (distinct expiries) one redemption may draw from: its record and its ledger entry list
-every draw, and a DynamoDB item holds at most 400 KB."""
+every draw (about 55 bytes each), and a DynamoDB item holds at most 400 KB."""
+MAX_PAGE_WRITES = 80
+"""The most pages one change may write or delete: a transaction holds 100 items, the head and a redemption's
+own records among them."""
 
 HEAD = ""
 """The source key of the head's buckets (a page's is its `upper_key`)."""
@@ -47,8 +50,9 @@ class TooManyDraws(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Layout:
-    """A wallet after a change: the head to write (next version, its `pages` as they are after the change),
-    the pages to write (`version` one more than read; new pages at 1) and the pages to delete (as read)."""
+    """A wallet after a change: the head to write (the version after the one read; its `pages` as they are
+    after the change), the pages to write (each at the version after the one read; a new one at 1) and the
+    pages to delete (as read)."""
 
     wallet: Wallet
     puts: tuple[Page, ...] = ()
@@ -94,7 +98,10 @@ def debit(wallet: Wallet, points: Decimal, now: datetime) -> tuple[Layout, tuple
     head = left.pop(HEAD)
     if unread > 0:
         head += [bucket for bucket in wallet.buckets if bucket.expires_at is None]
-    return arrange(wallet, head, now, left), tuple(draws)
+    layout = arrange(wallet, head, now, left)
+    if len(layout.puts) + len(layout.deletes) > MAX_PAGE_WRITES:
+        raise TooManyDraws(f"the redemption would change {len(layout.puts) + len(layout.deletes)} pages")
+    return layout, tuple(draws)
 
 
 def undo_order(redemption: Redemption) -> list[tuple[Draw, Decimal]]:
@@ -220,42 +227,25 @@ def arrange(
         finite = finite[:HEAD_KEEP]
         paged_from = spilled[0].buckets[0].expires_at
 
-    puts: list[Page] = []
-    deletes: list[Page] = []
-    versions: dict[str, int] = {}
     after: dict[str, Page] = {}
     first = {upper_key(page) for page in spilled}  # pages known to be the wallet's first, in order
     prefix_keys = {upper_key(page) for page in wallet.page_prefix()}
     for key, page in read.items():
         buckets = tuple(contents[key])
-        if buckets == page.buckets:
-            derived = [page]
-        elif not buckets:
-            deletes.append(page)
+        if not buckets:
             continue
-        else:
-            versions[key] = page.version
-            derived = _split(page.model_copy(update={"buckets": buckets, "version": page.version + 1}))
-            puts += derived
+        derived = [page] if buckets == page.buckets else _split(page.model_copy(update={"buckets": buckets}))
         after.update({upper_key(p): p for p in derived})
         if key in prefix_keys:
             first.update(upper_key(p) for p in derived)
-    for page in spilled:
-        key = upper_key(page)
-        gone = next((p for p in deletes if upper_key(p) == key), None)
-        if gone is not None:  # the spill takes the key of a page emptied in this change: one write of it
-            deletes.remove(gone)
-            versions[key] = gone.version
-            page = page.model_copy(update={"version": gone.version + 1})
-        puts.append(page)
-        after[key] = page
+    after.update({upper_key(p): p for p in spilled})
 
     kept = sorted(after.values(), key=lambda p: p.order)
     prefix = 0
     while prefix < len(kept) and upper_key(kept[prefix]) in first:
         prefix += 1
     paged_points = wallet.unread_points() + sum((p.points for p in kept), Decimal(0))
-    updated = wallet.model_copy(
+    final = wallet.model_copy(
         update={
             "version": wallet.version + 1,
             "buckets": (*finite, *never),
@@ -265,20 +255,44 @@ def arrange(
             "prefix": prefix,
         }
     )
-    return Layout(updated, tuple(puts), tuple(deletes), versions)
+    return changes(wallet, final)
+
+
+def changes(read: Wallet, final: Wallet) -> Layout:
+    """What writing `final` over the wallet as `read` takes: each page of `final` whose buckets differ from
+    the page of its key as read (or that is new), and each page read that `final` no longer has. Several
+    changes of one wallet (a revert of a bill's redemptions) so become one write."""
+    before = {upper_key(page): page for page in read.pages}
+    puts: list[Page] = []
+    versions: dict[str, int] = {}
+    pages: list[Page] = []
+    for page in final.pages:
+        key = upper_key(page)
+        old = before.get(key)
+        if old is not None and old.buckets == page.buckets:
+            pages.append(old)
+            continue
+        written = page.model_copy(update={"version": old.version + 1 if old else 1, "known_from": None})
+        if old is not None:
+            versions[key] = old.version
+        puts.append(written)
+        pages.append(written)
+    kept = {upper_key(page) for page in final.pages}
+    deletes = tuple(page for key, page in before.items() if key not in kept)
+    wallet = final.model_copy(update={"version": read.version + 1, "pages": tuple(pages)})
+    return Layout(wallet, tuple(puts), deletes, versions)
 
 
 def _split(page: Page) -> list[Page]:
-    """A page past PAGE_MAX as pages of PAGE_MAX // 2 buckets: the last keeps the page's bound (its key) and
-    version, each earlier one is new (version 1), bounded by the next one's first expiry."""
+    """A page past PAGE_MAX as pages of PAGE_MAX // 2 buckets: the last keeps the page's bound (its key), each
+    earlier one is bounded by the next one's first expiry."""
     if len(page.buckets) <= PAGE_MAX:
-        return [page if page.version else page.model_copy(update={"version": 1})]
+        return [page]
     size = PAGE_MAX // 2
     chunks = [page.buckets[start : start + size] for start in range(0, len(page.buckets), size)]
     pages = [
-        Page(program_id=page.program_id, upper=chunks[index + 1][0].expires_at, version=1, buckets=chunk)
+        Page(program_id=page.program_id, upper=chunks[index + 1][0].expires_at, buckets=chunk)
         for index, chunk in enumerate(chunks[:-1])
     ]
-    last = page.model_copy(update={"buckets": chunks[-1]})
-    pages.append(last if last.version else last.model_copy(update={"version": 1}))
+    pages.append(page.model_copy(update={"buckets": chunks[-1]}))
     return pages

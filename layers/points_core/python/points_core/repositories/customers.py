@@ -9,12 +9,14 @@ from typing import Any
 from points_core.aws.observability import tracer
 from points_core.domain.errors import Refusal
 from points_core.domain.identifiers import Identifier, IdentifierType
+from points_core.domain.ledger import Layout
 from points_core.domain.models import AwardEntry, Contact, CustomerProfile, UsedReference, Wallet
 from points_core.repositories import keys
 from points_core.repositories.batch import batch_get, batch_get_tables, batch_write
 from points_core.repositories.codec import load_model, to_item
 from points_core.repositories.items import contact, used_reference
-from points_core.repositories.transactions import insert, transact, wallet_at_version
+from points_core.repositories.transactions import insert, transact
+from points_core.repositories.wallets import WalletPages, layout_writes, load_wallet
 
 
 @dataclass(slots=True)
@@ -98,7 +100,7 @@ class CustomerRepository:
                 elif item["sk"]["S"] == "PROFILE":
                     snapshot.profile = load_model(CustomerProfile, item)
                 else:
-                    snapshot.wallet = load_model(Wallet, item)
+                    snapshot.wallet = load_wallet(item)
         return snapshot
 
     # Writes of the operator tool.
@@ -158,7 +160,11 @@ class CustomerRepository:
             TableName=self._customers, Key=keys.wallet(org_id, customer_id, program_id), ConsistentRead=True
         )
         item = response.get("Item")
-        return load_model(Wallet, item) if item else None
+        return load_wallet(item) if item else None
+
+    def pages(self) -> WalletPages:
+        """Reading a wallet's pages, when a change or an answer needs them."""
+        return WalletPages(self._client, self._customers)
 
     @tracer.capture_method(capture_response=False)
     def recorded_awards(
@@ -180,13 +186,13 @@ class CustomerRepository:
         org_id: int,
         customer_id: str,
         previous_version: int | None,
-        wallet: Wallet,
+        layout: Layout,
         entries: Sequence[AwardEntry],
     ) -> None:
-        """The wallet and its new award entries in one transaction: the wallet only if its version is still
-        `previous_version` (None: it must not exist yet), each entry only if it is not recorded yet.
-        `NotRecorded` otherwise."""
-        items = [wallet_at_version(self._customers, org_id, customer_id, wallet, previous_version)]
+        """The wallet and its new award entries in one transaction: the wallet (head and pages) only if it is
+        still as read (`previous_version` None: it must not exist yet), each entry only if it is not recorded
+        yet. `NotRecorded` otherwise."""
+        items = layout_writes(self._customers, org_id, customer_id, layout, previous_version)
         items.extend(
             insert(
                 self._ledger,

@@ -83,6 +83,12 @@ def wallet(org_id: int, customer_id: str, program_id: int) -> dict[str, Any]:
     return key(customer_partition(org_id, customer_id), f"WALLET#{program_id}")
 
 
+def wallet_page(org_id: int, customer_id: str, program_id: int, bound: str) -> dict[str, Any]:
+    """One page of a wallet's buckets, by its bound (`ledger.upper_key`; "" gives what every page's key
+    starts with)."""
+    return key(customer_partition(org_id, customer_id), f"PAGE#{program_id}#{bound}")
+
+
 def award_entry(org_id: int, customer_id: str, program_id: int, allocation_id: str) -> dict[str, Any]:
     return key(customer_partition(org_id, customer_id), f"P#{program_id}#AWARD#{allocation_id}")
 

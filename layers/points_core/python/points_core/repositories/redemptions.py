@@ -14,11 +14,13 @@ from typing import Any
 
 from points_core.aws.observability import tracer
 from points_core.domain.errors import Refusal
-from points_core.domain.models import Redemption, Wallet
+from points_core.domain.ledger import Layout
+from points_core.domain.models import Redemption
 from points_core.repositories import keys
 from points_core.repositories.items import RecordKind
 from points_core.repositories.otp import code_names
-from points_core.repositories.transactions import WriteItem, insert, transact, update, wallet_at_version
+from points_core.repositories.transactions import WriteItem, insert, transact, update
+from points_core.repositories.wallets import layout_writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,11 @@ class CodeToConsume:
     points: Decimal
     now: int
     max_attempts: int
+
+
+def draws(redemption: Redemption) -> list[dict[str, Any]]:
+    """The draws as stored: what each has (a draw of a bucket has no allocation fields)."""
+    return [draw.model_dump(exclude_defaults=True) for draw in redemption.draws]
 
 
 class RedemptionRepository:
@@ -48,17 +55,17 @@ class RedemptionRepository:
         org_id: int,
         redemption: Redemption,
         previous_version: int,
-        wallet: Wallet,
+        layout: Layout,
         code: CodeToConsume | None,
     ) -> None:
         """Everything a redemption writes, in one transaction; `NotRecorded` when any condition refused."""
         customer_id = redemption.customer_id
         items = [
-            wallet_at_version(self._customers, org_id, customer_id, wallet, previous_version),
+            *layout_writes(self._customers, org_id, customer_id, layout, previous_version),
             insert(
                 self._redemptions,
                 keys.redemption(org_id, redemption.redemption_id),
-                {"kind": RecordKind.REDEMPTION, **redemption.model_dump()},
+                {"kind": RecordKind.REDEMPTION, **redemption.model_dump(), "draws": draws(redemption)},
                 Refusal.ID_TAKEN,
             ),
             self._ledger_entry(org_id, redemption),
@@ -75,7 +82,7 @@ class RedemptionRepository:
             "program_id": redemption.program_id,
             "points": -redemption.points,
             "balance_after": redemption.balance_after,
-            "draws": [draw.model_dump() for draw in redemption.draws],
+            "draws": draws(redemption),
             "recorded_at": redemption.recorded_at,
         }
         key = keys.redemption_entry(

@@ -16,6 +16,7 @@ from typing import Any
 from points_core.aws.observability import tracer
 from points_core.domain.errors import Refusal
 from points_core.domain.identifiers import Identifier
+from points_core.domain.ledger import Layout
 from points_core.domain.models import (
     BillEntry,
     Contact,
@@ -27,9 +28,10 @@ from points_core.domain.models import (
 )
 from points_core.repositories import keys
 from points_core.repositories.batch import batch_get_tables
-from points_core.repositories.codec import load_model, serialize
+from points_core.repositories.codec import serialize
 from points_core.repositories.items import RecordKind, bill_entry, contact, record, used_reference
-from points_core.repositories.transactions import WriteItem, insert, transact, update, wallet_at_version
+from points_core.repositories.transactions import WriteItem, insert, transact, update
+from points_core.repositories.wallets import WalletPages, layout_writes, load_wallet
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,12 @@ class Loaded:
 class WalletChange:
     customer_id: str
     previous_version: int
-    wallet: Wallet
+    layout: Layout
+
+
+def credits(reversal: Reversal) -> list[dict[str, Any]]:
+    """The credits as stored: what each has (a credit of a bucket has no allocation)."""
+    return [credit.model_dump(exclude_defaults=True) for credit in reversal.credits]
 
 
 class ReversalRepository:
@@ -100,7 +107,11 @@ class ReversalRepository:
             ConsistentRead=consistent,
         )
         item = response.get("Item")
-        return load_model(Wallet, item) if item else None
+        return load_wallet(item) if item else None
+
+    def pages(self) -> WalletPages:
+        """Reading a wallet's pages, when a reversal needs them."""
+        return WalletPages(self._client, self._customers)
 
     @tracer.capture_method(capture_response=False)
     def on_bill(self, org_id: int, transaction_number: str, *, consistent: bool) -> list[BillEntry]:
@@ -146,7 +157,7 @@ class ReversalRepository:
                     if isinstance(found, Redemption):
                         loaded.redemptions[found.redemption_id] = found
                 elif item["sk"]["S"].startswith("WALLET#"):
-                    wallet = load_model(Wallet, item)
+                    wallet = load_wallet(item)
                     customer_id = item["pk"]["S"].rsplit("#", 1)[-1]
                     loaded.wallets[(customer_id, wallet.program_id)] = wallet
                 else:
@@ -163,8 +174,9 @@ class ReversalRepository:
         """Every wallet, every redemption's new `reversed_points`, every reversal record and ledger entry,
         in one transaction; each only if nothing changed since it was read. `NotRecorded` otherwise."""
         items = [
-            wallet_at_version(self._customers, org_id, c.customer_id, c.wallet, c.previous_version)
+            item
             for c in wallets
+            for item in layout_writes(self._customers, org_id, c.customer_id, c.layout, c.previous_version)
         ]
         for redemption, reversal in reversals:
             items.extend(self._reversal_items(org_id, redemption, reversal))
@@ -180,7 +192,7 @@ class ReversalRepository:
             "points": reversal.available,
             "expired_points": reversal.expired,
             "balance_after": reversal.balance_after,
-            "credits": [credit.model_dump() for credit in reversal.credits],
+            "credits": credits(reversal),
             "recorded_at": reversal.reversed_at,
         }
         entry_key = keys.reversal_entry(
@@ -201,7 +213,7 @@ class ReversalRepository:
             insert(
                 self._redemptions,
                 keys.redemption(org_id, reversal.reversal_id),
-                {"kind": RecordKind.REVERSAL, **reversal.model_dump()},
+                {"kind": RecordKind.REVERSAL, **reversal.model_dump(), "credits": credits(reversal)},
                 Refusal.ID_TAKEN,
             ),
             insert(self._ledger, entry_key, entry, Refusal.CONFLICT),

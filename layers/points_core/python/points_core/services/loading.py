@@ -11,20 +11,21 @@ from datetime import datetime
 from decimal import Decimal
 
 from points_core.aws.observability import tracer
-from points_core.domain.errors import GaveUp, NotRecorded, WalletFull
+from points_core.domain.errors import GaveUp, NotRecorded
 from points_core.domain.identifiers import Identifier, IdentifierType
+from points_core.domain.ledger import Layout, add, pages_to_hold
 from points_core.domain.models import (
-    MAX_LIVE_ALLOCATIONS,
-    Allocation,
     AwardEntry,
+    Bucket,
     CustomerProfile,
     EntryKind,
     Wallet,
 )
 from points_core.repositories import CustomerRepository, CustomerUpsert, customer_repository
 
-# One transaction holds the wallet plus at most 99 award entries (DynamoDB's limit is 100 items).
-AWARDS_PER_TRANSACTION = 99
+# One transaction holds the wallet, the pages it changes and the award entries: DynamoDB's limit is 100 items.
+TRANSACTION_ITEMS = 100
+AWARDS_PER_TRANSACTION = 90
 MAX_WALLET_ATTEMPTS = 6
 
 
@@ -118,31 +119,29 @@ def _same_award(award: Award, entry: AwardEntry) -> bool:
 
 
 def _with_awards(
-    wallet: Wallet | None, program_id: int, awards: Sequence[Award], tier: str | None, now: datetime
-) -> Wallet:
-    """The wallet after the awards: live allocations only (expired or spent ones are pruned; the ledger keeps
-    their history), lifetime points grown by every award, expired on arrival or not."""
-    kept = [allocation for allocation in (wallet.allocations if wallet else ()) if allocation.is_live(now)]
-    added = [
-        Allocation(
-            allocation_id=award.allocation_id,
-            points=award.points,
-            remaining=award.points,
-            awarded_at=award.awarded_at,
-            expires_at=award.expires_at,
-        )
-        for award in awards
-    ]
-    allocations = kept + [allocation for allocation in added if allocation.is_live(now)]
-    if len(allocations) > MAX_LIVE_ALLOCATIONS:
-        raise WalletFull(f"a wallet holds at most {MAX_LIVE_ALLOCATIONS} live allocations")
-    return Wallet(
-        program_id=program_id,
-        version=(wallet.version + 1) if wallet else 1,
-        tier=tier if tier is not None else (wallet.tier if wallet else None),
-        lifetime_points=(wallet.lifetime_points if wallet else Decimal(0)) + sum(a.points for a in awards),
-        allocations=tuple(allocations),
+    repository: CustomerRepository,
+    org_id: int,
+    customer_id: str,
+    wallet: Wallet | None,
+    program_id: int,
+    awards: Sequence[Award],
+    tier: str | None,
+    now: datetime,
+) -> Layout:
+    """The wallet after the awards, each in the bucket of its expiry (in the head, or in the page holding it,
+    read first), lifetime points grown by every award, expired on arrival or not; expired buckets pruned."""
+    base = wallet or Wallet(program_id=program_id)
+    base = base.model_copy(
+        update={
+            "tier": tier if tier is not None else base.tier,
+            "lifetime_points": base.lifetime_points + sum((a.points for a in awards), Decimal(0)),
+        }
     )
+    buckets = [Bucket(expires_at=award.expires_at, points=award.points) for award in awards]
+    wanted = pages_to_hold(base, [bucket.expires_at for bucket in buckets], now)
+    if wanted:
+        base = repository.pages().holding(org_id, customer_id, base, wanted)
+    return add(base, buckets, now)  # a new wallet is written at version 1
 
 
 def _award_chunk(
@@ -169,7 +168,17 @@ def _award_chunk(
         tier_changes = tier is not None and (wallet is None or wallet.tier != tier)
         if not new and not tier_changes:
             return AwardResult(already_recorded=unchanged, conflicting=conflicting)
-        updated = _with_awards(wallet, program_id, new, tier, now)
+        layout = _with_awards(repository, org_id, customer_id, wallet, program_id, new, tier, now)
+        if 1 + len(layout.puts) + len(layout.deletes) + len(new) > TRANSACTION_ITEMS and len(new) > 1:
+            # Awards spread over many pages: in two halves, each its own transaction.
+            half = len(awards) // 2
+            first = _award_chunk(repository, org_id, customer_id, program_id, awards[:half], tier, now)
+            second = _award_chunk(repository, org_id, customer_id, program_id, awards[half:], tier, now)
+            return AwardResult(
+                created=first.created + second.created,
+                already_recorded=first.already_recorded + second.already_recorded,
+                conflicting=first.conflicting + second.conflicting,
+            )
         entries = [
             AwardEntry(
                 kind=award.kind,
@@ -184,7 +193,7 @@ def _award_chunk(
             for award in new
         ]
         try:
-            repository.save_awards(org_id, customer_id, wallet.version if wallet else None, updated, entries)
+            repository.save_awards(org_id, customer_id, wallet.version if wallet else None, layout, entries)
         except NotRecorded:
             time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not security
             continue

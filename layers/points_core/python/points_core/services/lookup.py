@@ -52,6 +52,7 @@ def look_up(
     identifiers: dict[str, str | None],
     program_id: str | None,
     *,
+    now: datetime,
     reference: str | None = None,
 ) -> Lookup:
     program: Program | None = None
@@ -74,12 +75,17 @@ def look_up(
         program.program_id if program else None,
         reference=reference,
     )
+    wallet = snapshot.wallet
+    if wallet is not None and not wallet.known_balance_is_exact(now):
+        # The paged points have started expiring since the wallet was last written: its first pages tell
+        # how many are left (one more round trip, until the next write brings the head up to date).
+        wallet = customers.pages().first_pages(org.org_id, customer_id, wallet, now)
     return Lookup(
         identifier,
         None if snapshot.profile else Item.CUSTOMER_NOT_FOUND,
         program,
         program_failure,
         snapshot.profile,
-        snapshot.wallet,
+        wallet,
         snapshot.reference,
     )

@@ -104,7 +104,7 @@ def check_redeemable(caller: Caller, query: RedeemableQuery, now: datetime) -> R
     except RuleFailure as failure:
         return RedeemableOutcome(Decision(failure.status, redeemable=False), query)
     # A given code is checked by one conditional write, not from a read: the code state is not read here.
-    found = look_up(org, caller.store_id, query.identifiers, query.program_id)
+    found = look_up(org, caller.store_id, query.identifiers, query.program_id, now=now)
     decision = evaluate(found.check(org, now, query.amount_text, currency_input=query.currency_input))
     decision, retry_after = _after_the_rules(org, query, found, decision, now)
     logger.info(

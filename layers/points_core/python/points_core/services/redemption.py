@@ -18,20 +18,23 @@ from points_core.aws.observability import metrics, tracer
 from points_core.domain import rules
 from points_core.domain.codes import Item, Outcome, RequestStatus
 from points_core.domain.errors import GaveUp, RuleFailure
-from points_core.domain.ledger import debit
+from points_core.domain.ledger import Layout, TooManyDraws, debit
 from points_core.domain.models import (
     Caller,
     CustomerProfile,
     CustomField,
+    Draw,
     OrgConfig,
+    PagesNeeded,
     Redemption,
     UsedReference,
+    Wallet,
     new_record_id,
 )
 from points_core.domain.rules import Quote, evaluate, redemption_time
 from points_core.domain.timezones import org_zone
 from points_core.domain.validation_codes import ValidationType
-from points_core.repositories import config_repository, redemption_repository
+from points_core.repositories import config_repository, customer_repository, redemption_repository
 from points_core.repositories.redemptions import CodeToConsume
 from points_core.services.lookup import Lookup, look_up
 from points_core.services.orgs import load_org
@@ -100,6 +103,7 @@ def _attempt(
         caller.store_id,
         item.identifiers,
         options.program_id,
+        now=now,
         reference=item.external_reference_number or None,
     )
     if found.reference is not None:
@@ -114,7 +118,10 @@ def _attempt(
         redeemed_at = redemption_time(item.redemption_time, org_zone(org), now, org.backdating_days)
     except RuleFailure as failure:
         return RedeemOutcome(failure.status, False, item, found.profile, quote=quote)
-    wallet, draws = debit(found.wallet, quote.points, now)
+    try:
+        layout, draws = _debit(org, found.profile.customer_id, found.wallet, quote.points, now)
+    except TooManyDraws:
+        return RedeemOutcome(Item.TOO_MANY_EXPIRY_DATES, False, item, found.profile, quote=quote)
     redemption = Redemption(
         redemption_id=new_record_id(),
         customer_id=found.profile.customer_id,
@@ -122,15 +129,27 @@ def _attempt(
         points=quote.points,
         value=quote.value,
         local_value=quote.local_value,
-        balance_after=wallet.balance(now),
+        balance_after=layout.wallet.balance(now),
         draws=draws,
         redeemed_at=redeemed_at,
         recorded_at=now,
         validated=code is not None,
         **_as_recorded(org, caller, item),
     )
-    redemption_repository().record(org.org_id, redemption, found.wallet.version, wallet, code)
+    redemption_repository().record(org.org_id, redemption, found.wallet.version, layout, code)
     return RedeemOutcome(Item.REDEEMED, True, item, found.profile, redemption=redemption, quote=quote)
+
+
+def _debit(
+    org: OrgConfig, customer_id: str, wallet: Wallet, points: Decimal, now: datetime
+) -> tuple[Layout, tuple[Draw, ...]]:
+    """The debit, from the head alone in the common case; one more round trip, for the wallet's first pages,
+    when the points to draw run past the head's buckets."""
+    try:
+        return debit(wallet, points, now)
+    except PagesNeeded:
+        with_pages = customer_repository().pages().first_pages(org.org_id, customer_id, wallet, now, points)
+        return debit(with_pages, points, now)
 
 
 def _as_recorded(org: OrgConfig, caller: Caller, item: RedeemItem) -> dict[str, Any]:

@@ -8,7 +8,7 @@ Each use case reads, asks the rules (`points_core.domain.rules`, in the order wr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -18,9 +18,9 @@ from points_core.domain import rules
 from points_core.domain.amounts import parse_amount
 from points_core.domain.codes import Item, Outcome, RequestStatus, Status
 from points_core.domain.codes import Reversal as ReversalCodes
-from points_core.domain.errors import GaveUp, NotRecorded, Refusal, RuleFailure, StaleRead
+from points_core.domain.errors import GaveUp, RuleFailure
 from points_core.domain.identifiers import Identifier, IdentifierType
-from points_core.domain.ledger import credit
+from points_core.domain.ledger import changes, credit, credits_for, pages_to_hold
 from points_core.domain.models import (
     Caller,
     Contact,
@@ -83,11 +83,10 @@ def _reversal(
     now: datetime,
     source: ReversalSource,
 ) -> tuple[Wallet, Reversal]:
-    """The wallet with `points` of `redemption` given back, and the reversal that records it."""
-    try:
-        updated, credits = credit(wallet, redemption, points, now)
-    except StaleRead:
-        raise NotRecorded({Refusal.REDEMPTION_CHANGED}) from None  # retried from fresh reads
+    """The wallet with `points` of `redemption` given back, and the reversal that records it (the wallet read
+    with the pages the credits need: `with_pages`)."""
+    layout, credits = credit(wallet, redemption, points, now)
+    updated = layout.wallet
     reversal = Reversal(
         reversal_id=new_record_id(),
         redemption_id=redemption.redemption_id,
@@ -105,6 +104,29 @@ def _reversal(
         transaction_number=redemption.transaction_number,
     )
     return updated, reversal
+
+
+def with_pages(
+    repository: ReversalRepository,
+    org_id: int,
+    customer_id: str,
+    wallet: Wallet,
+    giving_back: Sequence[tuple[Redemption, Decimal]],
+    now: datetime,
+) -> Wallet:
+    """`wallet` with the pages that giving these points back needs: none in the common case (the points go
+    back to the head's buckets); the page holding each expiry later than the head's, one Query each; the
+    first pages when the paged points have started expiring (to tell the balance after)."""
+    if not wallet.known_balance_is_exact(now):
+        wallet = repository.pages().first_pages(org_id, customer_id, wallet, now)
+    expiries = [
+        given.expires_at
+        for redemption, points in giving_back
+        for given in credits_for(redemption, points, now)
+        if not given.expired
+    ]
+    wanted = pages_to_hold(wallet, expiries, now)
+    return repository.pages().holding(org_id, customer_id, wallet, wanted) if wanted else wallet
 
 
 def _audit(
@@ -202,10 +224,10 @@ def _reverse_once(
     points = rules.reversal_amount(redemption, request.points)
     if wallet is None:
         raise LookupError(f"redemption {redemption.redemption_id} has no wallet")
+    wallet = with_pages(repository, org.org_id, customer_id, wallet, [(redemption, points)], now)
     updated, reversal = _reversal(caller, redemption, points, wallet, now, ReversalSource.REVERSE)
-    repository.record(
-        org.org_id, [(redemption, reversal)], [WalletChange(customer_id, wallet.version, updated)]
-    )
+    change = WalletChange(customer_id, wallet.version, changes(wallet, updated))
+    repository.record(org.org_id, [(redemption, reversal)], [change])
     return ReverseOutcome(RequestStatus.SUCCESS, True, customer_id, points, reversal)
 
 
@@ -297,7 +319,8 @@ def _revert_once(
         )
         if wallet is None:
             raise LookupError(f"customer has no wallet in program {program_id}")
-        read[program_id] = wallet
+        giving_back = [(r, r.outstanding) for r in open_ones if r.program_id == program_id]
+        read[program_id] = with_pages(repository, org.org_id, contact.customer_id, wallet, giving_back, now)
     current = dict(read)
     done: list[tuple[Redemption, Reversal]] = []
     for redemption in open_ones:
@@ -308,8 +331,11 @@ def _revert_once(
             caller, redemption, redemption.outstanding, current[program_id], now, source
         )
         done.append((redemption, reversal))
-    changes = [WalletChange(contact.customer_id, read[p].version, wallet) for p, wallet in current.items()]
-    repository.record(org.org_id, done, changes)
+    written = [
+        WalletChange(contact.customer_id, read[p].version, changes(read[p], wallet))
+        for p, wallet in current.items()
+    ]
+    repository.record(org.org_id, done, written)
     balance = next(iter(current.values())).balance(now) if len(current) == 1 else None
     reversals = tuple(reversal for _, reversal in done)
     return RevertOutcome(RequestStatus.SUCCESS, True, item, contact, reversals, balance)
