@@ -118,8 +118,13 @@ class Meter:
     _started: dict[int, float] = field(default_factory=dict)
     _params: dict[int, dict[str, Any]] = field(default_factory=dict)
     _before_images: dict[int, tuple[list[Target], list[dict[str, Any]]]] = field(default_factory=dict)
+    _attached: set[int] = field(default_factory=set)
 
     def attach(self, client: Any) -> Meter:
+        """Count this client's calls (once: a client attached already is left as it is)."""
+        if id(client) in self._attached:
+            return self
+        self._attached.add(id(client))
         service = client.meta.service_model.service_id.hyphenize()
         peeker = Peeker(client) if service == "dynamodb" else None
         client.meta.events.register(f"before-parameter-build.{service}", self._parameters)

@@ -173,3 +173,22 @@ def test_peeks_are_neither_calls_nor_reads(client: Any) -> None:
     client.delete_item(TableName=TABLE, Key=key("other"))
     assert meter.calls == Counter({"TransactWriteItems": 1, "DeleteItem": 1})
     assert meter.read_units == 0.0
+
+
+def test_attaching_a_client_twice_meters_it_once(client: Any) -> None:
+    # Given: one meter attached twice to the same client
+    item = sized("wallet", 3 * KB - 100)
+    client.put_item(TableName=TABLE, Item=item)
+    meter = metered(client).attach(client)
+
+    # When
+    client.update_item(
+        TableName=TABLE,
+        Key=key("wallet"),
+        UpdateExpression="SET version = :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+
+    # Then: counted once, and peeked once (a second registration would double both)
+    assert meter.calls == {"UpdateItem": 1}
+    assert meter.write_units == units(item, {**item, "version": {"N": "1"}}) == 3
