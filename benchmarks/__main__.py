@@ -7,7 +7,9 @@
 3. warm handler time per request and its overhead (handler time minus time spent waiting on AWS), and for
    isredeemable and redeem the same with `format=xml` (XML bodies), alternated with the JSON requests (for
    the authorizer, Basic and OAuth alternated, each call uncached; for the token function, this only);
-4. requests per second through the local stack's HTTP front door with concurrent clients.
+4. requests per second through the local stack's HTTP front door with concurrent clients;
+
+then the wallet history scenario (`benchmarks/history.py`): what a customer's history costs.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any, TextIO
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
+from benchmarks import history
 from benchmarks.meter import Meter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -768,6 +771,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--cold-runs", type=int, default=7, help="fresh processes per cold-start figure")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--no-history", dest="history", action="store_false", help="skip the wallet history scenario"
+    )
+    parser.add_argument(
+        "--history-requests", type=int, default=60, help="timed requests per history customer"
+    )
     args = parser.parse_args(argv)
 
     descriptor, name = tempfile.mkstemp(prefix="bench-", suffix=".log")
@@ -813,6 +822,8 @@ def run(args: argparse.Namespace, figures: TextIO) -> dict[str, Any]:
                 )
             report(scenario, results, figures)
             all_results[scenario.name] = results
+        if args.history:
+            all_results["wallet history"] = history.run(stack, args.history_requests, figures)
     return all_results
 
 

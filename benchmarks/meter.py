@@ -115,6 +115,11 @@ class Meter:
     write_units: float = 0.0
     aws_seconds: float = 0.0
     peek_seconds: float = 0.0
+    items_read: int = 0
+    bytes_read: int = 0
+    items_written: int = 0
+    bytes_written: int = 0
+    """Items a write touched and the bytes of each (the larger of its images), as the capacity counts them."""
     _started: dict[int, float] = field(default_factory=dict)
     _params: dict[int, dict[str, Any]] = field(default_factory=dict)
     _before_images: dict[int, tuple[list[Target], list[dict[str, Any]]]] = field(default_factory=dict)
@@ -138,6 +143,7 @@ class Meter:
         self.write_units = 0.0
         self.aws_seconds = 0.0
         self.peek_seconds = 0.0
+        self.items_read = self.bytes_read = self.items_written = self.bytes_written = 0
 
     def _parameters(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         self._params[id(context)] = params
@@ -167,11 +173,24 @@ class Meter:
             self.read_units += (
                 read_units(item, consistent=consistent) if item else (1.0 if consistent else 0.5)
             )
+            self._count_read([item] if item else [])
         elif model.name == "BatchGetItem":
             requests = params.get("RequestItems", {})
             for table, items in parsed.get("Responses", {}).items():
                 consistent = bool(requests.get(table, {}).get("ConsistentRead"))
                 self.read_units += sum(read_units(item, consistent=consistent) for item in items)
+                self._count_read(items)
+        elif model.name == "Query":
+            # A Query costs by the total size of the items it read, rounded up to 4 KB once (not per item).
+            items = parsed.get("Items", [])
+            total = sum(item_size(item) for item in items)
+            units = math.ceil(max(total, 1) / READ_UNIT_BYTES)
+            self.read_units += float(units if params.get("ConsistentRead") else units / 2)
+            self._count_read(items)
+
+    def _count_read(self, items: list[dict[str, Any]]) -> None:
+        self.items_read += len(items)
+        self.bytes_read += sum(item_size(item) for item in items)
 
     def _write(
         self,
@@ -196,6 +215,12 @@ class Meter:
             for entry, old, new in zip(params["TransactItems"], before, after, strict=True):
                 put = entry.get("Put", {}).get("Item", {})
                 self.write_units += 2 * write_units(old, new, put)
+                self._count_written(old, new, put)
         else:
             (old,), (new,) = before, after
             self.write_units += write_units(old, new, params.get("Item", {}))
+            self._count_written(old, new, params.get("Item", {}))
+
+    def _count_written(self, *images: dict[str, Any]) -> None:
+        self.items_written += 1
+        self.bytes_written += max(item_size(image) for image in images)

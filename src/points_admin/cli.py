@@ -1,6 +1,6 @@
 """`points-admin`: the operator tool. Applies an org's configuration, imports customers and point
-allocations, grants goodwill points and shows a customer's wallet, against the local stack or a real AWS
-account.
+allocations, grants goodwill points, shows a customer's wallet and converts wallets stored before buckets,
+against the local stack or a real AWS account.
 
     points-admin [AWS options] apply-config FILE
     points-admin [AWS options] import-customers FILE --org ORG_ID [--batch-size N] [--rejects FILE]
@@ -11,6 +11,7 @@ account.
     points-admin [AWS options] wallet --org ORG_ID [--program ID] [--json]
                  (--customer-id ID | --mobile M | --email E | --external-id X | --card-number C
                   | --card-external-id X)
+    points-admin [AWS options] migrate-wallets --org ORG_ID [--dry-run]
 
 Exit codes: 0 done; 1 an import rejected some rows (the others are written), or `wallet` found no such
 customer or wallet; 2 a usage or configuration error, or AWS out of reach (nothing, or nothing more, was
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from points_admin import allocations, config_file, customers, grant, wallet
+from points_admin import allocations, config_file, customers, grant, migrate, wallet
 from points_admin.allocations import AllocationRows
 from points_admin.connection import LOCAL_AWS_URL, AwsOptions, Backend, Table
 from points_admin.csv_import import print_summary, run_import
@@ -113,6 +114,11 @@ def _wallet(args: argparse.Namespace, backend: Backend) -> int:
     return wallet.run(request, backend)
 
 
+def _migrate_wallets(args: argparse.Namespace, backend: Backend) -> int:
+    _org(backend, args.org)
+    return migrate.run(migrate.MigrateRequest(org_id=args.org, dry_run=args.dry_run), backend)
+
+
 def _add_import(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
@@ -164,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_grant(commands)
     _add_wallet(commands)
+    _add_migrate_wallets(commands)
     return parser
 
 
@@ -227,7 +234,7 @@ def _add_grant(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _add_wallet(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     wallet_parser = commands.add_parser(
         "wallet",
-        help="show a customer's balance and allocations with their expiry (read-only)",
+        help="show a customer's balance and points by expiry, in the head and the pages (read-only)",
         description=wallet.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -243,6 +250,20 @@ def _add_wallet(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--json", action="store_true", help="print JSON (points as exact numbers, no expiry as null)"
     )
     wallet_parser.set_defaults(run=_wallet)
+
+
+def _add_migrate_wallets(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    migrate_parser = commands.add_parser(
+        "migrate-wallets",
+        help="convert an org's wallets stored with their allocations inline into buckets",
+        description=migrate.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    migrate_parser.add_argument("--org", type=_positive_int, required=True, metavar="ORG_ID")
+    migrate_parser.add_argument(
+        "--dry-run", action="store_true", help="count the wallets to convert, write nothing"
+    )
+    migrate_parser.set_defaults(run=_migrate_wallets)
 
 
 def _add_customer_options(parser: argparse.ArgumentParser) -> None:

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from points_core.domain.models import EntryKind
+from points_core.domain.models import EntryKind, Wallet
 from points_core.repositories import customer_repository
 from tests.admin.conftest import ORG_ID, Run, assert_refused
 from tests.conftest import Aws
 
 NOW = datetime.now(UTC)
+KOLKATA = ZoneInfo("Asia/Kolkata")
 GRANT = ("grant", "--org", str(ORG_ID), "--program", "973", "--reason", "late delivery, ticket 42")
 
 
 def _ledger(aws: Aws) -> list[dict[str, dict[str, str]]]:
     return aws.dynamodb.scan(TableName=aws.tables["LedgerTable"])["Items"]
+
+
+def _buckets(wallet: Wallet) -> list[tuple[datetime | None, Decimal]]:
+    """(expiry, points) of each bucket the head holds, in its order: earliest expiry first, never last."""
+    return [(bucket.expires_at, bucket.points) for bucket in wallet.buckets]
 
 
 def test_a_grant_with_a_reference_is_applied_once(run: Run, aws: Aws, demo_customers: None) -> None:
@@ -37,6 +44,7 @@ def test_a_grant_with_a_reference_is_applied_once(run: Run, aws: Aws, demo_custo
     wallet = customer_repository().wallet(ORG_ID, "1001", 973)
     assert wallet is not None
     assert (wallet.balance(NOW), wallet.lifetime_points) == (Decimal(250), Decimal(250))
+    assert _buckets(wallet) == [(None, Decimal(250))]
     (entry,) = _ledger(aws)
     assert entry["kind"]["S"] == EntryKind.GOODWILL
     assert entry["reason"]["S"] == "late delivery, ticket 42"
@@ -68,10 +76,19 @@ def test_grants_without_a_reference_are_each_new(run: Run, aws: Aws, demo_custom
     ids = sorted(item["allocation_id"]["S"] for item in _ledger(aws))
     assert len(ids) == 2
     assert all(len(i) == 35 and i.startswith("GW-") for i in ids)
-    wallet = customer_repository().wallet(ORG_ID, "1002", 973)
+    customers = customer_repository()
+    wallet = customers.wallet(ORG_ID, "1002", 973)
     assert wallet is not None
-    expiries = sorted(str(a.expires_at) for a in wallet.allocations)
-    assert expiries == ["2099-01-01 00:00:00+05:30", "None"]
+    # One bucket per expiry; the ledger keeps each grant by its allocation id.
+    expiry = datetime(2099, 1, 1, tzinfo=KOLKATA)
+    assert _buckets(wallet) == [(expiry, Decimal("10.5")), (None, Decimal("10.5"))]
+    entries = customers.recorded_awards(ORG_ID, "1002", 973, ids)
+    assert sorted(entries) == ids
+    grant = (Decimal("10.5"), EntryKind.GOODWILL, "late delivery, ticket 42")
+    assert {e.expires_at: (e.points, e.kind, e.reason) for e in entries.values()} == {
+        expiry: grant,
+        None: grant,
+    }
 
 
 MISTAKES = [

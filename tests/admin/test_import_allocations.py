@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from points_core.domain.models import Wallet
+from points_core.domain.models import AwardEntry, EntryKind, Wallet
 from points_core.repositories import customer_repository
 from tests.admin.conftest import DEMO, ORG_ID, Run
 
@@ -26,6 +26,16 @@ def _wallet(customer_id: str, program_id: int = 973) -> Wallet:
     return wallet
 
 
+def _buckets(customer_id: str, program_id: int = 973) -> list[tuple[datetime | None, Decimal]]:
+    """(expiry, points) of each bucket in the wallet's head, in order: earliest expiry first, never last."""
+    return [(bucket.expires_at, bucket.points) for bucket in _wallet(customer_id, program_id).buckets]
+
+
+def _awards(customer_id: str, ids: list[str], program_id: int = 973) -> dict[str, AwardEntry]:
+    """The ledger's award entries of these allocation ids, by id (the ledger keeps every award)."""
+    return customer_repository().recorded_awards(ORG_ID, customer_id, program_id, ids)
+
+
 @pytest.fixture
 def demo_allocations(run: Run, demo_customers: None) -> None:
     assert run("import-allocations", DEMO / "allocations.csv", "--org", ORG_ID).code == 0
@@ -39,12 +49,29 @@ def test_the_demo_file_imports_cleanly(run: Run, demo_customers: None) -> None:
     jane = _wallet("1001")
     assert jane.balance(NOW) == Decimal(2000)
     assert jane.lifetime_points == Decimal(2000)
-    first = next(a for a in jane.allocations if a.allocation_id == "AW-1001-1")
-    assert first.awarded_at == datetime(2026, 1, 15, 10, 0, tzinfo=KOLKATA)
-    assert first.expires_at == datetime(2030, 12, 31, 23, 59, 59, tzinfo=KOLKATA)
+    first_expiry = datetime(2030, 12, 31, 23, 59, 59, tzinfo=KOLKATA)
+    second_expiry = datetime(2029, 6, 30, 23, 59, 59, tzinfo=KOLKATA)
+    assert _buckets("1001") == [(second_expiry, Decimal(500)), (first_expiry, Decimal(1500))]
+    awards = _awards("1001", ["AW-1001-1", "AW-1001-2"])
+    assert {i: (e.kind, e.points, e.awarded_at, e.expires_at) for i, e in awards.items()} == {
+        "AW-1001-1": (
+            EntryKind.AWARD,
+            Decimal(1500),
+            datetime(2026, 1, 15, 10, 0, tzinfo=KOLKATA),
+            first_expiry,
+        ),
+        "AW-1001-2": (
+            EntryKind.AWARD,
+            Decimal(500),
+            datetime(2026, 6, 1, 10, 0, tzinfo=KOLKATA),
+            second_expiry,
+        ),
+    }
     miles = _wallet("1001", 974)
     assert miles.balance(NOW) == Decimal(1000)
-    assert miles.allocations[0].expires_at is None
+    assert _buckets("1001", 974) == [(None, Decimal(1000))]
+    (never,) = _awards("1001", ["AW-1001-M"], 974).values()
+    assert (never.points, never.expires_at) == (Decimal(1000), None)
     ravi = _wallet("1002")
     assert (ravi.balance(NOW), ravi.tier) == (Decimal(12000), "GOLD")
     assert _wallet("1003").balance(NOW) == Decimal(1000)
@@ -55,7 +82,13 @@ def test_an_allocation_expired_on_arrival_counts_in_lifetime_points_only(demo_al
 
     assert eve.balance(NOW) == Decimal(0)
     assert eve.lifetime_points == Decimal(700)
-    assert eve.allocations == ()
+    assert (eve.buckets, eve.paged_points) == ((), Decimal(0))
+    # The wallet keeps no bucket of it; the ledger keeps the award.
+    (award,) = _awards("1006", ["AW-1006-1"]).values()
+    assert (award.points, award.expires_at) == (
+        Decimal(700),
+        datetime(2025, 12, 31, 23, 59, 59, tzinfo=KOLKATA),
+    )
 
 
 def test_a_second_run_changes_nothing(run: Run, demo_allocations: None) -> None:
@@ -90,6 +123,7 @@ def test_an_imported_allocation_with_other_points_is_rejected_not_rewritten(
         "2 rows read: 1 written (0 created, 0 updated, 1 already present), 1 rejected",
     ]
     assert _wallet("1001") == before
+    assert _awards("1001", ["AW-1001-1"])["AW-1001-1"].points == Decimal(1500)
 
 
 def test_a_time_without_offset_is_in_the_orgs_timezone(run: Run, demo_customers: None, write: Write) -> None:
@@ -97,10 +131,14 @@ def test_a_time_without_offset_is_in_the_orgs_timezone(run: Run, demo_customers:
 
     assert run("import-allocations", path, "--org", ORG_ID).code == 0
 
-    (allocation,) = _wallet("1001").allocations
-    assert allocation.points == Decimal("10.125")
-    assert allocation.awarded_at == datetime(2026, 2, 1, 4, 0, tzinfo=UTC)
-    assert allocation.expires_at == datetime(2031, 1, 31, 18, 30, tzinfo=UTC)
+    expiry = datetime(2031, 1, 31, 18, 30, tzinfo=UTC)
+    assert _buckets("1001") == [(expiry, Decimal("10.125"))]
+    award = _awards("1001", ["LOCAL-1"])["LOCAL-1"]
+    assert (award.points, award.awarded_at, award.expires_at) == (
+        Decimal("10.125"),
+        datetime(2026, 2, 1, 4, 0, tzinfo=UTC),
+        expiry,
+    )
 
 
 def test_each_bad_row_is_reported_by_line_and_not_written(
@@ -144,9 +182,14 @@ def test_each_bad_row_is_reported_by_line_and_not_written(
         "11 rows read: 2 written (2 created, 0 updated, 0 already present), 9 rejected",
         f"rejected rows: {rejects}",
     ]
-    assert [a.allocation_id for a in _wallet("1001").allocations] == ["OK-1"]
+    # Of every allocation id in the file, only line 2's is recorded for 1001 (line 10's 50 points are not).
+    ids = ["OK-1", "X-1", "X-2", "X-3", "X-4", "X-5", "X-7", "X-9", "OK-2"]
+    assert {i: e.points for i, e in _awards("1001", ids).items()} == {"OK-1": Decimal(100)}
+    assert _awards("1001", ids, 974) == {}
+    assert _buckets("1001") == [(None, Decimal(100))]
     assert _wallet("1001").lifetime_points == Decimal(100)
     assert _wallet("1002", 974).balance(NOW) == Decimal(100)
+    assert list(_awards("1002", ids, 974)) == ["OK-2"]
     assert customer_repository().wallet(ORG_ID, "9999", 973) is None
     assert rejects.read_text(encoding="utf-8").splitlines()[0] == HEADER.strip() + ",line,reason"
     assert len(rejects.read_text(encoding="utf-8").splitlines()) == 10
@@ -167,10 +210,16 @@ def test_a_file_larger_than_the_batch_is_written_fully(run: Run, demo_customers:
     assert result.lines == [
         "250 rows read: 250 written (250 created, 0 updated, 0 already present), 0 rejected"
     ]
-    for customer in customers:
+    expiry = datetime(2099, 1, 1, tzinfo=KOLKATA)
+    for index, customer in enumerate(customers):
         wallet = _wallet(customer)
-        assert len(wallet.allocations) == 125
+        # 125 allocations of one expiry: one bucket of them all; the ledger keeps each of them.
+        assert _buckets(customer) == [(expiry, Decimal("187.5"))]
         assert wallet.balance(NOW) == Decimal("187.5")
+        theirs = [f"BULK-{n}" for n in range(index, 250, 2)]
+        awards = _awards(customer, [f"BULK-{n}" for n in range(250)])
+        assert sorted(awards) == sorted(theirs)
+        assert {(e.points, e.expires_at) for e in awards.values()} == {(Decimal("1.5"), expiry)}
 
 
 def test_the_last_tier_given_wins(run: Run, demo_customers: None, write: Write) -> None:

@@ -1,25 +1,30 @@
-"""`points-admin wallet`: a customer's balance and allocations with their expiry, read-only."""
+"""`points-admin wallet`: a customer's balance and buckets (points by expiry) and pages, read-only."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from points_admin.cli import main
+from points_core.domain import ledger
 from points_core.repositories import customer_repository
 from points_core.services.loading import Award, award_points
 from tests.admin.conftest import DEMO, ORG_ID, Run, assert_refused
 from tests.conftest import Aws
 from tests.factories import PROGRAM_ID, profile, seed_customer, seed_org
 
+Write = Callable[[str, str], Path]
 KOLKATA = ZoneInfo("Asia/Kolkata")
 WALLET = ("wallet", "--org", str(ORG_ID))
-TABLE_HEADER = "allocation_id  points  remaining  awarded_at  expires_at  status"
+TABLE_HEADER = "expires_at  points  status  held_in"
+ALLOCATIONS_HEADER = "customer_id,program_id,allocation_id,points,awarded_at,expires_at,tier\n"
 
 
 @pytest.fixture
@@ -55,17 +60,17 @@ def test_by_customer_id_every_program_with_a_wallet(run: Run, demo_allocations: 
         "  lifetime points: 2000",
         "  tier:            -",
         "  version:         1",
-        "  allocation_id  points  remaining  awarded_at                 expires_at                 status",
-        "  AW-1001-2         500        500  2026-06-01T10:00:00+05:30  2029-06-30T23:59:59+05:30  live",
-        "  AW-1001-1        1500       1500  2026-01-15T10:00:00+05:30  2030-12-31T23:59:59+05:30  live",
+        "  expires_at                 points  status  held_in",
+        "  2029-06-30T23:59:59+05:30     500  live    head",
+        "  2030-12-31T23:59:59+05:30    1500  live    head",
         "",
         "program 974 Demo Partner Miles",
         "  balance:         1000",
         "  lifetime points: 1000",
         "  tier:            -",
         "  version:         1",
-        "  allocation_id  points  remaining  awarded_at                 expires_at  status",
-        "  AW-1001-M        1000       1000  2026-01-15T10:00:00+05:30  never       live",
+        "  expires_at  points  status  held_in",
+        "  never         1000  live    head",
     ]
 
 
@@ -82,8 +87,8 @@ def test_by_mobile_in_any_form_the_api_accepts(run: Run, demo_allocations: None,
         "  lifetime points: 12000",
         "  tier:            GOLD",
         "  version:         1",
-        "  allocation_id  points  remaining  awarded_at                 expires_at                 status",
-        "  AW-1002-1       12000      12000  2026-01-15T10:00:00+05:30  2030-12-31T23:59:59+05:30  live",
+        "  expires_at                 points  status  held_in",
+        "  2030-12-31T23:59:59+05:30   12000  live    head",
     ]
 
 
@@ -107,7 +112,7 @@ def test_a_wallet_whose_points_all_expired_shows_lifetime_points_only(
     run: Run, demo_allocations: None
 ) -> None:
     # Eve's only allocation had expired when it was imported: it counts in lifetime points, the wallet
-    # keeps no allocation.
+    # keeps no bucket (and has no pages).
     result = run(*WALLET, "--mobile", "919000000006", "--json")
 
     assert result.code == 0, result.err
@@ -119,14 +124,17 @@ def test_a_wallet_whose_points_all_expired_shows_lifetime_points_only(
         "lifetime_points": 700,
         "tier": None,
         "version": 1,
-        "allocations": [],
+        "paged_points": 0,
+        "buckets": [],
+        "pages": [],
     }
     text = run(*WALLET, "--customer-id", "1006")
-    assert text.lines[-2:] == ["  version:         1", "  no allocations"]
+    assert text.lines[-2:] == ["  version:         1", "  no points"]
 
 
 class Seeded:
-    """Customer 2001 in program 973 of the factories' org (Asia/Kolkata): one allocation of each status."""
+    """Customer 2001 in program 973 of the factories' org (Asia/Kolkata): a bucket partly spent, one expired,
+    one that never expires, and one spent (gone from the wallet; the ledger keeps its award)."""
 
     def __init__(self) -> None:
         self.now = datetime.now(UTC).replace(microsecond=0)
@@ -139,30 +147,28 @@ class Seeded:
         self.spent = Award("SPENT", Decimal(10), now - timedelta(days=20), now + timedelta(days=30))
         seed_org()
         seed_customer(profile("2001", "919000000021"))
-        # Awarded 50 days ago: every allocation was live then, and "OLD" has expired since.
-        awarded = now - timedelta(days=50)
-        awards = [self.partly_spent, self.never, self.expired, self.spent]
-        assert award_points(ORG_ID, "2001", PROGRAM_ID, awards, awarded, tier="SILVER").created
-        # Redemptions since then: 40.25 of LIVE-1 and all of SPENT. A wallet item can hold a spent
-        # allocation (the status this command gives it); the next write prunes it.
         customers = customer_repository()
+        awards = [self.partly_spent, self.never, self.spent]
+        assert award_points(
+            ORG_ID, "2001", PROGRAM_ID, awards, now - timedelta(days=50), tier="SILVER"
+        ).created
+        # 40 days ago, 50.25 points were drawn, earliest expiry first: all of SPENT's bucket and 40.25 of
+        # LIVE-1's. The wallet as a redemption leaves it (a redemption's own records are not this command's).
         wallet = customers.wallet(ORG_ID, "2001", PROGRAM_ID)
         assert wallet is not None
-        redeemed = {"LIVE-1": Decimal("40.25"), "SPENT": Decimal(10)}
-        allocations = tuple(
-            a.model_copy(update={"remaining": a.remaining - redeemed.get(a.allocation_id, Decimal(0))})
-            for a in wallet.allocations
-        )
-        updated = wallet.model_copy(update={"version": wallet.version + 1, "allocations": allocations})
-        customers.save_awards(ORG_ID, "2001", wallet.version, updated, [])
+        layout, draws = ledger.debit(wallet, Decimal("50.25"), now - timedelta(days=40))
+        assert [(draw.expires_at, draw.points) for draw in draws] == [
+            (self.spent.expires_at, Decimal(10)),
+            (self.partly_spent.expires_at, Decimal("40.25")),
+        ]
+        customers.save_awards(ORG_ID, "2001", wallet.version, layout, [])
+        # 30 days ago, "OLD" was awarded, live then; it has expired since, and the wallet has not been written
+        # since (a write drops an expired bucket).
+        assert award_points(ORG_ID, "2001", PROGRAM_ID, [self.expired], now - timedelta(days=30)).created
 
     @staticmethod
     def iso(value: datetime | None) -> str | None:
         return None if value is None else value.astimezone(KOLKATA).isoformat()
-
-    def dates(self, award: Award) -> list[str | None]:
-        """awarded_at and expires_at of an allocation, as the table shows them."""
-        return [self.iso(award.awarded_at), self.iso(award.expires_at)]
 
 
 @pytest.fixture
@@ -170,7 +176,9 @@ def seeded(aws: Aws) -> Seeded:
     return Seeded()
 
 
-def test_expired_and_spent_allocations_are_shown_with_their_status(run: Run, seeded: Seeded) -> None:
+def test_expired_buckets_are_shown_with_their_status_and_spent_ones_are_gone(
+    run: Run, seeded: Seeded
+) -> None:
     result = run(*WALLET, "--customer-id", "2001")
 
     assert result.code == 0, result.err
@@ -179,19 +187,24 @@ def test_expired_and_spent_allocations_are_shown_with_their_status(run: Run, see
         "  balance:         80.25",
         "  lifetime points: 170.625",
         "  tier:            SILVER",
-        "  version:         2",
+        "  version:         3",
     ]
     header, *rows = result.lines[7:]
     assert _columns(header) == _columns(TABLE_HEADER)
-    # Draw order: earliest expiry first, no expiry last.
+    # Draw order: earliest expiry first, no expiry last. SPENT's bucket was drawn to nothing: not held.
     iso = seeded.iso
-    dates = seeded.dates
     assert [_columns(row) for row in rows] == [
-        ["OLD", "40.125", "40.125", *dates(seeded.expired), "expired"],
-        ["SPENT", "10", "0", *dates(seeded.spent), "spent"],
-        ["LIVE-1", "100.5", "60.25", *dates(seeded.partly_spent), "live"],
-        ["NO-EXPIRY", "20", "20", iso(seeded.never.awarded_at), "never", "live"],
+        [iso(seeded.expired.expires_at), "40.125", "expired", "head"],
+        [iso(seeded.partly_spent.expires_at), "60.25", "live", "head"],
+        ["never", "20", "live", "head"],
     ]
+    # The ledger keeps every award, the spent one too.
+    ids = ["LIVE-1", "NO-EXPIRY", "OLD", "SPENT"]
+    recorded = customer_repository().recorded_awards(ORG_ID, "2001", PROGRAM_ID, ids)
+    assert {i: (e.points, e.awarded_at, e.expires_at) for i, e in recorded.items()} == {
+        award.allocation_id: (award.points, award.awarded_at, award.expires_at)
+        for award in (seeded.partly_spent, seeded.never, seeded.expired, seeded.spent)
+    }
 
 
 def test_json_is_exact(run: Run, seeded: Seeded) -> None:
@@ -204,21 +217,20 @@ def test_json_is_exact(run: Run, seeded: Seeded) -> None:
     # Exact JSON numbers: never a string, a float's digits or an exponent.
     assert '"balance":80.25,' in result.out
     assert '"lifetime_points":170.625,' in result.out
-    assert '"remaining":0,' in result.out
+    assert '"paged_points":0,' in result.out
+    assert '"points":40.125,' in result.out
     document: dict[str, Any] = json.loads(result.out, parse_float=Decimal)
     as_of = datetime.fromisoformat(document.pop("as_of"))
     assert as_of.utcoffset() == timedelta(hours=5, minutes=30)
     assert before <= as_of <= datetime.now(UTC)
     iso = seeded.iso
 
-    def allocation(award: Award, remaining: str, status: str) -> dict[str, Any]:
+    def bucket(award: Award, points: str, status: str) -> dict[str, Any]:
         return {
-            "allocation_id": award.allocation_id,
-            "points": award.points,
-            "remaining": Decimal(remaining),
-            "awarded_at": iso(award.awarded_at),
             "expires_at": iso(award.expires_at),
+            "points": Decimal(points),
             "status": status,
+            "held_in": "head",
         }
 
     assert document == {
@@ -232,17 +244,69 @@ def test_json_is_exact(run: Run, seeded: Seeded) -> None:
                 "balance": Decimal("80.25"),
                 "lifetime_points": Decimal("170.625"),
                 "tier": "SILVER",
-                "version": 2,
-                "allocations": [
-                    allocation(seeded.expired, "40.125", "expired"),
-                    allocation(seeded.spent, "0", "spent"),
-                    allocation(seeded.partly_spent, "60.25", "live"),
-                    allocation(seeded.never, "20", "live"),
+                "version": 3,
+                "paged_points": Decimal(0),
+                "buckets": [
+                    bucket(seeded.expired, "40.125", "expired"),
+                    bucket(seeded.partly_spent, "60.25", "live"),
+                    bucket(seeded.never, "20", "live"),
                 ],
+                "pages": [],
             }
         ],
     }
-    assert document["programs"][0]["allocations"][3]["expires_at"] is None
+    assert document["programs"][0]["buckets"][2]["expires_at"] is None
+
+
+def test_a_wallet_with_pages_shows_the_buckets_each_page_holds_and_the_pages(
+    run: Run, demo_customers: None, write: Write
+) -> None:
+    # More distinct expiries than a head holds (ledger.HEAD_MAX), imported in batches of 100 rows: the first
+    # write spills all but the HEAD_KEEP soonest into one page (no bound: the last page), the later ones
+    # belong in that page.
+    count = 200
+    assert count > ledger.HEAD_MAX
+    first = datetime(2030, 1, 1, 23, 59, 59, tzinfo=KOLKATA)
+    expiries = [first + timedelta(days=n) for n in range(count)]
+    rows = [
+        f"1003,973,PAGED-{n},{n + 1},2026-01-01T00:00:00+05:30,{expiry.isoformat()},"
+        for n, expiry in enumerate(expiries)
+    ]
+    imported = run(
+        "import-allocations", write("paged.csv", ALLOCATIONS_HEADER + "\n".join(rows) + "\n"), "--org", ORG_ID
+    )
+    assert imported.lines == [
+        "200 rows read: 200 written (200 created, 0 updated, 0 already present), 0 rejected"
+    ]
+
+    result = run(*WALLET, "--customer-id", "1003")
+
+    assert result.code == 0, result.err
+    assert result.lines[0].startswith("customer 1003 in org 100737 Demo Retail, as of ")
+    total = count * (count + 1) // 2  # points 1 to 200
+    in_head = ledger.HEAD_KEEP
+    paged = total - in_head * (in_head + 1) // 2
+    # Four writes: two batches, each in a transaction of 90 awards and one of 10.
+    assert result.lines[1:8] == [
+        "",
+        "program 973 Demo Rewards",
+        f"  balance:         {total}",
+        f"  lifetime points: {total}",
+        "  tier:            -",
+        "  version:         4",
+        "  expires_at                 points  status  held_in",
+    ]
+    buckets = result.lines[8 : 8 + count]
+    assert buckets == [
+        f"  {expiry.isoformat()}  {n + 1:>6}  live    {'head' if n < in_head else 'page 1'}"
+        for n, expiry in enumerate(expiries)
+    ]
+    assert result.lines[8 + count :] == [
+        "",
+        f"  pages ({paged} points; bound: before it)",
+        "  page  bound  buckets  points  version",
+        f"     1  never  {count - in_head:>7}  {paged:>6}        4",
+    ]
 
 
 def test_it_writes_nothing(run: Run, aws: Aws, demo_allocations: None) -> None:
@@ -306,6 +370,9 @@ def test_one_identifier_exactly(capsys: pytest.CaptureFixture[str]) -> None:
 def test_help_lists_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     words = " ".join(capsys.readouterr().out.split())  # argparse wraps the help to the terminal's width
-    assert "wallet show a customer's balance and allocations with their expiry (read-only)" in words
+    assert (
+        "wallet show a customer's balance and points by expiry, in the head and the pages (read-only)"
+        in words
+    )
     assert main(["wallet", "--help"]) == 0
     assert "--program PROGRAM_ID" in capsys.readouterr().out

@@ -48,13 +48,14 @@ def wallet(api: Api, customer_id: str) -> Wallet:
     return found
 
 
-def remaining(api: Api, customer_id: str) -> dict[str, tuple[Decimal, str]]:
-    """Allocation → (remaining, expiry) for what still holds points."""
-    return {
-        a.allocation_id: (a.remaining, a.expires_at.isoformat() if a.expires_at else "")
-        for a in wallet(api, customer_id).allocations
-        if a.remaining > 0
-    }
+SOON = datetime(2027, 3, 31, 18, 29, 59, tzinfo=UTC)  # 2027-03-31T23:59:59+05:30
+LATE = datetime(2030, 12, 31, 18, 30, tzinfo=UTC)  # 2031-01-01T00:00:00+05:30
+
+
+def remaining(api: Api, customer_id: str) -> dict[str, Decimal]:
+    """The customer's buckets by the allocation that made each ("SOON", "LATE": one expiry each)."""
+    names = {SOON: "SOON", LATE: "LATE"}
+    return {names[b.expires_at]: b.points for b in wallet(api, customer_id).buckets if b.expires_at in names}
 
 
 def redeem(api: Api, customer_id: str, points: int, **fields: Any) -> dict[str, Any]:
@@ -76,8 +77,9 @@ def reverse(api: Api, customer_id: str, redemption_id: str, points: int | None =
 def test_redeem_reverse_part_reverse_the_rest_and_expiry_is_restored(api: Api, tmp_path: Path) -> None:
     load_customer(api, tmp_path, "7101")
     before = remaining(api, "7101")
+    assert before == {"SOON": 300, "LATE": 500}
     redemption_id = redeem(api, "7101", 600)["redemption_id"]
-    assert remaining(api, "7101") == {"7101-LATE": (Decimal(200), before["7101-LATE"][1])}
+    assert remaining(api, "7101") == {"LATE": 200}
 
     status, part = reverse(api, "7101", redemption_id, 200)
     assert status == 200
@@ -86,7 +88,7 @@ def test_redeem_reverse_part_reverse_the_rest_and_expiry_is_restored(api: Api, t
 
     status, rest = reverse(api, "7101", redemption_id)
     assert (status, rest["pointsToBeReversed"], rest["pointsReversed"]) == (200, 400, 400)
-    assert remaining(api, "7101") == before  # every allocation back, with its original expiry
+    assert remaining(api, "7101") == before  # every point back, in the bucket of its original expiry
     assert reverse(api, "7101", redemption_id)[1]["errors"][0]["code"] == 3802
 
 
@@ -102,9 +104,9 @@ def test_the_operator_tool_shows_the_restored_wallet_with_local(
     shown = json.loads(capsys.readouterr().out, parse_float=Decimal)
     (program,) = shown["programs"]
     assert program["balance"] == 800
-    assert [(a["allocation_id"], a["remaining"], a["expires_at"]) for a in program["allocations"]] == [
-        ("7104-SOON", 300, "2027-03-31T23:59:59+05:30"),
-        ("7104-LATE", 500, "2031-01-01T00:00:00+05:30"),
+    assert [(b["expires_at"], b["points"], b["status"], b["held_in"]) for b in program["buckets"]] == [
+        ("2027-03-31T23:59:59+05:30", 300, "live", "head"),
+        ("2031-01-01T00:00:00+05:30", 500, "live", "head"),
     ]
 
 

@@ -292,13 +292,16 @@ class TestWalletBalance:
         assert holding.balance(NOW) == live_now
         assert holding.balance(NOW + timedelta(days=days_later)) <= holding.balance(NOW)
 
-    def test_earliest_expiry_first_then_earlier_award_and_never_expiring_last(self) -> None:
-        never = allocation("1", expires_in_days=None, allocation_id="never")
-        late = allocation("1", expires_in_days=90, allocation_id="late")
-        soon_new = allocation("1", expires_in_days=10, awarded_days_ago=1, allocation_id="soon-new")
-        soon_old = allocation("1", expires_in_days=10, awarded_days_ago=50, allocation_id="soon-old")
-        expired = allocation("1", expires_in_days=-1, allocation_id="expired")
-        order = [
-            a.allocation_id for a in wallet(never, late, soon_new, expired, soon_old).live_allocations(NOW)
+    def test_live_buckets_earliest_expiry_first_never_last_one_per_expiry(self) -> None:
+        never = allocation("1", expires_in_days=None)
+        late = allocation("2", expires_in_days=90)
+        soon_new = allocation("3", expires_in_days=10, awarded_days_ago=1)
+        soon_old = allocation("4", expires_in_days=10, awarded_days_ago=50)
+        expired = allocation("5", expires_in_days=-1)
+        buckets = wallet(never, late, soon_new, expired, soon_old).live_buckets(NOW)
+        # Same expiry, one bucket (award dates inside one expiry change nothing for the customer)
+        assert [(b.expires_at, b.points) for b in buckets] == [
+            (NOW + timedelta(days=10), Decimal(7)),
+            (NOW + timedelta(days=90), Decimal(2)),
+            (None, Decimal(1)),
         ]
-        assert order == ["soon-old", "soon-new", "late", "never"]

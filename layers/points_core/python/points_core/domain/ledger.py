@@ -62,7 +62,7 @@ class Layout:
 
 
 def upper_key(page: Page) -> str:
-    """A page's bound as it sorts in its key: UTC ISO-8601 of fixed width, `~` (after every digit) for none."""
+    """A page's bound as it sorts in its key: fixed-width UTC ISO-8601, `~` (after every digit) for none."""
     return "~" if page.upper is None else page.upper.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -284,11 +284,13 @@ def changes(read: Wallet, final: Wallet) -> Layout:
 
 
 def _split(page: Page) -> list[Page]:
-    """A page past PAGE_MAX as pages of PAGE_MAX // 2 buckets: the last keeps the page's bound (its key), each
-    earlier one is bounded by the next one's first expiry."""
+    """A page past PAGE_MAX as pages of at most PAGE_MAX // 2 buckets, of even sizes (401 buckets: 134, 134,
+    133): the last keeps the page's bound (its key), each earlier one is bounded by the next one's first
+    expiry."""
     if len(page.buckets) <= PAGE_MAX:
         return [page]
-    size = PAGE_MAX // 2
+    count = -(-len(page.buckets) // (PAGE_MAX // 2))  # pages of at most PAGE_MAX // 2, as even as can be
+    size = -(-len(page.buckets) // count)
     chunks = [page.buckets[start : start + size] for start in range(0, len(page.buckets), size)]
     pages = [
         Page(program_id=page.program_id, upper=chunks[index + 1][0].expires_at, buckets=chunk)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,8 @@ from points_core.repositories.codec import load_model, to_item
 from points_core.repositories.items import contact, used_reference
 from points_core.repositories.transactions import insert, transact
 from points_core.repositories.wallets import WalletPages, layout_writes, load_wallet
+
+WALLET_PREFIX = "WALLET#"
 
 
 @dataclass(slots=True)
@@ -165,6 +167,43 @@ class CustomerRepository:
     def pages(self) -> WalletPages:
         """Reading a wallet's pages, when a change or an answer needs them."""
         return WalletPages(self._client, self._customers)
+
+    # The conversion of wallets stored with their allocations inline (points-admin migrate-wallets): never
+    # on the request path.
+
+    def old_shape_wallets(self, org_id: int) -> Iterator[tuple[int, list[tuple[str, int]]]]:
+        """One Scan of the table, strongly consistent, page by page: how many items each page read, and the
+        (customer, program) of each wallet of the org in it still stored with its allocations inline. The
+        filter keeps the answer small; the Scan reads the whole table."""
+        partition = keys.customer_partition(org_id, "")
+        request: dict[str, Any] = {
+            "TableName": self._customers,
+            "FilterExpression": "begins_with(pk, :pk) AND begins_with(sk, :sk) AND attribute_exists(#old)",
+            "ProjectionExpression": "pk, sk",
+            "ExpressionAttributeNames": {"#old": "allocations"},
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":sk": {"S": WALLET_PREFIX}},
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._client.scan(**request)
+            found = [
+                (item["pk"]["S"].removeprefix(partition), int(item["sk"]["S"].removeprefix(WALLET_PREFIX)))
+                for item in response.get("Items", [])
+            ]
+            yield int(response.get("ScannedCount", 0)), found
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    @tracer.capture_method(capture_response=False)
+    def old_shape_wallet(self, org_id: int, customer_id: str, program_id: int) -> Wallet | None:
+        """The wallet (read strongly consistent) if it is still stored with its allocations inline; None when
+        it is not (a write converted it) or is gone."""
+        response = self._client.get_item(
+            TableName=self._customers, Key=keys.wallet(org_id, customer_id, program_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return load_wallet(item) if item and "allocations" in item else None
 
     @tracer.capture_method(capture_response=False)
     def recorded_awards(

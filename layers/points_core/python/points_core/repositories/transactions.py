@@ -1,9 +1,10 @@
 """The pieces every write shares, built in one place, and the one TransactWriteItems they go into.
 
-Each piece is a transaction item with the refusal it stands for: a wallet at the version that was read (no
-double spend), an insert of a new item (a record, a marker, a ledger entry: each only if nothing is stored
-under its key), a conditional update. When DynamoDB cancels the transaction, its `CancellationReasons` come
-back by position and become `NotRecorded` with the refusals of the items that refused.
+Each piece is a transaction item with the refusal it stands for (a wallet's, head and pages, are
+`repositories.wallets.layout_writes`): an insert of a new item (a record, a marker, a ledger entry: each only
+if nothing is stored under its key), a conditional update. When DynamoDB cancels the transaction, its
+`CancellationReasons` come back by position and become `NotRecorded` with the refusals of the items that
+refused.
 """
 
 from __future__ import annotations
@@ -14,27 +15,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from points_core.domain.errors import NotRecorded, Refusal
-from points_core.domain.models import Wallet
-from points_core.repositories import keys
 from points_core.repositories.codec import serialize, to_item
 
 WriteItem = tuple[Refusal, dict[str, Any]]
-
-
-def wallet_at_version(
-    table: str, org_id: int, customer_id: str, wallet: Wallet, previous_version: int | None
-) -> WriteItem:
-    """The wallet, written only if it is still at `previous_version` (None: only if it does not exist yet)."""
-    put: dict[str, Any] = {
-        "TableName": table,
-        "Item": to_item(wallet.model_dump(), keys.wallet(org_id, customer_id, wallet.program_id)),
-    }
-    if previous_version is None:
-        put["ConditionExpression"] = "attribute_not_exists(pk)"
-    else:
-        put["ConditionExpression"] = "version = :version"
-        put["ExpressionAttributeValues"] = {":version": serialize(previous_version)}
-    return Refusal.WALLET_CHANGED, {"Put": put}
 
 
 def insert(table: str, key: dict[str, Any], values: Mapping[str, Any], refusal: Refusal) -> WriteItem:

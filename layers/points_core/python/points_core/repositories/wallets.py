@@ -29,7 +29,7 @@ from points_core.repositories.transactions import WriteItem
 
 NEVER = "-"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-PAGE_READ_LIMIT = 4
+PAGE_READ_LIMIT = 2
 """Pages one Query call returns at most (a few, so a read for one more page does not read them all)."""
 
 

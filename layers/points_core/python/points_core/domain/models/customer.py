@@ -48,8 +48,9 @@ class Contact:
 
 
 class Allocation(BaseModel):
-    """Points awarded once, as a wallet held them inline before wallets held buckets. Read from a wallet stored
-    in that shape only, and turned into buckets on the way in (`Wallet`): the ledger keeps every award."""
+    """Points awarded once, as a wallet held them inline before wallets held buckets. Read from a wallet
+    stored in that shape only, and turned into buckets on the way in (`Wallet`): the ledger keeps every
+    award."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -84,9 +85,10 @@ class Bucket(BaseModel):
 
 class Page(BaseModel):
     """Buckets of a wallet that expire later than those its head holds, stored apart so that reading and
-    writing the head costs the same whatever the history. Pages follow one another by their `upper` bound (their
-    key): a page holds the buckets expiring before its `upper` and from the previous page's on (the first
-    page: from the head's `paged_from`), soonest first; the last page has no bound. `version` guards each write."""
+    writing the head costs the same whatever the history. Pages follow one another by their `upper` bound
+    (their key): a page holds the buckets expiring before its `upper` and from the previous page's on (the
+    first page: from the head's `paged_from`), soonest first; the last page has no bound. `version` guards
+    each write."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

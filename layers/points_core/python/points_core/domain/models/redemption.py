@@ -20,7 +20,7 @@ class Draw(BaseModel):
     points: Annotated[Decimal, Field(gt=0, allow_inf_nan=False, decimal_places=3)]
     expires_at: AwareDatetime | None = None
     allocation_id: str = ""
-    """Recorded by redemptions made before wallets held buckets (one allocation each draw), with the next two."""
+    """Recorded by redemptions made before wallets held buckets (one allocation a draw), with the next two."""
     awarded_at: AwareDatetime | None = None
     allocation_points: Points | None = None
 
