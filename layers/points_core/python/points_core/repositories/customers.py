@@ -86,6 +86,7 @@ class CustomerRepository:
         program_id: int | None,
         *,
         reference: str | None = None,
+        consistent: bool = False,
     ) -> Snapshot:
         """Profile, the program's wallet, and when asked the marker of an
         `external_reference_number`: one BatchGetItem."""
@@ -95,7 +96,7 @@ class CustomerRepository:
         if reference:
             wanted[self._redemptions] = [keys.reference(org_id, reference)]
         snapshot = Snapshot()
-        for table, items in batch_get_tables(self._client, wanted).items():
+        for table, items in batch_get_tables(self._client, wanted, consistent=consistent).items():
             for item in items:
                 if table == self._redemptions:
                     snapshot.reference = used_reference(item)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from points_core.aws.observability import tracer
-from points_core.domain.errors import Refusal
+from points_core.domain.errors import NotRecorded, Refusal
 from points_core.domain.ledger import Layout, upper_key
 from points_core.domain.models import Bucket, Page, Wallet
 from points_core.repositories import keys
@@ -184,6 +184,11 @@ class WalletPages:
             response = self._client.query(**request)
             read.extend(load_page(item) for item in response.get("Items", []))
             if "LastEvaluatedKey" not in response:
+                # Every page read: they must hold what the head says they hold. If not, the head was read
+                # before a write that changed them (or after one the pages do not show yet): read both again.
+                held = sum((page.points for page in read), Decimal(0))
+                if held != wallet.paged_points:
+                    raise NotRecorded({Refusal.WALLET_CHANGED})
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         others = [page for page in wallet.pages[wallet.prefix :] if upper_key(page) not in _keys(read)]

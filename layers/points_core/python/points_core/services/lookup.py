@@ -9,7 +9,7 @@ from datetime import datetime
 from points_core.aws.observability import tracer
 from points_core.domain import rules
 from points_core.domain.codes import Item, Status
-from points_core.domain.errors import RuleFailure
+from points_core.domain.errors import GaveUp, NotRecorded, RuleFailure
 from points_core.domain.identifiers import Identifier
 from points_core.domain.models import CustomerProfile, OrgConfig, Program, UsedReference, Wallet
 from points_core.repositories import customer_repository
@@ -45,6 +45,9 @@ class Lookup:
         )
 
 
+PAGE_READ_ATTEMPTS = 3
+
+
 @tracer.capture_method(capture_response=False)
 def look_up(
     org: OrgConfig,
@@ -69,17 +72,27 @@ def look_up(
     customer_id = customers.resolve(org.org_id, identifier)
     if customer_id is None:
         return Lookup(identifier, Item.CUSTOMER_NOT_FOUND, program, program_failure)
-    snapshot = customers.profile_and_wallet(
-        org.org_id,
-        customer_id,
-        program.program_id if program else None,
-        reference=reference,
-    )
-    wallet = snapshot.wallet
-    if wallet is not None and not wallet.known_balance_is_exact(now):
+    for attempt in range(PAGE_READ_ATTEMPTS):
+        snapshot = customers.profile_and_wallet(
+            org.org_id,
+            customer_id,
+            program.program_id if program else None,
+            reference=reference,
+            consistent=attempt > 0,
+        )
+        wallet = snapshot.wallet
+        if wallet is None or wallet.known_balance_is_exact(now):
+            break
         # The paged points have started expiring since the wallet was last written: its first pages tell
-        # how many are left (one more round trip, until the next write brings the head up to date).
-        wallet = customers.pages().first_pages(org.org_id, customer_id, wallet, now)
+        # how many are left (one more round trip, until the next write brings the head up to date). Pages
+        # that do not match the head (a write came between the two reads) are read again with the head.
+        try:
+            wallet = customers.pages().first_pages(org.org_id, customer_id, wallet, now)
+            break
+        except NotRecorded:
+            continue
+    else:
+        raise GaveUp("the wallet kept changing while its pages were read")
     return Lookup(
         identifier,
         None if snapshot.profile else Item.CUSTOMER_NOT_FOUND,

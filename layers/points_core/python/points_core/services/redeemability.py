@@ -11,8 +11,8 @@ from points_core.aws.notifications import Destination
 from points_core.aws.observability import logger, mask_identifier, tracer
 from points_core.domain import rules
 from points_core.domain.amounts import echo_amount
-from points_core.domain.codes import Item, Otp, Status
-from points_core.domain.errors import RuleFailure
+from points_core.domain.codes import Item, Otp, RequestStatus, Status
+from points_core.domain.errors import GaveUp, RuleFailure
 from points_core.domain.identifiers import Identifier
 from points_core.domain.models import Caller, CustomerProfile, OrgConfig, Program, Wallet
 from points_core.domain.rules import Decision, evaluate
@@ -104,7 +104,10 @@ def check_redeemable(caller: Caller, query: RedeemableQuery, now: datetime) -> R
     except RuleFailure as failure:
         return RedeemableOutcome(Decision(failure.status, redeemable=False), query)
     # A given code is checked by one conditional write, not from a read: the code state is not read here.
-    found = look_up(org, caller.store_id, query.identifiers, query.program_id, now=now)
+    try:
+        found = look_up(org, caller.store_id, query.identifiers, query.program_id, now=now)
+    except GaveUp:
+        return RedeemableOutcome(Decision(RequestStatus.CUSTOMER_LOCKED, redeemable=False), query)
     decision = evaluate(found.check(org, now, query.amount_text, currency_input=query.currency_input))
     decision, retry_after = _after_the_rules(org, query, found, decision, now)
     logger.info(

@@ -17,7 +17,7 @@ from typing import Any
 from points_core.aws.observability import metrics, tracer
 from points_core.domain import rules
 from points_core.domain.codes import Item, Outcome, RequestStatus
-from points_core.domain.errors import GaveUp, RuleFailure
+from points_core.domain.errors import GaveUp, NotRecorded, Refusal, RuleFailure
 from points_core.domain.ledger import Layout, TooManyDraws, debit
 from points_core.domain.models import (
     Caller,
@@ -149,7 +149,10 @@ def _debit(
         return debit(wallet, points, now)
     except PagesNeeded:
         with_pages = customer_repository().pages().first_pages(org.org_id, customer_id, wallet, now, points)
+    try:
         return debit(with_pages, points, now)
+    except PagesNeeded:  # the pages read do not match the head read before them: read both again
+        raise NotRecorded({Refusal.WALLET_CHANGED}) from None
 
 
 def _as_recorded(org: OrgConfig, caller: Caller, item: RedeemItem) -> dict[str, Any]:

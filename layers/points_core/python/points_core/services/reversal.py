@@ -18,13 +18,14 @@ from points_core.domain import rules
 from points_core.domain.amounts import parse_amount
 from points_core.domain.codes import Item, Outcome, RequestStatus, Status
 from points_core.domain.codes import Reversal as ReversalCodes
-from points_core.domain.errors import GaveUp, RuleFailure
+from points_core.domain.errors import GaveUp, NotRecorded, Refusal, RuleFailure
 from points_core.domain.identifiers import Identifier, IdentifierType
 from points_core.domain.ledger import changes, credit, credits_for, pages_to_hold
 from points_core.domain.models import (
     Caller,
     Contact,
     OrgConfig,
+    PagesNeeded,
     Redemption,
     Reversal,
     ReversalSource,
@@ -85,7 +86,11 @@ def _reversal(
 ) -> tuple[Wallet, Reversal]:
     """The wallet with `points` of `redemption` given back, and the reversal that records it (the wallet read
     with the pages the credits need: `with_pages`)."""
-    layout, credits = credit(wallet, redemption, points, now)
+    try:
+        layout, credits = credit(wallet, redemption, points, now)
+        balance_after = layout.wallet.balance(now)
+    except PagesNeeded:  # the pages read do not match the head read before them: read both again
+        raise NotRecorded({Refusal.WALLET_CHANGED}) from None
     updated = layout.wallet
     reversal = Reversal(
         reversal_id=new_record_id(),
@@ -96,7 +101,7 @@ def _reversal(
         available=sum((c.points for c in credits if not c.expired), Decimal(0)),
         expired=sum((c.points for c in credits if c.expired), Decimal(0)),
         credits=credits,
-        balance_after=updated.balance(now),
+        balance_after=balance_after,
         reversed_at=now,
         till_id=caller.till_id,
         store_id=caller.store_id,
