@@ -320,7 +320,10 @@ def redeem_for_reversal() -> None:
         response = module.lambda_handler(event, Context())
         answer = json.loads(response["body"])["response"]["responses"]["points"]
         if "redemption_id" not in answer:
-            raise RuntimeError(f"could not redeem for the benchmark's reversals: {answer['item_status']}")
+            raise RuntimeError(
+                f"could not redeem for the benchmark's reversals (customer {customer}): "
+                f"{answer['item_status']}"
+            )
         BENCH_REDEMPTIONS[customer] = answer["redemption_id"]
 
 

@@ -1,6 +1,6 @@
 """`make bench`'s wallet history scenario: does a customer's history cost anything?
 
-Customers with 5, 1,000, 20,000 and 100,000 lifetime allocations of 100 points, each with an expiry of its
+Customers with 5, 1,000, 20,000 and 100,000 lifetime allocations of 1,000 points, each with an expiry of its
 own (the worst case for buckets: none shares one), all live, are loaded with the operator tool (the 100,000
 timed).
 Then for isredeemable, redeem (10 points) and reverse (1 point of an earlier redemption): per customer, the
@@ -24,13 +24,14 @@ from benchmarks.meter import Meter
 
 SIZES = (5, 1_000, 20_000, 100_000)
 FIRST_CUSTOMER = 960001
-POINTS_EACH = 100
+POINTS_EACH = 1000
+"""Enough that the 5-allocation customer still has points after every measured redemption."""
 REDEEMED_FOR_REVERSAL = 300
 REDEEMED = 10
 """Points of each measured isredeemable and redeem (the demo program's minimum)."""
 CROSSING_POINTS = 5_000
-"""A redemption of this much (the demo program's maximum) draws 50 buckets: past the head, which an import
-leaves with 32, for the largest history."""
+"""Redemptions of this much (the demo program's maximum) from the largest history until one draws past the
+head (an import leaves it 32 buckets): the figures of that one."""
 
 
 # AWS list prices, us-east-1, on-demand (DynamoDB since its November 2024 cut; Lambda arm64; API Gateway REST,
@@ -248,9 +249,12 @@ def run(stack: Any, requests: int, out: TextIO) -> dict[str, Any]:
     with environment("redeem"):
         body = redeem_body(CROSSING_POINTS, {"id": str(customer_of(SIZES[-1]))})
         event = proxy_event(by_name["redeem"], {"format": "json", "skip_validation": "true"}, body)
-        meter.reset()
-        answer = redeem.lambda_handler(event, Context())
-        check("redeem", answer)
-        crossing = counted(meter)
+        for _ in range(100):
+            meter.reset()
+            answer = redeem.lambda_handler(event, Context())
+            check("redeem", answer)
+            crossing = counted(meter)
+            if "Query" in meter.calls:
+                break
     report(results, import_seconds, crossing, out)
     return {"import_seconds": import_seconds, "operations": results, "crossing_redemption": crossing}
