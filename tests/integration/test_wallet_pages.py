@@ -671,6 +671,30 @@ def test_a_check_after_paged_from_answers_the_exact_balance_with_one_query_more(
     assert check_api("2501", "4600.001")["item_status"]["code"] == 818
 
 
+def test_a_check_whose_pages_keep_disagreeing_with_the_head_answers_521(
+    aws: Aws, org: None, clock: Clock, monkeypatch: pytest.MonkeyPatch, calls: Calls
+) -> None:
+    from points_core.domain.errors import NotRecorded, Refusal
+    from points_core.repositories.wallets import WalletPages
+    from points_core.services.lookup import PAGE_READ_ATTEMPTS
+
+    # Given: a wallet whose paged points have started expiring, and pages that never match the head read
+    seed_paged("2502")
+    clock.now = day(45.5)
+
+    def disagreeing(*_: Any, **__: Any) -> Wallet:
+        raise NotRecorded({Refusal.WALLET_CHANGED})
+
+    monkeypatch.setattr(WalletPages, "first_pages", disagreeing)
+
+    # When
+    answer, made = calls(lambda: check_api("2502", "10"))
+
+    # Then: the head is read again, consistently, a bounded number of times, then 521 (never a 500)
+    assert (answer["item_status"]["code"], answer["is_redeemable"]) == (521, "false")
+    assert made.count("BatchGetItem") == PAGE_READ_ATTEMPTS
+
+
 # 5. 819: too many expiry dates for one redemption
 
 
