@@ -77,6 +77,7 @@ def clear_caches() -> None:
     clients.sns_client.cache_clear()
     repositories.config_repository.cache_clear()
     repositories.customer_repository.cache_clear()
+    repositories.group_repository.cache_clear()
     repositories.login_repository.cache_clear()
     credentials.verified_credentials.cache_clear()
     repositories.otp_repository.cache_clear()

@@ -19,6 +19,7 @@ from points_core.domain.models import (
     RedemptionRules,
     Store,
     TillLogin,
+    UserGroup,
     Wallet,
 )
 from points_core.domain.passwords import client_password, hash_password
@@ -217,3 +218,48 @@ SCHEDULED_EVENT_KEYS = {
     "resources",
     "detail",
 }
+
+
+def seed_group(group: UserGroup, *, defaults: tuple[str, ...] = (), org_id: int = ORG_ID) -> UserGroup:
+    """Store a UserGroup2 group as the operator tool's import does (the layout of repositories/groups.py):
+    its header, a member item each, its external id, the primary's pointer, and `defaults` (customer ids)
+    pointing at it as their default group."""
+    from points_core.aws.clients import dynamodb_client
+    from points_core.aws.settings import get_settings
+    from points_core.repositories import keys
+    from points_core.repositories.codec import to_item
+
+    client, table = dynamodb_client(), get_settings().customers_table
+    header = {
+        "group_id": group.group_id,
+        "external_id": group.external_id,
+        "primary_customer_id": group.primary_customer_id,
+        "cross_member_redemption": group.cross_member_redemption,
+        "redemption_program_ids": list(group.redemption_program_ids),
+    }
+    items = [to_item(header, keys.group_header(org_id, group.group_id))]
+    items += [
+        to_item({"customer_id": member}, keys.group_member(org_id, group.group_id, member))
+        for member in group.member_ids
+    ]
+    pointer = {"group_id": group.group_id}
+    if group.external_id:
+        items.append(to_item(pointer, keys.group_external_id(org_id, group.external_id)))
+    items.append(to_item(pointer, keys.primary_of(org_id, group.primary_customer_id)))
+    items += [to_item(pointer, keys.default_group(org_id, member)) for member in defaults]
+    for item in items:
+        client.put_item(TableName=table, Item=item)
+    return group
+
+
+def family(*members: str, group_id: str = "5001", primary: str | None = None, **fields: Any) -> UserGroup:
+    """A group of `members` (the first is the primary unless named), redeeming in program 973."""
+    values: dict[str, Any] = {
+        "group_id": group_id,
+        "external_id": f"FAM-{group_id}",
+        "primary_customer_id": primary or members[0],
+        "member_ids": tuple(sorted(members, key=int)),
+        "redemption_program_ids": (PROGRAM_ID,),
+    }
+    values.update(fields)
+    return UserGroup(**values)

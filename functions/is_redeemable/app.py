@@ -12,6 +12,7 @@ from points_core.api.openapi import documented_responses
 from points_core.api.parameters import (
     CustomerIdentifiers,
     Format,
+    GroupParameters,
     OptionalText,
     ProgramId,
     ValidationTypeParam,
@@ -45,6 +46,7 @@ app = create_app(failure_payload=views.is_redeemable_failure)
 )
 def is_redeemable(
     customer: Annotated[CustomerIdentifiers, Query()],
+    group: Annotated[GroupParameters, Query()],
     points: Annotated[OptionalText, Query(description="Points to check (at most 3 decimals)")] = None,
     program_id: ProgramId = None,
     currency_input: Annotated[OptionalText, Query(description="true: the amount is base currency")] = None,
@@ -70,6 +72,7 @@ def is_redeemable(
         validation_code=validation_code,
         skip_validation=truthy(skip_validation),
         validation_type=parse_validation_type(validation_type),
+        group=group.as_request(),
     )
     outcome = check_redeemable(caller(app), query, utc_now())
     metrics.add_metric(

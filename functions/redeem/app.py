@@ -14,6 +14,7 @@ from points_core.api.negotiation import check_format
 from points_core.api.openapi import documented_responses
 from points_core.api.parameters import (
     Format,
+    GroupParameters,
     IdempotencyKey,
     OptionalText,
     ProgramId,
@@ -49,6 +50,7 @@ app = create_app(failure_payload=views.redeem_failure)
 )
 def redeem(
     request: Annotated[RedeemBody, Body(description="One redemption, or a list of up to 20")],
+    group: Annotated[GroupParameters, Query()],
     program_id: ProgramId = None,
     skip_validation: Annotated[
         OptionalText, Query(description="true: no validation code (org permitting)")
@@ -62,6 +64,7 @@ def redeem(
         program_id=program_id,
         skip_validation=truthy(skip_validation),
         validation_type=parse_validation_type(validation_type),
+        group=group.as_request(),
     )
     who = caller(app)
     metrics.add_metric(name="RedeemRequests", unit="Count", value=1)
@@ -99,6 +102,7 @@ def _item(body: BodyItem) -> RedeemItem:
         till_id=body.till_id or "",
         purpose=body.redemption_purpose or "",
         custom_fields=body.custom_fields.as_tuple() if body.custom_fields else (),
+        group_redemption=truthy(body.group_redemption),
     )
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from points_core.capillary.formats import WireFormat
 from points_core.capillary.patterns import SPACE, words_pattern
 from points_core.domain.errors import InvalidInput
+from points_core.domain.models.group import GroupRequest
 from points_core.domain.validation_codes import ValidationType
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -94,3 +95,45 @@ def parse_validation_type(text: str | None) -> ValidationType:
         raise InvalidInput(
             f"validation_type={text.strip()} is not one of SMS, MISSED_CALL, INVALID"
         ) from None
+
+
+class GroupParameters(BaseModel):
+    """The group redemption parameters of isredeemable and redeem (reference §2.1, §4.1); empty values are
+    absent. Naming a UserGroup2 group takes one of the first four (or the primary member's identifier)."""
+
+    user_group2_id: str | None = Field(default=None, description="UserGroup2 group id (int32)")
+    user_group2_external_id: str | None = Field(default=None, description="UserGroup2 group external id")
+    user_group2_primary_user_id: str | None = Field(
+        default=None, description="The group's primary member, by customer id"
+    )
+    use_default_user_group2: str | None = Field(
+        default=None, description="true: the named customer's default group"
+    )
+    user_group2_primary_user_identifier_type: str | None = Field(
+        default=None, description="mobile, email, cardnumber, cardExternalId, externalId or id"
+    )
+    user_group2_primary_user_identifier_value: str | None = Field(
+        default=None, description="The primary member's identifier of that type"
+    )
+    user_group2_primary_user_source: str | None = Field(
+        default=None, description="INSTORE, WECHAT, ... (accepted; every source names the org's customers)"
+    )
+    user_group2_primary_user_accountId: str | None = Field(
+        default=None, description="Account id of a multi-account source (accepted)"
+    )
+    group_redemption: str | None = Field(
+        default=None, description="true: redeem from the points of the program's program group too"
+    )
+
+    def as_request(self) -> GroupRequest:
+        return GroupRequest(
+            group_redemption=truthy(self.group_redemption),
+            group_id=self.user_group2_id or "",
+            external_id=self.user_group2_external_id or "",
+            primary_user_id=self.user_group2_primary_user_id or "",
+            primary_identifier_type=self.user_group2_primary_user_identifier_type or "",
+            primary_identifier_value=self.user_group2_primary_user_identifier_value or "",
+            primary_source=self.user_group2_primary_user_source or "",
+            primary_account_id=self.user_group2_primary_user_accountId or "",
+            use_default=truthy(self.use_default_user_group2),
+        )

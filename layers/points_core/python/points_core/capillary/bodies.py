@@ -48,6 +48,20 @@ Amount = Annotated[
 ]
 
 
+def _flag(value: Any) -> Any:
+    """A Capillary boolean, sent as a JSON boolean or a string ("false" in the reference's examples)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _text(value)
+
+
+Flag = Annotated[
+    str | None,
+    BeforeValidator(_flag),
+    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "string"}, {"type": "null"}]}),
+]
+
+
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -87,6 +101,10 @@ class BodyItem(_Lenient):
     till_id: Reference = None
     redemption_purpose: Notes = None
     custom_fields: BodyCustomFields | None = None
+    group_redemption: Flag = Field(
+        default=None,
+        description='true (or "true"): redeem from the points of the program\'s program group too',
+    )
 
 
 # The list form's bounds, as documented; `require_items` checks them (with its own message).

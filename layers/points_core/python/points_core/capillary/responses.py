@@ -34,6 +34,10 @@ class Redeemable(_Wire):
     input_type: Literal["points", "currency"]
     points_currency_ratio: str = Field(description='Value of one point, as a string ("0" when unknown)')
     item_status: StatusBlock
+    is_group_redemption: Flag | None = Field(
+        default=None,
+        description='"true" when checked against a UserGroup2 group\'s pooled points; else absent',
+    )
 
 
 class RedeemablePoints(_Wire):
@@ -107,6 +111,9 @@ class Redeemed(_ItemCustomer):
     balance: Number | None = Field(
         default=None, description="Balance after the debit (and on 744, after the original)"
     )
+    is_group_redemption: Flag | None = Field(
+        default=None, description='"true" when drawn from a UserGroup2 group\'s pooled points; else absent'
+    )
     side_effects: SideEffects
     item_status: StatusBlock
 
@@ -172,6 +179,16 @@ class ReverseIdentifierEcho(_Wire):
     value: str
 
 
+class CrossMemberReversal(_Wire):
+    """What a reversal of a group redemption gave one member back, for one expiry."""
+
+    memberId: int
+    pointsRestored: Number = Field(description="Credited back, with the original expiry")
+    pointsExpiredByReversal: Number = Field(description="Expired since the redemption: not credited")
+    expiryBatchDate: str | None = Field(description="The points' expiry, ISO-8601 (null: never)")
+    status: Literal["REVERSED", "EXPIRED"]
+
+
 class ReverseResponse(_Wire):
     """`POST /v2/points/reverse` succeeded (HTTP 200)."""
 
@@ -183,6 +200,9 @@ class ReverseResponse(_Wire):
     pointsToBeReversed: Number
     pointsReversed: Number = Field(description="Credited plus expired")
     pointsReversedDetails: PointsReversedDetails
+    crossMemberReversalBreakup: list[CrossMemberReversal] | None = Field(
+        default=None, description="Per member and expiry, only for a group redemption's reversal"
+    )
     warnings: list[V2Message]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from points_core.capillary.responses import (
 )
 from points_core.domain.amounts import decimal_text
 from points_core.domain.codes import Otp, RequestStatus, Status
+from points_core.domain.models import Reversal
 from points_core.services.redeemability import RedeemableOutcome
 from points_core.services.redemption import RedeemOutcome
 from points_core.services.reversal import ReverseOutcome, RevertItem, RevertOutcome
@@ -46,12 +48,13 @@ def _is_redeemable(
                         "input_type": values.get("input_type", "points"),
                         "points_currency_ratio": values.get("ratio", "0"),
                         "item_status": status_block(status, success=redeemable),
+                        "is_group_redemption": values.get("is_group_redemption"),
                     }
                 },
             }
         }
     )
-    return envelope.model_dump()
+    return envelope.model_dump(exclude_none=True)
 
 
 def is_redeemable(outcome: RedeemableOutcome) -> dict[str, Any]:
@@ -67,6 +70,8 @@ def is_redeemable(outcome: RedeemableOutcome) -> dict[str, Any]:
         values["ratio"] = decimal_text(outcome.program.points_currency_ratio)
     if decision.redeemable and decision.quote is not None:
         values.update(value=decision.quote.value, local_value=decision.quote.local_value)
+    if outcome.is_group_redemption:
+        values["is_group_redemption"] = "true"
     return _is_redeemable(
         identifiers, outcome.requested, decision.status, redeemable=decision.redeemable, **values
     )
@@ -144,6 +149,7 @@ def _redeemed(outcome: RedeemOutcome) -> dict[str, Any]:
             redeemed_value=redemption.value,
             redeemed_local_value=redemption.local_value,
             balance=redemption.balance_after,
+            **({"is_group_redemption": "true"} if redemption.cross_member else {}),
             side_effects={
                 "effect": [
                     {
@@ -207,7 +213,7 @@ def reverse(
     """The v2 reversal, key for key as the reference's example (`warnings` always present)."""
     reversal = outcome.reversal
     assert reversal is not None and outcome.customer_id is not None and outcome.requested is not None
-    return ReverseResponse.model_validate(
+    payload = ReverseResponse.model_validate(
         {
             "orgId": org_id,
             "identifier": {"type": identifier_type, "value": identifier_value},
@@ -217,9 +223,31 @@ def reverse(
             "pointsToBeReversed": outcome.requested,
             "pointsReversed": reversal.points,
             "pointsReversedDetails": {"available": reversal.available, "expired": reversal.expired},
+            "crossMemberReversalBreakup": _breakup(reversal) if outcome.cross_member else None,
             "warnings": [],
         }
     ).model_dump()
+    if payload["crossMemberReversalBreakup"] is None:  # absent for a reversal of one customer's redemption
+        del payload["crossMemberReversalBreakup"]
+    return payload
+
+
+def _breakup(reversal: Reversal) -> list[dict[str, Any]]:
+    """A group redemption's reversal, per member and expiry, in the order given back."""
+    entries: dict[tuple[str, datetime | None, bool], Decimal] = {}
+    for credit in reversal.credits:
+        key = (credit.customer_id or reversal.customer_id, credit.expires_at, credit.expired)
+        entries[key] = entries.get(key, Decimal(0)) + credit.points
+    return [
+        {
+            "memberId": int(member),
+            "pointsRestored": Decimal(0) if expired else points,
+            "pointsExpiredByReversal": points if expired else Decimal(0),
+            "expiryBatchDate": expires_at.isoformat() if expires_at else None,
+            "status": "EXPIRED" if expired else "REVERSED",
+        }
+        for (member, expires_at, expired), points in entries.items()
+    ]
 
 
 def v2_failure(status: Status) -> dict[str, Any]:

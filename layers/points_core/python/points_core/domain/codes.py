@@ -78,12 +78,20 @@ class Item:
     INSUFFICIENT_POINTS_AVAILABLE = Status(813, "Insufficient current points available for redemption")
     NOTHING_REDEEMED_ON_TRANSACTION = Status(814, "No points were redeemed on this transaction number")
     UNABLE_TO_PROCESS = Status(815, "Unable to process points at this moment")
+    REVERSAL_TOO_LARGE = Status(
+        815, "The reversal gives back to more wallets than one transaction may write: reverse it in parts"
+    )
     CUSTOMER_NOT_FOUND = Status(816, "Customer not found for organization")
     REDEMPTION_FAILED = Status(817, "Points redemption failed")
     INSUFFICIENT_BALANCE = Status(818, "Current points are less than points requested for redemption")
     ABOVE_MAXIMUM = Status(819, "Points requested exceed the maximum points allowed per redemption")
     TOO_MANY_EXPIRY_DATES = Status(
         819, "Points requested span more expiry dates than one redemption may draw from: redeem them in parts"
+    )
+    TOO_MANY_MEMBERS = Status(
+        819,
+        "Points requested span more group members' points than one redemption may draw from (40): redeem "
+        "them in parts",
     )
     FRAUD_CUSTOMER_ALT = Status(820, "Customer is marked as fraud")
     BELOW_MINIMUM = Status(821, "Points requested are less than the minimum points allowed for redemption")

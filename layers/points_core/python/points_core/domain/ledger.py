@@ -132,7 +132,14 @@ def credits_for(redemption: Redemption, points: Decimal, now: datetime) -> tuple
         remaining -= take
         expired = draw.expires_at is not None and draw.expires_at <= now
         credits.append(
-            Credit(allocation_id=draw.allocation_id, points=take, expires_at=draw.expires_at, expired=expired)
+            Credit(
+                allocation_id=draw.allocation_id,
+                customer_id=draw.customer_id,
+                program_id=draw.program_id,
+                points=take,
+                expires_at=draw.expires_at,
+                expired=expired,
+            )
         )
     return tuple(credits)
 
@@ -145,8 +152,14 @@ def credit(
     if wallet.program_id != redemption.program_id:
         raise ValueError("the wallet is not the redemption's program")
     credits = credits_for(redemption, points, now)
+    return give_back(wallet, credits, now), credits
+
+
+def give_back(wallet: Wallet, credits: Iterable[Credit], now: datetime) -> Layout:
+    """The wallet with these credits (of its own draws) back in the buckets of their expiry; expired ones
+    are reported by the caller, not credited. `PagesNeeded` as for `add`."""
     given = [Bucket(expires_at=c.expires_at, points=c.points) for c in credits if not c.expired]
-    return add(wallet, given, now), credits
+    return add(wallet, given, now)
 
 
 def pages_to_hold(wallet: Wallet, expiries: Iterable[datetime | None], now: datetime) -> list[datetime]:

@@ -2,9 +2,11 @@
 `RuleFailure` with the code it answers; services read, ask these, then write.
 
 Redemption, in order (product contract): customer (816/802) → enrolment (686/881) → fraud (809) → program
-(1101/895) → points format (801/878) → multiples-of (807) → minimum (821) → maximum per redemption (819) →
-current balance of that program (818) → lifetime points (805) → lifetime purchases (806). The first failing
-rule answers. Validation (808/822/823/824) and redemption time (859) follow in the services that need them.
+(1101/895) → group (3316, 1632, 828) → points format (801/878) → multiples-of (807) → minimum (821) → maximum
+per redemption (819) → current balance of that program (818) → lifetime points (805) → lifetime purchases
+(806). The first failing rule answers. A group redemption's balance and lifetime points are its pool's; the
+customer rules and lifetime purchases are the redeeming member's. Validation (808/822/823/824) and
+redemption time (859) follow in the services that need them.
 
 Reverse (v2): reversal enabled (4101), the identifier (802), the customer (8015), the redemption named (3803,
 3804), the amount (4102, 878), what is left (3802, 3801). Revert (v1.1), per item: reversal enabled (905),
@@ -36,6 +38,7 @@ from points_core.domain.models import (
     UsedReference,
     Wallet,
 )
+from points_core.domain.pool import Source, pooled_balance, pooled_lifetime_points
 from points_core.domain.validation_codes import ValidationType
 
 
@@ -101,6 +104,10 @@ class RedemptionCheck:
     program: Program | None = None
     program_failure: Status | None = None
     wallet: Wallet | None = None
+    pool: Mapping[Source, Wallet] | None = None
+    """A group redemption's wallets (the customer's own among them): their points are pooled."""
+    group_failure: Status | None = None
+    """3316, 1632 or 828 when the group a request names cannot redeem here."""
 
 
 def _money(value: Decimal, decimals: int) -> Decimal:
@@ -132,6 +139,8 @@ def _customer_rules(check: RedemptionCheck) -> tuple[CustomerProfile, Program]:
         raise RuleFailure(Item.FRAUD_CUSTOMER)
     if check.program is None:
         raise RuleFailure(check.program_failure or Item.PROGRAM_NOT_CONFIGURED)
+    if check.group_failure is not None:
+        raise RuleFailure(check.group_failure)
     return check.customer, check.program
 
 
@@ -146,9 +155,14 @@ def _points_rules(
         raise RuleFailure(Item.BELOW_MINIMUM)
     if rules.max_points_per_redemption is not None and points > rules.max_points_per_redemption:
         raise RuleFailure(Item.ABOVE_MAXIMUM)
-    if points > (wallet.balance(check.now) if wallet else Decimal(0)):
+    if check.pool is not None:  # a group redemption: the rules apply to the group's pooled points
+        balance, lifetime = pooled_balance(check.pool, check.now), pooled_lifetime_points(check.pool)
+    else:
+        balance = wallet.balance(check.now) if wallet else Decimal(0)
+        lifetime = wallet.lifetime_points if wallet else Decimal(0)
+    if points > balance:
         raise RuleFailure(Item.INSUFFICIENT_BALANCE)
-    if (wallet.lifetime_points if wallet else Decimal(0)) < rules.min_lifetime_points:
+    if lifetime < rules.min_lifetime_points:
         raise RuleFailure(Item.INSUFFICIENT_LIFETIME_POINTS)
     if customer.lifetime_purchases < rules.min_lifetime_purchases:
         raise RuleFailure(Item.INSUFFICIENT_LIFETIME_PURCHASES)

@@ -8,6 +8,7 @@ from points_core.aws.clients import dynamodb_client
 from points_core.aws.settings import get_settings
 from points_core.repositories.config import ConfigRepository
 from points_core.repositories.customers import CustomerRepository, CustomerUpsert
+from points_core.repositories.groups import GroupRepository
 from points_core.repositories.logins import LoginRepository
 from points_core.repositories.otp import OtpRepository
 from points_core.repositories.redemptions import RedemptionRepository
@@ -17,12 +18,14 @@ __all__ = [
     "ConfigRepository",
     "CustomerRepository",
     "CustomerUpsert",
+    "GroupRepository",
     "LoginRepository",
     "OtpRepository",
     "RedemptionRepository",
     "ReversalRepository",
     "config_repository",
     "customer_repository",
+    "group_repository",
     "login_repository",
     "otp_repository",
     "redemption_repository",
@@ -80,3 +83,8 @@ def reversal_repository() -> ReversalRepository:
 @cache
 def otp_repository() -> OtpRepository:
     return OtpRepository(dynamodb_client(), get_settings().otp_table)
+
+
+@cache
+def group_repository() -> GroupRepository:
+    return GroupRepository(dynamodb_client(), get_settings().customers_table)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from points_core.aws.observability import tracer
@@ -11,6 +11,7 @@ from points_core.domain.errors import Refusal
 from points_core.domain.identifiers import Identifier, IdentifierType
 from points_core.domain.ledger import Layout
 from points_core.domain.models import AwardEntry, Contact, CustomerProfile, UsedReference, Wallet
+from points_core.domain.pool import Source
 from points_core.repositories import keys
 from points_core.repositories.batch import batch_get, batch_get_tables, batch_write
 from points_core.repositories.codec import load_model, to_item
@@ -27,6 +28,15 @@ class Snapshot:
     wallet: Wallet | None = None
     reference: UsedReference | None = None
     """The marker of the asked-for `external_reference_number`, when it has been used."""
+
+
+@dataclass(slots=True)
+class PoolSnapshot:
+    """What a group redemption reads in one round trip: profiles by customer id, wallets by source."""
+
+    profiles: dict[str, CustomerProfile] = field(default_factory=dict)
+    wallets: dict[Source, Wallet] = field(default_factory=dict)
+    reference: UsedReference | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +114,40 @@ class CustomerRepository:
                     snapshot.profile = load_model(CustomerProfile, item)
                 else:
                     snapshot.wallet = load_wallet(item)
+        return snapshot
+
+    @tracer.capture_method(capture_response=False)
+    def pool(
+        self,
+        org_id: int,
+        sources: Sequence[Source],
+        *,
+        reference: str | None = None,
+        consistent: bool = False,
+    ) -> PoolSnapshot:
+        """The profile of each customer of `sources` and each wallet they name (a missing one is absent), and
+        when asked the marker of an `external_reference_number`: one BatchGetItem of up to 100 keys (a group
+        at its largest, one program)."""
+        customer_ids = list(dict.fromkeys(source.customer_id for source in sources))
+        wanted = {
+            self._customers: [
+                *(keys.profile(org_id, customer_id) for customer_id in customer_ids),
+                *(keys.wallet(org_id, s.customer_id, s.program_id) for s in dict.fromkeys(sources)),
+            ]
+        }
+        if reference:
+            wanted[self._redemptions] = [keys.reference(org_id, reference)]
+        snapshot = PoolSnapshot()
+        for table, items in batch_get_tables(self._client, wanted, consistent=consistent).items():
+            for item in items:
+                customer_id = item["pk"]["S"].rsplit("#", 1)[-1]
+                if table == self._redemptions:
+                    snapshot.reference = used_reference(item)
+                elif item["sk"]["S"] == "PROFILE":
+                    snapshot.profiles[customer_id] = load_model(CustomerProfile, item)
+                else:
+                    wallet = load_wallet(item)
+                    snapshot.wallets[Source.of(customer_id, wallet.program_id)] = wallet
         return snapshot
 
     # Writes of the operator tool.

@@ -134,3 +134,34 @@ def redemption_entry(org_id: int, customer_id: str, program_id: int, redemption_
 
 def reversal_entry(org_id: int, customer_id: str, program_id: int, reversal_id: str) -> dict[str, Any]:
     return key(customer_partition(org_id, customer_id), f"P#{program_id}#REVERSE#{reversal_id}")
+
+
+def group_partition(org_id: int, group_id: str) -> str:
+    """A UserGroup2 group: its header (`GROUP`) and one item per member (`MEMBER#<customer>`)."""
+    return f"ORG#{org_id}#UG2#{group_id}"
+
+
+GROUP_MEMBER_PREFIX = "MEMBER#"
+
+
+def group_header(org_id: int, group_id: str) -> dict[str, Any]:
+    return key(group_partition(org_id, group_id), "GROUP")
+
+
+def group_member(org_id: int, group_id: str, customer_id: str) -> dict[str, Any]:
+    return key(group_partition(org_id, group_id), f"{GROUP_MEMBER_PREFIX}{customer_id}")
+
+
+def group_external_id(org_id: int, external_id: str) -> dict[str, Any]:
+    """The group an external id names."""
+    return key(f"ORG#{org_id}#UG2EXT#{_digest(external_id)}", "UG2EXT")
+
+
+def default_group(org_id: int, customer_id: str) -> dict[str, Any]:
+    """The customer's default group (`use_default_user_group2`): one item, so a customer has one at most."""
+    return key(customer_partition(org_id, customer_id), "UG2DEFAULT")
+
+
+def primary_of(org_id: int, customer_id: str) -> dict[str, Any]:
+    """The group the customer is the primary member of (`user_group2_primary_user_*`): one at most."""
+    return key(customer_partition(org_id, customer_id), "UG2PRIMARY")

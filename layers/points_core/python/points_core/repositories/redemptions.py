@@ -8,19 +8,19 @@ at least these points). `CancellationReasons` come back by position and map to w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from points_core.aws.observability import tracer
 from points_core.domain.errors import Refusal
-from points_core.domain.ledger import Layout
 from points_core.domain.models import Redemption
 from points_core.repositories import keys
 from points_core.repositories.items import RecordKind
 from points_core.repositories.otp import code_names
 from points_core.repositories.transactions import WriteItem, insert, transact, update
-from points_core.repositories.wallets import layout_writes
+from points_core.repositories.wallets import WalletChange, layout_writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,40 +54,50 @@ class RedemptionRepository:
         self,
         org_id: int,
         redemption: Redemption,
-        previous_version: int,
-        layout: Layout,
+        wallets: Sequence[WalletChange],
         code: CodeToConsume | None,
     ) -> None:
-        """Everything a redemption writes, in one transaction; `NotRecorded` when any condition refused."""
-        customer_id = redemption.customer_id
+        """Everything a redemption writes, in one transaction; `NotRecorded` when any condition refused. Each
+        wallet drawn from (one; a group redemption's, several) is written with a ledger entry of its own."""
         items = [
-            *layout_writes(self._customers, org_id, customer_id, layout, previous_version),
+            item
+            for change in wallets
+            for item in layout_writes(
+                self._customers, org_id, change.customer_id, change.layout, change.previous_version
+            )
+        ]
+        items.append(
             insert(
                 self._redemptions,
                 keys.redemption(org_id, redemption.redemption_id),
                 {"kind": RecordKind.REDEMPTION, **redemption.model_dump(), "draws": draws(redemption)},
                 Refusal.ID_TAKEN,
-            ),
-            self._ledger_entry(org_id, redemption),
-            *self._markers(org_id, redemption),
-        ]
+            )
+        )
+        items.extend(self._ledger_entry(org_id, redemption, change) for change in wallets)
+        items.extend(self._markers(org_id, redemption))
         if code is not None:
-            items.append(self._consumption(org_id, customer_id, code))
+            items.append(self._consumption(org_id, redemption.customer_id, code))
         transact(self._client, items)
 
-    def _ledger_entry(self, org_id: int, redemption: Redemption) -> WriteItem:
-        entry = {
+    def _ledger_entry(self, org_id: int, redemption: Redemption, change: WalletChange) -> WriteItem:
+        """The entry in the ledger of the wallet drawn from: what it gave and its balance after."""
+        wallet = (change.customer_id, change.layout.wallet.program_id)
+        own = [draw for draw in redemption.draws if redemption.wallet_of(draw) == wallet]
+        entry: dict[str, Any] = {
             "kind": RecordKind.REDEMPTION,
             "redemption_id": redemption.redemption_id,
-            "program_id": redemption.program_id,
-            "points": -redemption.points,
-            "balance_after": redemption.balance_after,
-            "draws": draws(redemption),
+            "program_id": wallet[1],
+            "points": -sum((draw.points for draw in own), Decimal(0)),
+            "balance_after": change.layout.wallet.balance(redemption.recorded_at),
+            "draws": [draw.model_dump(exclude_defaults=True) for draw in own],
             "recorded_at": redemption.recorded_at,
         }
-        key = keys.redemption_entry(
-            org_id, redemption.customer_id, redemption.program_id, redemption.redemption_id
-        )
+        if change.customer_id != redemption.customer_id:
+            entry["redeemed_by"] = redemption.customer_id
+        if wallet[1] != redemption.program_id:
+            entry["redeemed_in"] = redemption.program_id
+        key = keys.redemption_entry(org_id, change.customer_id, wallet[1], redemption.redemption_id)
         return insert(self._ledger, key, entry, Refusal.CONFLICT)
 
     def _markers(self, org_id: int, redemption: Redemption) -> list[WriteItem]:

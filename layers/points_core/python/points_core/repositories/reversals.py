@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from points_core.aws.observability import tracer
 from points_core.domain.errors import Refusal
 from points_core.domain.identifiers import Identifier
-from points_core.domain.ledger import Layout
 from points_core.domain.models import (
     BillEntry,
     Contact,
+    Credit,
     Redemption,
     Reversal,
     ReversalRecord,
@@ -31,7 +32,7 @@ from points_core.repositories.batch import batch_get_tables
 from points_core.repositories.codec import serialize
 from points_core.repositories.items import RecordKind, bill_entry, contact, record, used_reference
 from points_core.repositories.transactions import WriteItem, insert, transact, update
-from points_core.repositories.wallets import WalletPages, layout_writes, load_wallet
+from points_core.repositories.wallets import WalletChange, WalletPages, layout_writes, load_wallet
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +54,13 @@ class Loaded:
 
 
 @dataclass(frozen=True, slots=True)
-class WalletChange:
+class Given:
+    """What one reversal gave one wallet back: its ledger entry."""
+
     customer_id: str
-    previous_version: int
-    layout: Layout
+    program_id: int
+    credits: tuple[Credit, ...]
+    balance_after: Decimal
 
 
 def credits(reversal: Reversal) -> list[dict[str, Any]]:
@@ -168,36 +172,24 @@ class ReversalRepository:
     def record(
         self,
         org_id: int,
-        reversals: Sequence[tuple[Redemption, Reversal]],
+        reversals: Sequence[tuple[Redemption, Reversal, Sequence[Given]]],
         wallets: Sequence[WalletChange],
     ) -> None:
-        """Every wallet, every redemption's new `reversed_points`, every reversal record and ledger entry,
-        in one transaction; each only if nothing changed since it was read. `NotRecorded` otherwise."""
+        """Every wallet, every redemption's new `reversed_points`, every reversal record and its ledger
+        entries (one in each wallet given back to), in one transaction; each only if nothing changed since
+        it was read. `NotRecorded` otherwise."""
         items = [
             item
             for c in wallets
             for item in layout_writes(self._customers, org_id, c.customer_id, c.layout, c.previous_version)
         ]
-        for redemption, reversal in reversals:
-            items.extend(self._reversal_items(org_id, redemption, reversal))
+        for redemption, reversal, given in reversals:
+            items.extend(self._reversal_items(org_id, redemption, reversal, given))
         transact(self._client, items)
 
-    def _reversal_items(self, org_id: int, redemption: Redemption, reversal: Reversal) -> list[WriteItem]:
-        entry = {
-            "kind": RecordKind.REVERSAL,
-            "reversal_id": reversal.reversal_id,
-            "redemption_id": reversal.redemption_id,
-            "program_id": reversal.program_id,
-            # What the balance gained; the expired part is kept apart.
-            "points": reversal.available,
-            "expired_points": reversal.expired,
-            "balance_after": reversal.balance_after,
-            "credits": credits(reversal),
-            "recorded_at": reversal.reversed_at,
-        }
-        entry_key = keys.reversal_entry(
-            org_id, reversal.customer_id, reversal.program_id, reversal.reversal_id
-        )
+    def _reversal_items(
+        self, org_id: int, redemption: Redemption, reversal: Reversal, given: Sequence[Given]
+    ) -> list[WriteItem]:
         return [
             update(
                 self._redemptions,
@@ -216,5 +208,24 @@ class ReversalRepository:
                 {"kind": RecordKind.REVERSAL, **reversal.model_dump(), "credits": credits(reversal)},
                 Refusal.ID_TAKEN,
             ),
-            insert(self._ledger, entry_key, entry, Refusal.CONFLICT),
+            *(self._ledger_entry(org_id, reversal, wallet) for wallet in given),
         ]
+
+    def _ledger_entry(self, org_id: int, reversal: Reversal, given: Given) -> WriteItem:
+        """The entry in the ledger of a wallet given back to: what its balance gained (the expired part kept
+        apart) and its balance after."""
+        entry: dict[str, Any] = {
+            "kind": RecordKind.REVERSAL,
+            "reversal_id": reversal.reversal_id,
+            "redemption_id": reversal.redemption_id,
+            "program_id": given.program_id,
+            "points": sum((c.points for c in given.credits if not c.expired), Decimal(0)),
+            "expired_points": sum((c.points for c in given.credits if c.expired), Decimal(0)),
+            "balance_after": given.balance_after,
+            "credits": [c.model_dump(exclude_defaults=True) for c in given.credits],
+            "recorded_at": reversal.reversed_at,
+        }
+        if given.customer_id != reversal.customer_id:
+            entry["reversed_for"] = reversal.customer_id
+        key = keys.reversal_entry(org_id, given.customer_id, given.program_id, reversal.reversal_id)
+        return insert(self._ledger, key, entry, Refusal.CONFLICT)

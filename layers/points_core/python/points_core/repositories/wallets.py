@@ -15,6 +15,7 @@ items, the head at the version read and each page at its own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -103,6 +104,15 @@ def load_page(item: Mapping[str, Any]) -> Page:
 
 def page_key(org_id: int, customer_id: str, page: Page) -> dict[str, Any]:
     return keys.wallet_page(org_id, customer_id, page.program_id, upper_key(page))
+
+
+@dataclass(frozen=True, slots=True)
+class WalletChange:
+    """One wallet a transaction writes: whose, the version it was read at, and its layout after."""
+
+    customer_id: str
+    previous_version: int
+    layout: Layout
 
 
 def layout_writes(

@@ -15,6 +15,7 @@ from points_core.domain.codes import Item, Otp, RequestStatus, Status
 from points_core.domain.errors import GaveUp, RuleFailure
 from points_core.domain.identifiers import Identifier
 from points_core.domain.models import Caller, CustomerProfile, OrgConfig, Program, Wallet
+from points_core.domain.models.group import NO_GROUP, GroupRequest
 from points_core.domain.rules import Decision, evaluate
 from points_core.domain.validation_codes import ValidationType
 from points_core.services.lookup import Lookup, look_up
@@ -33,6 +34,7 @@ class RedeemableQuery:
     validation_code: str | None = None
     skip_validation: bool = False
     validation_type: ValidationType = ValidationType.SMS
+    group: GroupRequest = NO_GROUP
 
     @property
     def amount_text(self) -> str | None:
@@ -57,6 +59,8 @@ class RedeemableOutcome:
     identifier: Identifier | None = field(default=None)
     retry_after: int | None = None
     """Seconds until a code may be sent again, when the send limit refused `issue_otp`."""
+    is_group_redemption: bool = False
+    """Checked against a UserGroup2 group's pooled points (cross-member redemption)."""
 
     @property
     def status(self) -> Status:
@@ -105,7 +109,7 @@ def check_redeemable(caller: Caller, query: RedeemableQuery, now: datetime) -> R
         return RedeemableOutcome(Decision(failure.status, redeemable=False), query)
     # A given code is checked by one conditional write, not from a read: the code state is not read here.
     try:
-        found = look_up(org, caller.store_id, query.identifiers, query.program_id, now=now)
+        found = look_up(org, caller.store_id, query.identifiers, query.program_id, now=now, group=query.group)
     except GaveUp:
         return RedeemableOutcome(Decision(RequestStatus.CUSTOMER_LOCKED, redeemable=False), query)
     decision = evaluate(found.check(org, now, query.amount_text, currency_input=query.currency_input))
@@ -121,5 +125,13 @@ def check_redeemable(caller: Caller, query: RedeemableQuery, now: datetime) -> R
         },
     )
     return RedeemableOutcome(
-        decision, query, found.profile, found.program, found.wallet, found.identifier, retry_after
+        decision,
+        query,
+        found.profile,
+        found.program,
+        found.wallet,
+        found.identifier,
+        retry_after,
+        is_group_redemption=found.pool is not None
+        and bool(found.group and found.group.cross_member_redemption),
     )

@@ -9,7 +9,7 @@ only when retries give out does the item answer 521.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from points_core.aws.observability import metrics, tracer
 from points_core.domain import rules
 from points_core.domain.codes import Item, Outcome, RequestStatus
-from points_core.domain.errors import GaveUp, NotRecorded, Refusal, RuleFailure
+from points_core.domain.errors import GaveUp, InsufficientPoints, NotRecorded, Refusal, RuleFailure
 from points_core.domain.ledger import Layout, TooManyDraws, debit
 from points_core.domain.models import (
     Caller,
@@ -31,11 +31,14 @@ from points_core.domain.models import (
     Wallet,
     new_record_id,
 )
+from points_core.domain.models.group import NO_GROUP, GroupRequest
+from points_core.domain.pool import PoolPagesNeeded, Source, TooManyWallets, pooled_balance, pooled_debit
 from points_core.domain.rules import Quote, evaluate, redemption_time
 from points_core.domain.timezones import org_zone
 from points_core.domain.validation_codes import ValidationType
 from points_core.repositories import config_repository, customer_repository, redemption_repository
 from points_core.repositories.redemptions import CodeToConsume
+from points_core.repositories.wallets import WalletChange
 from points_core.services.lookup import Lookup, look_up
 from points_core.services.orgs import load_org
 from points_core.services.retry import retrying
@@ -54,6 +57,8 @@ class RedeemItem:
     till_id: str = ""
     purpose: str = ""
     custom_fields: tuple[CustomField, ...] = ()
+    group_redemption: bool = False
+    """The item's `group_redemption` (cross-program redemption)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,13 @@ class RedeemOptions:
     program_id: str | None = None
     skip_validation: bool = False
     validation_type: ValidationType = ValidationType.SMS
+    group: GroupRequest = NO_GROUP
+    """The request's `user_group2_*` parameters (and `group_redemption`, when given in the query)."""
+
+    def group_for(self, item: RedeemItem) -> GroupRequest:
+        if item.group_redemption and not self.group.group_redemption:
+            return replace(self.group, group_redemption=True)
+        return self.group
 
     @property
     def skipping(self) -> bool:
@@ -105,39 +117,120 @@ def _attempt(
         options.program_id,
         now=now,
         reference=item.external_reference_number or None,
+        group=options.group_for(item),
     )
     if found.reference is not None:
         return RedeemOutcome(Item.DUPLICATE_REFERENCE, False, item, found.profile, original=found.reference)
     decision = evaluate(found.check(org, now, item.points), success=Item.REDEEMED)
     if not decision.redeemable or decision.quote is None:
         return RedeemOutcome(decision.status, False, item, found.profile, quote=decision.quote)
-    assert found.profile is not None and found.program is not None and found.wallet is not None
+    # A group's member may redeem from the group's points with none of their own (no wallet of their own).
+    assert found.profile is not None and found.program is not None
+    assert found.wallet is not None or found.pool is not None
     quote = decision.quote
     try:
         code = _validate(org, found, item, options, quote.points, now)
         redeemed_at = redemption_time(item.redemption_time, org_zone(org), now, org.backdating_days)
     except RuleFailure as failure:
         return RedeemOutcome(failure.status, False, item, found.profile, quote=quote)
+    customer_id = found.profile.customer_id
     try:
-        layout, draws = _debit(org, found.profile.customer_id, found.wallet, quote.points, now)
+        if found.pool is not None:
+            changes, draws, balance_after = _pooled(org, customer_id, found, quote.points, now)
+        else:
+            assert found.wallet is not None
+            layout, draws = _debit(org, customer_id, found.wallet, quote.points, now)
+            changes, balance_after = [WalletChange(customer_id, found.wallet.version, layout)], None
+    except TooManyWallets:
+        return RedeemOutcome(Item.TOO_MANY_MEMBERS, False, item, found.profile, quote=quote)
     except TooManyDraws:
         return RedeemOutcome(Item.TOO_MANY_EXPIRY_DATES, False, item, found.profile, quote=quote)
     redemption = Redemption(
         redemption_id=new_record_id(),
-        customer_id=found.profile.customer_id,
+        customer_id=customer_id,
         program_id=found.program.program_id,
         points=quote.points,
         value=quote.value,
         local_value=quote.local_value,
-        balance_after=layout.wallet.balance(now),
+        balance_after=changes[0].layout.wallet.balance(now) if balance_after is None else balance_after,
         draws=draws,
         redeemed_at=redeemed_at,
         recorded_at=now,
         validated=code is not None,
         **_as_recorded(org, caller, item),
+        **_group_of(found),
     )
-    redemption_repository().record(org.org_id, redemption, found.wallet.version, layout, code)
+    if _transaction_items(redemption, changes, code) > TRANSACTION_ITEMS:
+        return RedeemOutcome(Item.TOO_MANY_MEMBERS, False, item, found.profile, quote=quote)
+    redemption_repository().record(org.org_id, redemption, changes, code)
     return RedeemOutcome(Item.REDEEMED, True, item, found.profile, redemption=redemption, quote=quote)
+
+
+def _pooled(
+    org: OrgConfig, customer_id: str, found: Lookup, points: Decimal, now: datetime
+) -> tuple[list[WalletChange], tuple[Draw, ...], Decimal]:
+    """A group redemption's debit across its pool: the wallets it changes, the draws in the order drawn (each
+    naming its wallet when it is not the redeeming member's in the program), and the pool's balance after.
+    A wallet whose pages the walk needs has its first pages read (one Query each) and the walk starts over."""
+    assert found.pool is not None and found.program is not None
+    pool = dict(found.pool)
+    for _ in range(len(pool) + 1):
+        try:
+            layouts, drawn = pooled_debit(pool, points, now)
+            break
+        except PoolPagesNeeded as needed:
+            wallet = pool[needed.source]
+            read = (
+                customer_repository()
+                .pages()
+                .first_pages(org.org_id, needed.source.customer_id, wallet, now, points)
+            )
+            if read.prefix == wallet.prefix and len(read.pages) == len(wallet.pages):
+                raise NotRecorded({Refusal.WALLET_CHANGED}) from None  # no page more: read it all again
+            pool[needed.source] = read
+        except InsufficientPoints:  # the pages read say less than the heads did: read them again
+            raise NotRecorded({Refusal.WALLET_CHANGED}) from None
+    else:
+        raise NotRecorded({Refusal.WALLET_CHANGED})
+    own = Source.of(customer_id, found.program.program_id)
+    draws = tuple(_drawn_from(source, draw, own) for source, draw in drawn)
+    after = {**pool, **{source: layout.wallet for source, layout in layouts.items()}}
+    changes = [WalletChange(s.customer_id, pool[s].version, layout) for s, layout in layouts.items()]
+    return changes, draws, pooled_balance(after, now)
+
+
+def _drawn_from(source: Source, draw: Draw, own: Source) -> Draw:
+    """A pooled draw as recorded: it names its member and program when they are not the redemption's."""
+    return draw.model_copy(
+        update={
+            "customer_id": source.customer_id if source.customer_number != own.customer_number else "",
+            "program_id": source.program_id if source.program_id != own.program_id else None,
+        }
+    )
+
+
+def _group_of(found: Lookup) -> dict[str, Any]:
+    if found.pool is None:
+        return {}
+    group = found.group
+    return {
+        "group_id": group.group_id if group else "",
+        "cross_member": bool(group and group.cross_member_redemption),
+        "program_group": found.program_group,
+    }
+
+
+TRANSACTION_ITEMS = 100
+
+
+def _transaction_items(
+    redemption: Redemption, changes: list[WalletChange], code: CodeToConsume | None
+) -> int:
+    """How many items recording it writes: per wallet its head, pages and ledger entry; the redemption, its
+    markers and the code's consumption."""
+    wallets = sum(2 + len(c.layout.puts) + len(c.layout.deletes) for c in changes)
+    markers = bool(redemption.external_reference_number) + bool(redemption.transaction_number)
+    return wallets + 1 + markers + (code is not None)
 
 
 def _debit(

@@ -20,10 +20,11 @@ from points_core.domain.codes import Item, Outcome, RequestStatus, Status
 from points_core.domain.codes import Reversal as ReversalCodes
 from points_core.domain.errors import GaveUp, NotRecorded, Refusal, RuleFailure
 from points_core.domain.identifiers import Identifier, IdentifierType
-from points_core.domain.ledger import changes, credit, credits_for, pages_to_hold
+from points_core.domain.ledger import changes, credits_for, give_back, pages_to_hold
 from points_core.domain.models import (
     Caller,
     Contact,
+    Credit,
     OrgConfig,
     PagesNeeded,
     Redemption,
@@ -33,7 +34,8 @@ from points_core.domain.models import (
     new_record_id,
 )
 from points_core.repositories import ReversalRepository, reversal_repository
-from points_core.repositories.reversals import WalletChange
+from points_core.repositories.reversals import Given
+from points_core.repositories.wallets import WalletChange
 from points_core.services.orgs import load_org
 from points_core.services.retry import retrying
 
@@ -55,6 +57,8 @@ class ReverseOutcome(Outcome):
     customer_id: str | None = None
     requested: Decimal | None = None
     reversal: Reversal | None = None
+    cross_member: bool = False
+    """The redemption reversed was drawn from a group's members (`crossMemberReversalBreakup`)."""
     refusal_http_status: int = 200
     """The HTTP status of a business refusal: the org's `v2_error_http_status` once the org is loaded."""
 
@@ -76,22 +80,33 @@ class RevertOutcome(Outcome):
     """The balance after, when the bill's redemptions were all in one program."""
 
 
+WalletKey = tuple[str, int]
+"""(customer id, program id): the wallet a draw came from and its credit goes back to."""
+
+
 def _reversal(
     caller: Caller,
     redemption: Redemption,
     points: Decimal,
-    wallet: Wallet,
+    wallets: dict[WalletKey, Wallet],
     now: datetime,
     source: ReversalSource,
-) -> tuple[Wallet, Reversal]:
-    """The wallet with `points` of `redemption` given back, and the reversal that records it (the wallet read
-    with the pages the credits need: `with_pages`)."""
+) -> tuple[Reversal, tuple[Given, ...]]:
+    """`points` of `redemption` given back: each draw's points to the wallet it was taken from (in `wallets`,
+    read with the pages the credits need: `with_pages`), which is updated in place; the reversal that records
+    it, and what each wallet was given. Its `balance_after` is the redeeming customer's wallet's."""
+    credits = credits_for(redemption, points, now)
+    given: list[Given] = []
+    by_wallet: dict[WalletKey, list[Credit]] = {}
+    for c in credits:
+        by_wallet.setdefault(redemption.wallet_of(c), []).append(c)
     try:
-        layout, credits = credit(wallet, redemption, points, now)
-        balance_after = layout.wallet.balance(now)
+        for key, own in by_wallet.items():
+            wallets[key] = give_back(wallets[key], own, now).wallet
+            given.append(Given(key[0], key[1], tuple(own), wallets[key].balance(now)))
+        balance_after = wallets[(redemption.customer_id, redemption.program_id)].balance(now)
     except PagesNeeded:  # the pages read do not match the head read before them: read both again
         raise NotRecorded({Refusal.WALLET_CHANGED}) from None
-    updated = layout.wallet
     reversal = Reversal(
         reversal_id=new_record_id(),
         redemption_id=redemption.redemption_id,
@@ -108,30 +123,63 @@ def _reversal(
         source=source,
         transaction_number=redemption.transaction_number,
     )
-    return updated, reversal
+    return reversal, tuple(given)
+
+
+def wallets_to_credit(redemption: Redemption, points: Decimal, now: datetime) -> list[WalletKey]:
+    """The wallets giving `points` of `redemption` back reads: the redeeming customer's in the program (its
+    balance is answered) and each a credit goes to."""
+    wanted = [(redemption.customer_id, redemption.program_id)]
+    wanted += [redemption.wallet_of(c) for c in credits_for(redemption, points, now)]
+    return list(dict.fromkeys(wanted))
 
 
 def with_pages(
     repository: ReversalRepository,
     org_id: int,
-    customer_id: str,
+    key: WalletKey,
     wallet: Wallet,
     giving_back: Sequence[tuple[Redemption, Decimal]],
     now: datetime,
 ) -> Wallet:
-    """`wallet` with the pages that giving these points back needs: none in the common case (the points go
-    back to the head's buckets); the page holding each expiry later than the head's, one Query each; the
-    first pages when the paged points have started expiring (to tell the balance after)."""
+    """`wallet` (of `key`) with the pages that giving these points back needs: none in the common case (the
+    points go back to the head's buckets); the page holding each expiry later than the head's, one Query
+    each; the first pages when the paged points have started expiring (to tell the balance after)."""
+    customer_id = key[0]
     if not wallet.known_balance_is_exact(now):
         wallet = repository.pages().first_pages(org_id, customer_id, wallet, now)
     expiries = [
         given.expires_at
         for redemption, points in giving_back
         for given in credits_for(redemption, points, now)
-        if not given.expired
+        if not given.expired and redemption.wallet_of(given) == key
     ]
     wanted = pages_to_hold(wallet, expiries, now)
     return repository.pages().holding(org_id, customer_id, wallet, wanted) if wanted else wallet
+
+
+def _read_wallets(
+    repository: ReversalRepository,
+    org_id: int,
+    wanted: Sequence[WalletKey],
+    loaded: dict[WalletKey, Wallet],
+    giving_back: Sequence[tuple[Redemption, Decimal]],
+    now: datetime,
+    consistent: bool,
+) -> dict[WalletKey, Wallet]:
+    """Every wallet of `wanted`, with the pages its credits need (those not `loaded`: one BatchGetItem). The
+    first, the redeeming customer's, is empty when they have none (it is only read, for the balance)."""
+    missing = [key for key in wanted if key not in loaded]
+    if missing:
+        loaded = {**loaded, **repository.load(org_id, wallets=missing, consistent=consistent).wallets}
+    wallets: dict[WalletKey, Wallet] = {}
+    for key in wanted:
+        if key not in loaded and key == wanted[0]:  # a member who redeemed from the group's points alone
+            loaded = {**loaded, key: Wallet(program_id=key[1])}
+        if key not in loaded:
+            raise LookupError(f"no wallet for customer {key[0]} in program {key[1]}")
+        wallets[key] = with_pages(repository, org_id, key, loaded[key], giving_back, now)
+    return wallets
 
 
 def _audit(
@@ -224,16 +272,43 @@ def _reverse_once(
             found.reference.program_id,
             consistent,
         )
+    elif redemption.pooled:  # its wallets are read together, below
+        wallet = None
     else:
         wallet = repository.wallet(org.org_id, customer_id, redemption.program_id, consistent=consistent)
     points = rules.reversal_amount(redemption, request.points)
-    if wallet is None:
-        raise LookupError(f"redemption {redemption.redemption_id} has no wallet")
-    wallet = with_pages(repository, org.org_id, customer_id, wallet, [(redemption, points)], now)
-    updated, reversal = _reversal(caller, redemption, points, wallet, now, ReversalSource.REVERSE)
-    change = WalletChange(customer_id, wallet.version, changes(wallet, updated))
-    repository.record(org.org_id, [(redemption, reversal)], [change])
-    return ReverseOutcome(RequestStatus.SUCCESS, True, customer_id, points, reversal)
+    read = {(customer_id, redemption.program_id): wallet} if wallet is not None else {}
+    giving_back = [(redemption, points)]
+    wanted = wallets_to_credit(redemption, points, now)
+    before = _read_wallets(repository, org.org_id, wanted, read, giving_back, now, consistent)
+    after = dict(before)
+    reversal, given = _reversal(caller, redemption, points, after, now, ReversalSource.REVERSE)
+    written = _changes(before, after)
+    if _too_many_items(written, 1):
+        raise RuleFailure(Item.REVERSAL_TOO_LARGE)
+    repository.record(org.org_id, [(redemption, reversal, given)], written)
+    return ReverseOutcome(
+        RequestStatus.SUCCESS, True, customer_id, points, reversal, cross_member=redemption.cross_member
+    )
+
+
+def _changes(before: dict[WalletKey, Wallet], after: dict[WalletKey, Wallet]) -> list[WalletChange]:
+    """The wallets a reversal changed, each at the version it was read."""
+    return [
+        WalletChange(key[0], before[key].version, changes(before[key], wallet))
+        for key, wallet in after.items()
+        if wallet is not before[key]
+    ]
+
+
+TRANSACTION_ITEMS = 100
+
+
+def _too_many_items(written: Sequence[WalletChange], reversals: int) -> bool:
+    """Whether recording it would pass a transaction's 100 items: per wallet its head, pages and a ledger
+    entry (at most, one per reversal); per reversal the redemption's update and the reversal record."""
+    wallets = sum(1 + len(c.layout.puts) + len(c.layout.deletes) + reversals for c in written)
+    return wallets + 2 * reversals > TRANSACTION_ITEMS
 
 
 def _by_reference(
@@ -317,30 +392,21 @@ def _revert_once(
         open_ones = rules.redemptions_to_revert(on_bill, contact.customer_id, given, loaded.redemptions)
     except RuleFailure as refused:
         return RevertOutcome(refused.status, False, item, contact)  # the answer still says who
-    read: dict[int, Wallet] = {}
-    for program_id in dict.fromkeys(redemption.program_id for redemption in open_ones):
-        wallet = loaded.wallets.get((contact.customer_id, program_id)) or repository.wallet(
-            org.org_id, contact.customer_id, program_id, consistent=consistent
-        )
-        if wallet is None:
-            raise LookupError(f"customer has no wallet in program {program_id}")
-        giving_back = [(r, r.outstanding) for r in open_ones if r.program_id == program_id]
-        read[program_id] = with_pages(repository, org.org_id, contact.customer_id, wallet, giving_back, now)
+    giving_back = [(r, r.outstanding) for r in open_ones]
+    to_read = list(dict.fromkeys(key for r, p in giving_back for key in wallets_to_credit(r, p, now)))
+    read = _read_wallets(repository, org.org_id, to_read, loaded.wallets, giving_back, now, consistent)
     current = dict(read)
-    done: list[tuple[Redemption, Reversal]] = []
+    done: list[tuple[Redemption, Reversal, tuple[Given, ...]]] = []
     for redemption in open_ones:
         # Reversals into one wallet chain their credits; the transaction checks the version that was read.
-        program_id = redemption.program_id
         source = ReversalSource.REVERT
-        current[program_id], reversal = _reversal(
-            caller, redemption, redemption.outstanding, current[program_id], now, source
-        )
-        done.append((redemption, reversal))
-    written = [
-        WalletChange(contact.customer_id, read[p].version, changes(read[p], wallet))
-        for p, wallet in current.items()
-    ]
+        reversal, credited = _reversal(caller, redemption, redemption.outstanding, current, now, source)
+        done.append((redemption, reversal, credited))
+    written = _changes(read, current)
+    if _too_many_items(written, len(done)):
+        raise RuleFailure(Item.REVERSAL_TOO_LARGE)
     repository.record(org.org_id, done, written)
-    balance = next(iter(current.values())).balance(now) if len(current) == 1 else None
-    reversals = tuple(reversal for _, reversal in done)
+    programs = {redemption.program_id for redemption in open_ones}
+    balance = done[-1][1].balance_after if len(programs) == 1 else None
+    reversals = tuple(reversal for _, reversal, _ in done)
     return RevertOutcome(RequestStatus.SUCCESS, True, item, contact, reversals, balance)

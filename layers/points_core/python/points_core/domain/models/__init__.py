@@ -5,6 +5,7 @@ from points_core.domain.models.config import (
     OrgConfig,
     OtpSettings,
     Program,
+    ProgramGroup,
     RedemptionRules,
     Store,
     TillLogin,
@@ -19,6 +20,7 @@ from points_core.domain.models.customer import (
     PagesNeeded,
     Wallet,
 )
+from points_core.domain.models.group import MAX_GROUP_MEMBERS, UserGroup
 from points_core.domain.models.ledger import AwardEntry, EntryKind
 from points_core.domain.models.oauth import OAuthClient
 from points_core.domain.models.redemption import (
@@ -32,6 +34,7 @@ from points_core.domain.models.redemption import (
 from points_core.domain.models.reversal import Credit, Reversal, ReversalRecord, ReversalSource
 
 __all__ = [
+    "MAX_GROUP_MEMBERS",
     "Allocation",
     "AwardEntry",
     "BillEntry",
@@ -50,6 +53,7 @@ __all__ = [
     "Page",
     "PagesNeeded",
     "Program",
+    "ProgramGroup",
     "Redemption",
     "RedemptionRules",
     "Reversal",
@@ -58,6 +62,7 @@ __all__ = [
     "Store",
     "TillLogin",
     "UsedReference",
+    "UserGroup",
     "Wallet",
     "new_record_id",
 ]

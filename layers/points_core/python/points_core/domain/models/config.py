@@ -51,6 +51,15 @@ class Program(_Model):
         return self.rules
 
 
+class ProgramGroup(_Model):
+    """Programs that redeem from one another's points (`group_redemption=true`): a redemption in one of them
+    draws from the customer's points in all of them, earliest expiry first."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    program_ids: Annotated[tuple[Annotated[int, Field(gt=0)], ...], Field(min_length=2, max_length=10)]
+    enabled: bool = True
+
+
 class Store(_Model):
     store_id: Annotated[str, Field(min_length=1, max_length=64)]
     name: str = ""
@@ -108,6 +117,11 @@ class OrgConfig(_Model):
     default_program_id: int | None = None
     programs: tuple[Program, ...] = ()
     stores: tuple[Store, ...] = ()
+    program_groups: tuple[ProgramGroup, ...] = Field(
+        default=(),
+        description="Programs that redeem from one another's points (group_redemption=true); a program is in "
+        "at most one group",
+    )
     otp: OtpSettings = OtpSettings()
     backdating_days: Annotated[int, Field(ge=0, le=366)] = 7
     reversal_enabled: bool = True
@@ -156,7 +170,20 @@ class OrgConfig(_Model):
         for store in self.stores:
             if store.program_id is not None and store.program_id not in known:
                 raise ValueError(f"store {store.store_id} maps to unknown program {store.program_id}")
+        grouped: list[int] = []
+        for group in self.program_groups:
+            if unknown := set(group.program_ids) - known:
+                raise ValueError(f"program group {group.name} names unknown programs {sorted(unknown)}")
+            if len(set(group.program_ids)) != len(group.program_ids):
+                raise ValueError(f"program group {group.name} names a program twice")
+            grouped.extend(group.program_ids)
+        if len(set(grouped)) != len(grouped):
+            raise ValueError("a program is in more than one program group")
         return self
+
+    def program_group(self, program_id: int) -> ProgramGroup | None:
+        """The program group a program redeems with, when it is in one."""
+        return next((group for group in self.program_groups if program_id in group.program_ids), None)
 
     def program(self, program_id: int) -> Program | None:
         return next((program for program in self.programs if program.program_id == program_id), None)

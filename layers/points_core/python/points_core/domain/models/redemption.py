@@ -5,11 +5,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from points_core.domain.models.customer import Points
+
+if TYPE_CHECKING:
+    from points_core.domain.models.reversal import Credit
 
 
 class Draw(BaseModel):
@@ -19,6 +22,10 @@ class Draw(BaseModel):
 
     points: Annotated[Decimal, Field(gt=0, allow_inf_nan=False, decimal_places=3)]
     expires_at: AwareDatetime | None = None
+    customer_id: str = ""
+    """The member drawn from, when not the redemption's customer (a UserGroup2 group redemption)."""
+    program_id: int | None = None
+    """The program drawn from, when not the redemption's program (`group_redemption=true`)."""
     allocation_id: str = ""
     """Recorded by redemptions made before wallets held buckets (one allocation a draw), with the next two."""
     awarded_at: AwareDatetime | None = None
@@ -60,6 +67,12 @@ class Redemption(BaseModel):
     custom_fields: tuple[CustomField, ...] = ()
     validated: bool
     """A validation code was checked and consumed (else validation was skipped, as the org allows)."""
+    group_id: str = ""
+    """The UserGroup2 group redeemed for (its members' points pooled when `cross_member`)."""
+    cross_member: bool = False
+    """Drawn from the group's members' pooled points (`is_group_redemption`)."""
+    program_group: str = ""
+    """The program group whose programs' points were pooled (`group_redemption=true`)."""
     reversed_points: Points = Decimal(0)
     """Reversed so far, credited or expired; never more than `points`."""
 
@@ -67,6 +80,15 @@ class Redemption(BaseModel):
     def outstanding(self) -> Decimal:
         """What a reversal can still give back."""
         return self.points - self.reversed_points
+
+    def wallet_of(self, draw: Draw | Credit) -> tuple[str, int]:
+        """The (customer, program) whose wallet a draw was taken from (and its credit goes back to)."""
+        return draw.customer_id or self.customer_id, draw.program_id or self.program_id
+
+    @property
+    def pooled(self) -> bool:
+        """Drawn from more wallets than the customer's own in the program (or may have been)."""
+        return self.cross_member or bool(self.program_group)
 
     @property
     def summary_id(self) -> int:

@@ -26,6 +26,10 @@ class Credit(BaseModel):
 
     allocation_id: str = ""
     """The draw's allocation, for a redemption made before wallets held buckets."""
+    customer_id: str = ""
+    """The member given back to, when not the redemption's customer (its draw's)."""
+    program_id: int | None = None
+    """The program given back to, when not the redemption's program (its draw's)."""
     points: Annotated[Decimal, Field(gt=0, allow_inf_nan=False, decimal_places=3)]
     expires_at: AwareDatetime | None = None
     expired: bool
