@@ -1,21 +1,22 @@
-"""`points-admin`: the operator tool. Applies an org's configuration, imports customers and point
-allocations, grants goodwill points, shows a customer's wallet and converts wallets stored before buckets,
-against the local stack or a real AWS account.
+"""`points-admin`: the operator tool. Applies an org's configuration, imports customers, point allocations
+and UserGroup2 groups, grants goodwill points, shows a customer's wallet (or a group's) and converts wallets
+stored before buckets, against the local stack or a real AWS account.
 
     points-admin [AWS options] apply-config FILE
     points-admin [AWS options] import-customers FILE --org ORG_ID [--batch-size N] [--rejects FILE]
     points-admin [AWS options] import-allocations FILE --org ORG_ID [--batch-size N] [--rejects FILE]
+    points-admin [AWS options] import-groups FILE --org ORG_ID [--batch-size N] [--rejects FILE]
     points-admin [AWS options] grant --org ORG_ID --program ID --points N --reason TEXT
                  (--customer-id ID | --mobile M | --email E | --external-id X | --card-number C
                   | --card-external-id X) [--expires-at ISO] [--reference REF]
     points-admin [AWS options] wallet --org ORG_ID [--program ID] [--json]
                  (--customer-id ID | --mobile M | --email E | --external-id X | --card-number C
-                  | --card-external-id X)
+                  | --card-external-id X | --group ID | --group-external-id X)
     points-admin [AWS options] migrate-wallets --org ORG_ID [--dry-run]
 
 Exit codes: 0 done; 1 an import rejected some rows (the others are written), or `wallet` found no such
-customer or wallet; 2 a usage or configuration error, or AWS out of reach (nothing, or nothing more, was
-written).
+customer, wallet or group; 2 a usage or configuration error, or AWS out of reach (nothing, or nothing more,
+was written).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from points_admin import allocations, config_file, customers, grant, migrate, wallet
+from points_admin import allocations, config_file, customers, grant, groups, migrate, wallet
 from points_admin.allocations import AllocationRows
 from points_admin.connection import LOCAL_AWS_URL, AwsOptions, Backend, Table
 from points_admin.csv_import import print_summary, run_import
@@ -82,6 +83,19 @@ def _import_allocations(args: argparse.Namespace, backend: Backend) -> int:
     return print_summary(summary, args.rejects)
 
 
+def _import_groups(args: argparse.Namespace, backend: Backend) -> int:
+    org = _org(backend, args.org)
+    summary = groups.run(
+        args.file,
+        org,
+        backend.customers,
+        backend.groups,
+        batch_size=args.batch_size,
+        rejects_path=args.rejects,
+    )
+    return print_summary(summary, args.rejects)
+
+
 def _grant(args: argparse.Namespace, backend: Backend) -> int:
     identifier_type = _given_identifier(args)
     request = grant.GrantRequest(
@@ -102,6 +116,15 @@ def _given_identifier(args: argparse.Namespace) -> IdentifierType:
 
 
 def _wallet(args: argparse.Namespace, backend: Backend) -> int:
+    if args.group is not None or args.group_external_id is not None:
+        group_request = wallet.GroupWalletRequest(
+            org_id=args.org,
+            group_id=args.group,
+            external_id=args.group_external_id,
+            program_id=args.program,
+            as_json=args.json,
+        )
+        return wallet.run_group(group_request, backend)
     identifier_type = _given_identifier(args)
     request = wallet.WalletRequest(
         org_id=args.org,
@@ -167,6 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
         "import point allocations from a CSV file",
         allocations.__doc__,
         _import_allocations,
+    )
+    _add_import(
+        commands,
+        "import-groups",
+        "import UserGroup2 groups (families, fleets) and their members from a CSV file",
+        groups.__doc__,
+        _import_groups,
     )
     _add_grant(commands)
     _add_wallet(commands)
@@ -239,12 +269,19 @@ def _add_wallet(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     wallet_parser.add_argument("--org", type=_positive_int, required=True, metavar="ORG_ID")
-    _add_customer_options(wallet_parser)
+    named = _add_customer_options(wallet_parser)
+    named.add_argument(
+        "--group",
+        metavar="GROUP_ID",
+        help="a UserGroup2 group instead of a customer: its members and their balances",
+    )
+    named.add_argument("--group-external-id", metavar="VALUE", help="the group by its external id")
     wallet_parser.add_argument(
         "--program",
         type=_positive_int,
         metavar="PROGRAM_ID",
-        help="only this program (default: every program of the org the customer has a wallet in)",
+        help="only this program (default: every program of the org the customer has a wallet in; for a "
+        "group, its redemption programs)",
     )
     wallet_parser.add_argument(
         "--json", action="store_true", help="print JSON (points as exact numbers, no expiry as null)"
@@ -266,13 +303,15 @@ def _add_migrate_wallets(commands: argparse._SubParsersAction[argparse.ArgumentP
     migrate_parser.set_defaults(run=_migrate_wallets)
 
 
-def _add_customer_options(parser: argparse.ArgumentParser) -> None:
-    """One of the identifiers the API accepts, normalized as the API does (e.g. a national mobile number)."""
+def _add_customer_options(parser: argparse.ArgumentParser) -> argparse._MutuallyExclusiveGroup:
+    """One of the identifiers the API accepts, normalized as the API does (e.g. a national mobile number);
+    the group they are in, for more options of which one is required."""
     customer = parser.add_mutually_exclusive_group(required=True)
     for identifier_type in IdentifierType:
         customer.add_argument(
             grant.identifier_option(identifier_type), dest=identifier_type.value, metavar="VALUE"
         )
+    return customer
 
 
 def _fail(message: str) -> None:

@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from points_admin.api_keys import TillKeys
 from points_admin.errors import CommandError
-from points_core.repositories import ConfigRepository, CustomerRepository, LoginRepository
+from points_core.repositories import ConfigRepository, CustomerRepository, GroupRepository, LoginRepository
 from points_local import LOCAL_AWS_PORT
 
 # Longer read timeout than the functions': an operator on a slow link would rather wait than start over.
@@ -193,3 +193,8 @@ class Backend:
     @cached_property
     def customers(self) -> CustomerRepository:
         return CustomerRepository(self._dynamodb, self.table(Table.CUSTOMERS), self.table(Table.LEDGER))
+
+    @cached_property
+    def groups(self) -> GroupRepository:
+        """UserGroup2 groups, in the Customers table."""
+        return GroupRepository(self._dynamodb, self.table(Table.CUSTOMERS))

@@ -1,4 +1,4 @@
-"""The import loop shared by `import-customers` and `import-allocations`.
+"""The import loop shared by `import-customers`, `import-allocations` and `import-groups`.
 
 The file is streamed (one row in memory at a time, plus the current batch). Each row is checked on its own,
 good rows are written a batch at a time, and every bad row is reported as `line N: reason`, N being the
@@ -15,12 +15,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Generic, Protocol, TextIO, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TextIO, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from tqdm import tqdm
 
 from points_admin.errors import CommandError
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 ParsedT = TypeVar("ParsedT")
 ValueT = TypeVar("ValueT")
@@ -61,6 +64,13 @@ class Row:
             raise RowError(f"{column}: {error}") from None
 
 
+class Columns(Protocol):
+    """The columns an import knows, and those its header must have."""
+
+    columns: tuple[str, ...]
+    required: frozenset[str]
+
+
 class RowHandler(Protocol[ParsedT]):
     """What one kind of import knows: its columns, how to check a row, how to write a batch of good rows."""
 
@@ -95,7 +105,7 @@ class Summary:
         )
 
 
-def _header(reader: Iterator[list[str]], handler: RowHandler[ParsedT]) -> list[str]:
+def _header(reader: Iterator[list[str]], handler: Columns) -> list[str]:
     fields = next(reader, None)
     if not fields:
         raise CommandError("line 1: the header is missing (the file is empty or starts with a blank line)")
@@ -174,53 +184,84 @@ def _progress(lines: Iterable[str], bar: tqdm) -> Iterator[str]:
         yield line
 
 
+def _rows(reader: Reader, header: list[str]) -> Iterator[Row]:
+    """The rows after the header, blank lines skipped; a file that cannot be read is `CommandError` at the
+    line it stops being readable."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            fields = next(reader, None)
+        except csv.Error as error:
+            raise CommandError(f"line {line}: cannot read the file: {error}") from error
+        except UnicodeDecodeError as error:
+            raise CommandError(f"near line {line}: the file is not UTF-8 text") from error
+        if fields is None:
+            return
+        if not any(field.strip() for field in fields):
+            continue
+        yield Row(line, fields, {c: f.strip() for c, f in zip(header, fields, strict=False)})
+
+
+def _open(
+    stack: contextlib.ExitStack, path: Path, handler: Columns, desc: str
+) -> tuple[Reader, list[str], tqdm]:
+    """The file's CSV reader, past its header (checked), and the progress bar it moves."""
+    source = stack.enter_context(path.open(encoding="utf-8-sig", newline=""))
+    # Progress in bytes of the file, the one measure known before reading it all. tqdm turns itself off
+    # when stderr is not a terminal (CI, a log, the local stack calling main() in-process).
+    bar = stack.enter_context(
+        tqdm(
+            total=os.fstat(source.fileno()).st_size,
+            unit="B",
+            unit_scale=True,
+            desc=desc,
+            file=sys.stderr,
+            disable=None,
+            leave=False,
+        )
+    )
+    reader = csv.reader(_progress(source, bar))
+    try:
+        header = _header(reader, handler)
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise CommandError(f"line 1: cannot read the header: {error}") from error
+    return reader, header, bar
+
+
+def scan_rows(path: Path, handler: Columns) -> Iterator[Row]:
+    """The rows `run_import` would hand to `handler.parse`, in order, with their line numbers (rows with the
+    wrong number of fields left out: the import rejects them itself): for an import that must see the whole
+    file before it writes any of it. The header is checked as the import checks it."""
+    with contextlib.ExitStack() as stack:
+        reader, header, _ = _open(stack, path, handler, f"{path.name} (checking)")
+        for row in _rows(reader, header):
+            if len(row.fields) == len(header):
+                yield row
+
+
 def run_import(
     path: Path, handler: RowHandler[ParsedT], *, batch_size: int, rejects_path: Path | None
 ) -> Summary:
     with contextlib.ExitStack() as stack:
-        source = stack.enter_context(path.open(encoding="utf-8-sig", newline=""))
-        # Progress in bytes of the file, the one measure known before reading it all. tqdm turns itself off
-        # when stderr is not a terminal (CI, a log, the local stack calling main() in-process).
-        bar = stack.enter_context(
-            tqdm(
-                total=os.fstat(source.fileno()).st_size,
-                unit="B",
-                unit_scale=True,
-                desc=path.name,
-                file=sys.stderr,
-                disable=None,
-                leave=False,
-            )
-        )
-        reader = csv.reader(_progress(source, bar))
-        try:
-            header = _header(reader, handler)
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise CommandError(f"line 1: cannot read the header: {error}") from error
+        reader, header, bar = _open(stack, path, handler, path.name)
         rejects: csv.DictWriter[str] | None = None
         if rejects_path is not None:
             rejects_file: TextIO = stack.enter_context(rejects_path.open("w", encoding="utf-8", newline=""))
             rejects = csv.DictWriter(rejects_file, fieldnames=[*header, "line", "reason"])
             rejects.writeheader()
         run = _Run(handler, header, bar, rejects)
+        rows = _rows(reader, header)
         while True:
-            line = reader.line_num + 1
             try:
-                fields = next(reader, None)
-            except csv.Error as error:
+                row = next(rows, None)
+            except CommandError:
                 run.flush()
-                raise CommandError(f"line {line}: cannot read the file: {error}") from error
-            except UnicodeDecodeError as error:
-                run.flush()
-                raise CommandError(f"near line {line}: the file is not UTF-8 text") from error
-            if fields is None:
+                raise
+            if row is None:
                 break
-            if not any(field.strip() for field in fields):
-                continue
             run.summary.read += 1
-            row = Row(line, fields, {c: f.strip() for c, f in zip(header, fields, strict=False)})
-            if len(fields) != len(header):
-                run.reject(row, f"{len(fields)} fields where the header has {len(header)}")
+            if len(row.fields) != len(header):
+                run.reject(row, f"{len(row.fields)} fields where the header has {len(header)}")
                 continue
             try:
                 parsed = handler.parse(row)

@@ -57,8 +57,8 @@ from points_local.template import (
 )
 from points_local.worker import WorkerConfig
 
-# The demo folder's files: the org's configuration, its customers, their point allocations.
-DEMO_FILES: Final = ("org.yaml", "customers.csv", "allocations.csv")
+# The demo folder's files: the org's configuration, its customers, their point allocations, their groups.
+DEMO_FILES: Final = ("org.yaml", "customers.csv", "allocations.csv", "groups.csv")
 # moto accepts any credentials; these only keep boto3 from looking for real ones.
 _DUMMY_CREDENTIALS: Final = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
@@ -109,13 +109,14 @@ def demo_commands(demo_dir: Path) -> list[list[str]]:
             raise DemoLoadError(
                 f"demo file {demo_dir / file_name} not found (use --demo-dir, or --no-demo to skip the demo)"
             )
-    org_file, customers, allocations = (str(demo_dir / file_name) for file_name in DEMO_FILES)
+    org_file, customers, allocations, groups = (str(demo_dir / file_name) for file_name in DEMO_FILES)
     # The imports name the org whose configuration they follow, the one org.yaml declares.
     org_id = _demo_org_id(demo_dir / DEMO_FILES[0])
     return [
         ["apply-config", org_file],
         ["import-customers", customers, "--org", org_id],
         ["import-allocations", allocations, "--org", org_id],
+        ["import-groups", groups, "--org", org_id],
     ]
 
 

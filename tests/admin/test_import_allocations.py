@@ -45,7 +45,7 @@ def test_the_demo_file_imports_cleanly(run: Run, demo_customers: None) -> None:
     result = run("import-allocations", DEMO / "allocations.csv", "--org", ORG_ID)
 
     assert result.code == 0, result.out + result.err
-    assert result.lines == ["6 rows read: 6 written (6 created, 0 updated, 0 already present), 0 rejected"]
+    assert result.lines == ["9 rows read: 9 written (9 created, 0 updated, 0 already present), 0 rejected"]
     jane = _wallet("1001")
     assert jane.balance(NOW) == Decimal(2000)
     assert jane.lifetime_points == Decimal(2000)
@@ -75,6 +75,12 @@ def test_the_demo_file_imports_cleanly(run: Run, demo_customers: None) -> None:
     ravi = _wallet("1002")
     assert (ravi.balance(NOW), ravi.tier) == (Decimal(12000), "GOLD")
     assert _wallet("1003").balance(NOW) == Decimal(1000)
+    # The Sharma family's points, each with its own expiry (their group pools them: demo/groups.csv).
+    assert [_buckets(customer) for customer in ("1007", "1008", "1009")] == [
+        [(datetime(2031, 3, 31, 23, 59, 59, tzinfo=KOLKATA), Decimal(300))],
+        [(datetime(2029, 12, 31, 23, 59, 59, tzinfo=KOLKATA), Decimal(200))],
+        [(datetime(2030, 6, 30, 23, 59, 59, tzinfo=KOLKATA), Decimal(500))],
+    ]
 
 
 def test_an_allocation_expired_on_arrival_counts_in_lifetime_points_only(demo_allocations: None) -> None:
@@ -92,12 +98,14 @@ def test_an_allocation_expired_on_arrival_counts_in_lifetime_points_only(demo_al
 
 
 def test_a_second_run_changes_nothing(run: Run, demo_allocations: None) -> None:
-    before = {customer: _wallet(customer) for customer in ("1001", "1002", "1003", "1006")}
+    before = {
+        customer: _wallet(customer) for customer in ("1001", "1002", "1003", "1006", "1007", "1008", "1009")
+    }
 
     result = run("import-allocations", DEMO / "allocations.csv", "--org", ORG_ID)
 
     assert result.code == 0
-    assert result.lines == ["6 rows read: 6 written (0 created, 0 updated, 6 already present), 0 rejected"]
+    assert result.lines == ["9 rows read: 9 written (0 created, 0 updated, 9 already present), 0 rejected"]
     for customer, wallet in before.items():
         assert _wallet(customer) == wallet
     assert _wallet("1001").lifetime_points == Decimal(2000)

@@ -29,8 +29,9 @@ def test_the_demo_file_imports_cleanly(run: Run, demo_org: None) -> None:
     result = run("import-customers", DEMO / "customers.csv", "--org", ORG_ID)
 
     assert result.code == 0, result.out + result.err
-    assert result.lines == ["6 rows read: 6 written (6 created, 0 updated, 0 already present), 0 rejected"]
-    profiles = customer_repository().profiles(ORG_ID, [str(n) for n in range(1001, 1007)])
+    assert result.lines == ["9 rows read: 9 written (9 created, 0 updated, 0 already present), 0 rejected"]
+    profiles = customer_repository().profiles(ORG_ID, [str(n) for n in range(1001, 1010)])
+    assert sorted(profiles) == [str(n) for n in range(1001, 1010)]
     jane = profiles["1001"]
     assert (jane.first_name, jane.last_name, jane.email) == ("Jane", "Doe", "jane.doe@example.com")
     assert (jane.card_number, jane.lifetime_purchases) == ("CARD-1001", Decimal(25000))
@@ -40,6 +41,20 @@ def test_the_demo_file_imports_cleanly(run: Run, demo_org: None) -> None:
     assert _owner(IdentifierType.MOBILE, "919000000006") == "1006"
     assert _owner(IdentifierType.EMAIL, "ravi.kumar@example.com") == "1002"
     assert _owner(IdentifierType.CARD_NUMBER, "CARD-1001") == "1001"
+    # The Sharma family (demo/groups.csv makes them group 5001).
+    asha = profiles["1007"]
+    assert (asha.first_name, asha.last_name, asha.email, asha.external_id) == (
+        "Asha",
+        "Sharma",
+        "asha.sharma@example.com",
+        "EXT-1007",
+    )
+    assert [(profiles[c].first_name, profiles[c].enrolment) for c in ("1008", "1009")] == [
+        ("Arjun", Enrolment.LOYALTY),
+        ("Meera", Enrolment.LOYALTY),
+    ]
+    assert _owner(IdentifierType.MOBILE, "919000000009") == "1009"
+    assert _owner(IdentifierType.EXTERNAL_ID, "EXT-1008") == "1008"
 
 
 def test_a_second_run_changes_nothing_and_says_so(run: Run, aws: Aws, demo_org: None) -> None:
@@ -49,7 +64,7 @@ def test_a_second_run_changes_nothing_and_says_so(run: Run, aws: Aws, demo_org: 
     result = run("import-customers", DEMO / "customers.csv", "--org", ORG_ID)
 
     assert result.code == 0
-    assert result.lines == ["6 rows read: 6 written (0 created, 0 updated, 6 already present), 0 rejected"]
+    assert result.lines == ["9 rows read: 9 written (0 created, 0 updated, 9 already present), 0 rejected"]
     assert sorted(map(str, _customer_items(aws))) == before
 
 

@@ -376,3 +376,160 @@ def test_help_lists_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert main(["wallet", "--help"]) == 0
     assert "--program PROGRAM_ID" in capsys.readouterr().out
+
+
+# --group: a UserGroup2 group, its members' balances and what they pool.
+
+GROUPS_HEADER = (
+    "group_id,external_id,customer_id,role,default_group,cross_member_redemption,redemption_program_ids\n"
+)
+
+
+@pytest.fixture
+def demo_family(run: Run, demo_allocations: None) -> None:
+    assert run("import-groups", DEMO / "groups.csv", "--org", ORG_ID).code == 0
+
+
+def _as_of(line: str, prefix: str) -> datetime:
+    assert line.startswith(prefix), line
+    as_of = datetime.fromisoformat(line.removeprefix(prefix))
+    assert as_of.utcoffset() == timedelta(hours=5, minutes=30)
+    return as_of
+
+
+def test_a_group_by_id_each_members_balance_and_the_pooled_total(run: Run, demo_family: None) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    result = run(*WALLET, "--group", "5001")
+
+    assert result.code == 0, result.err
+    assert result.err == ""
+    header, *rest = result.lines
+    as_of = _as_of(header, "group 5001 (external id FAM-5001) in org 100737 Demo Retail, as of ")
+    assert before <= as_of <= datetime.now(UTC)
+    assert rest == [
+        "  primary member:          1007",
+        "  cross-member redemption: yes",
+        "  redemption programs:     973 Demo Rewards",
+        "",
+        "  customer  role      973",
+        "  1007      primary   300",
+        "  1008      member    200",
+        "  1009      member    500",
+        "  total              1000",
+    ]
+
+
+def test_a_group_by_external_id_in_json_is_exact(run: Run, demo_family: None) -> None:
+    result = run(*WALLET, "--group-external-id", "FAM-5001", "--json")
+
+    assert result.code == 0, result.err
+    assert len(result.lines) == 1
+    document: dict[str, Any] = json.loads(result.out, parse_float=Decimal)
+    assert datetime.fromisoformat(document.pop("as_of")).utcoffset() == timedelta(hours=5, minutes=30)
+
+    def member(customer_id: str, role: str, points: int) -> dict[str, Any]:
+        return {
+            "customer_id": customer_id,
+            "role": role,
+            "balances": [{"program_id": 973, "balance": points}],
+        }
+
+    assert document == {
+        "org_id": ORG_ID,
+        "org_name": "Demo Retail",
+        "group_id": "5001",
+        "external_id": "FAM-5001",
+        "primary_customer_id": "1007",
+        "cross_member_redemption": True,
+        "redemption_programs": [{"program_id": 973, "name": "Demo Rewards"}],
+        "members": [
+            member("1007", "primary", 300),
+            member("1008", "member", 200),
+            member("1009", "member", 500),
+        ],
+        "totals": [{"program_id": 973, "name": "Demo Rewards", "balance": 1000}],
+    }
+
+
+def test_a_group_in_two_programs_counts_expired_points_and_no_wallet_as_nothing(
+    run: Run, demo_allocations: None, write: Write
+) -> None:
+    # Eve (1006): all her points expired; 1004: no wallet at all; Jane (1001), the primary: 2,000 and 1,000.
+    rows = "".join(
+        f"6001,,{customer},{role},,false,973;974\n"
+        for customer, role in (("1006", "member"), ("1001", "primary"), ("1004", "member"))
+    )
+    assert run("import-groups", write("g.csv", GROUPS_HEADER + rows), "--org", ORG_ID).code == 0
+
+    result = run(*WALLET, "--group", "006001")
+
+    assert result.code == 0, result.err
+    _as_of(result.lines[0], "group 6001 in org 100737 Demo Retail, as of ")
+    assert result.lines[1:] == [
+        "  primary member:          1001",
+        "  cross-member redemption: no",
+        "  redemption programs:     973 Demo Rewards, 974 Demo Partner Miles",
+        "",
+        "  customer  role      973   974",
+        "  1001      primary  2000  1000",
+        "  1004      member      0     0",
+        "  1006      member      0     0",
+        "  total              2000  1000",
+    ]
+    only = run(*WALLET, "--group", "6001", "--program", "974")
+    assert only.lines[5:] == [
+        "  customer  role      974",
+        "  1001      primary  1000",
+        "  1004      member      0",
+        "  1006      member      0",
+        "  total              1000",
+    ]
+
+
+def test_a_group_without_redemption_programs_lists_its_members(
+    run: Run, demo_allocations: None, write: Write
+) -> None:
+    rows = "6002,,1002,primary,,,\n6002,,1003,member,,,\n"
+    assert run("import-groups", write("g.csv", GROUPS_HEADER + rows), "--org", ORG_ID).code == 0
+
+    result = run(*WALLET, "--group", "6002")
+
+    assert result.code == 0, result.err
+    assert result.lines[3:] == [
+        "  redemption programs:     none (a redemption for the group answers 828)",
+        "",
+        "  customer  role",
+        "  1002      primary",
+        "  1003      member",
+    ]
+
+
+def test_the_group_view_writes_nothing(run: Run, aws: Aws, demo_family: None) -> None:
+    items = aws.dynamodb.scan(TableName=aws.tables["CustomersTable"])["Items"]
+
+    assert run(*WALLET, "--group", "5001").code == 0
+
+    assert aws.dynamodb.scan(TableName=aws.tables["CustomersTable"])["Items"] == items
+
+
+GROUP_REFUSALS = [
+    (("--group", "77"), 1, "no group 77 in org 100737"),
+    (("--group-external-id", "FAM-9999"), 1, "no group with external id FAM-9999 in org 100737"),
+    (("--group", "x"), 2, "--group: a whole number from 1 to 2,147,483,647"),
+    (("--group", "0"), 2, "--group: a whole number from 1 to 2,147,483,647"),
+    (("--group-external-id", " "), 2, "--group-external-id: no external id given"),
+    (("--group", "5001", "--program", "1"), 2, "--program: 1 is not a program of org 100737"),
+]
+
+
+def test_no_such_group_is_exit_code_1_and_a_usage_mistake_2(
+    run: Run, demo_family: None, subtests: pytest.Subtests
+) -> None:
+    assert_refused(run, subtests, WALLET, GROUP_REFUSALS)
+
+
+def test_a_group_or_a_customer_not_both(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*WALLET, "--group", "5001", "--customer-id", "1001"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert main(["wallet", "--help"]) == 0
+    assert "--group GROUP_ID" in capsys.readouterr().out

@@ -76,6 +76,7 @@ def test_the_demo_is_loaded_through_the_operator_tool(
         (["apply-config", str(demo / "org.yaml")], "ItemsTable"),
         (["import-customers", str(demo / "customers.csv"), "--org", "42"], "ItemsTable"),
         (["import-allocations", str(demo / "allocations.csv"), "--org", "42"], "ItemsTable"),
+        (["import-groups", str(demo / "groups.csv"), "--org", "42"], "ItemsTable"),
     ]
     assert loaded == [" ".join(argv) for argv, _ in calls]
     assert "ITEMS_TABLE" not in os.environ
