@@ -9,7 +9,8 @@
    the authorizer, Basic and OAuth alternated, each call uncached; for the token function, this only);
 4. requests per second through the local stack's HTTP front door with concurrent clients;
 
-then the wallet history scenario (`benchmarks/history.py`): what a customer's history costs.
+then the wallet history scenario (`benchmarks/history.py`): what a customer's history costs; and the group
+redemption scenario (`benchmarks/groups.py`): what drawing from 2, 10 and the most members costs.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any, TextIO
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
-from benchmarks import history
+from benchmarks import groups, history
 from benchmarks.meter import Meter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -780,6 +781,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--history-requests", type=int, default=60, help="timed requests per history customer"
     )
+    parser.add_argument(
+        "--no-groups", dest="groups", action="store_false", help="skip the group redemption scenario"
+    )
+    parser.add_argument(
+        "--group-requests",
+        type=int,
+        default=20,
+        choices=range(1, groups.ALLOCATIONS_EACH - 1),
+        metavar=f"1..{groups.ALLOCATIONS_EACH - 2}",
+        help="timed requests per group (each redemption uses one allocation of every member)",
+    )
     args = parser.parse_args(argv)
 
     descriptor, name = tempfile.mkstemp(prefix="bench-", suffix=".log")
@@ -827,6 +839,8 @@ def run(args: argparse.Namespace, figures: TextIO) -> dict[str, Any]:
             all_results[scenario.name] = results
         if args.history:
             all_results["wallet history"] = history.run(stack, args.history_requests, figures)
+        if args.groups:
+            all_results["group redemption"] = groups.run(stack, args.group_requests, figures)
     return all_results
 
 
