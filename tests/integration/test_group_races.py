@@ -186,21 +186,21 @@ def test_random_groups_and_sequences_match_the_model(
             if not done:
                 continue
             redemption = done[who % len(done)]
-            outcome = reverse(
+            undone = reverse(
                 caller(),
                 ReverseRequest(
                     IdentifierType.ID, redemption.customer_id, redemption.redemption_id, "", str(points)
                 ),
                 clock,
             )
-            if outcome.success:
-                assert outcome.reversal is not None
-                for credit in outcome.reversal.credits:
+            if undone.success:
+                assert undone.reversal is not None
+                for credit in undone.reversal.credits:
                     assert credit.expires_at is not None and not credit.expired
                     owner = redemption.wallet_of(credit)[0]
                     model[owner][credit.expires_at] += credit.points
             else:
-                assert outcome.status.code in (3801, 3802)
+                assert undone.status.code in (3801, 3802)
             continue
         pool = members if kind == "group" else [member]
         expected = model_draws(model, points, pool)

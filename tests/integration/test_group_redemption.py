@@ -4,6 +4,7 @@ program groups (`group_redemption=true`), on isredeemable, redeem, v2 reverse an
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -577,3 +578,64 @@ def test_a_group_redemption_in_xml(org: None) -> None:
     assert checked.body.findtext("points/redeemable/is_group_redemption") == "true"
     assert checked.body.findtext("points/redeemable/item_status/code") == "800"
     assert [balance(c) for c in (ASHA, ARJUN, MEERA)] == [300, 0, 400]
+
+
+def test_a_code_asked_for_the_group_alone_goes_to_its_primary_member(org: None, aws: Aws) -> None:
+    # When
+    answer = check({"user_group2_id": "5001", "points": "1000", "issue_otp": "true"})
+
+    # Then
+    assert (code(answer), answer["mobile"]) == (800, mobile(ASHA))
+    destination, _ = aws.sms_sent()[-1]
+    assert destination == f"+{mobile(ASHA)}"
+
+
+def test_a_reversal_reports_each_members_expired_part(org: None, aws: Aws) -> None:
+    from points_core.capillary import views
+    from points_core.domain.identifiers import IdentifierType
+    from points_core.services.reversal import ReverseRequest
+    from points_core.services.reversal import reverse as reverse_at
+    from tests.factories import caller
+
+    # Given: 600 for the family (Arjun's 200 due in 100 days, 400 of Meera's due in 200)
+    redemption_id = redeem(GROUP, **by(ARJUN, 600))["redemption_id"]
+
+    # When: reversed 150 days on, when Arjun's have expired
+    later = NOW + timedelta(days=150)
+    request = ReverseRequest(IdentifierType.MOBILE, mobile(ARJUN), redemption_id)
+    outcome = reverse_at(caller(), request, lambda: later)
+    body = views.reverse(outcome, 100737, "PHONE", mobile(ARJUN))
+
+    # Then: Meera's 400 back, Arjun's 200 reported expired, not credited
+    assert (body["pointsReversedDetails"]["available"], body["pointsReversedDetails"]["expired"]) == (
+        400,
+        200,
+    )
+    assert [
+        (e["memberId"], e["pointsRestored"], e["pointsExpiredByReversal"], e["status"])
+        for e in body["crossMemberReversalBreakup"]
+    ] == [(int(MEERA), 400, 0, "REVERSED"), (int(ARJUN), 0, 200, "EXPIRED")]
+    assert ledger_sum(aws, ARJUN) == -200 + 200  # awarded 200, redeemed 200, nothing credited
+    assert ledger_sum(aws, MEERA) == 500
+
+
+def test_a_group_redemption_or_reversal_past_one_transactions_items_is_refused(
+    org: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from points_core.services import redemption, reversal
+
+    # Given: small transactions. A redemption from 2 wallets with a bill and a reference writes 7 items (head
+    # and a ledger entry per wallet, the redemption, 2 markers); its reversal 6 (2 per wallet, 2 more)
+    monkeypatch.setattr(redemption, "TRANSACTION_ITEMS", 6)
+    refused = redeem(GROUP, **by(ARJUN, 600, transaction_number="B-9", external_reference_number="R-9"))
+    monkeypatch.setattr(redemption, "TRANSACTION_ITEMS", 7)
+    redeemed = redeem(GROUP, **by(ARJUN, 600, transaction_number="B-9", external_reference_number="R-9"))
+    monkeypatch.setattr(reversal, "TRANSACTION_ITEMS", 5)
+    too_large = reverse(redeemed["redemption_id"], ARJUN)
+
+    # Then
+    assert code(refused) == 819
+    assert code(redeemed) == 800
+    assert too_large["errors"][0]["code"] == 815
+    assert "reverse it in parts" in too_large["errors"][0]["message"]
+    assert [balance(c) for c in (ASHA, ARJUN, MEERA)] == [300, 0, 100]

@@ -71,7 +71,9 @@ def debit(wallet: Wallet, points: Decimal, now: datetime) -> tuple[Layout, tuple
     do not hold them but pages not read may; `InsufficientPoints` when the wallet does not hold them."""
     if not wallet.known_balance_is_exact(now):
         raise PagesNeeded("the wallet's paged points have started expiring: read its first pages")
-    unread = wallet.unread_points() - sum((page.points for page in wallet.pages[wallet.prefix :]), Decimal(0))
+    # Paged points outside the first pages read: a page read out of order (to give points back) is not among
+    # the sources, so its points count as not read here.
+    unread = wallet.paged_points - sum((page.points for page in wallet.page_prefix()), Decimal(0))
     sources: list[tuple[str, Bucket]] = [(HEAD, bucket) for bucket in wallet.buckets]
     sources += [(upper_key(page), bucket) for page in wallet.page_prefix() for bucket in page.buckets]
     if unread > 0:  # the never-expiring points come after every page, read or not
