@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from benchmarks.history import check, counted
+from benchmarks.history import ROWS, WRITES, check, counted
 from benchmarks.meter import Meter
 from points_core.domain.pool import MAX_WALLETS_DRAWN
 
@@ -153,19 +153,9 @@ def report(results: dict[str, dict[str, dict[str, Any]]], out: TextIO) -> None:
     print("\n== group redemption ==", file=out)
     labels = list(results["redeem"])
     print(f"  {'drawing from':<30}" + "".join(f"{label:>14}" for label in labels), file=out)
-    rows = (
-        ("round trips", "round_trips", "{:.0f}"),
-        ("items read", "items_read", "{:.0f}"),
-        ("bytes read", "bytes_read", "{:,.0f}"),
-        ("items written", "items_written", "{:.0f}"),
-        ("bytes written", "bytes_written", "{:,.0f}"),
-        ("RCU", "rcu", "{:.1f}"),
-        ("WCU", "wcu", "{:.0f}"),
-        ("handler p50 ms", "p50_ms", "{:.2f}"),
-    )
     for operation, figures in results.items():
-        for label, key, shape in rows:
-            if operation == "isredeemable" and key in ("items_written", "bytes_written", "wcu"):
+        for label, key, shape in ROWS:
+            if operation == "isredeemable" and key in WRITES:
                 continue
             cells = "".join(f"{shape.format(figures[name][key]):>14}" for name in labels)
             print(f"  {operation + ' ' + label:<30}{cells}", file=out)

@@ -156,6 +156,20 @@ def check(operation: str, answer: dict[str, Any]) -> None:
         raise RuntimeError(f"history {operation}: not a success: {answer['body'][:300]}")
 
 
+ROWS = (
+    ("round trips", "round_trips", "{:.0f}"),
+    ("items read", "items_read", "{:.0f}"),
+    ("bytes read", "bytes_read", "{:,.0f}"),
+    ("items written", "items_written", "{:.0f}"),
+    ("bytes written", "bytes_written", "{:,.0f}"),
+    ("RCU", "rcu", "{:.1f}"),
+    ("WCU", "wcu", "{:.0f}"),
+    ("handler p50 ms", "p50_ms", "{:.2f}"),
+)
+"""The figures of one metered request, as `counted` and the timing name them, and how each is printed."""
+WRITES = ("items_written", "bytes_written", "wcu")
+
+
 def report(results: dict[str, Any], import_seconds: float, crossing: dict[str, Any], out: TextIO) -> None:
     print("\n== wallet history ==", file=out)
     print(
@@ -165,20 +179,10 @@ def report(results: dict[str, Any], import_seconds: float, crossing: dict[str, A
     )
     header = "".join(f"{size:>12,}" for size in SIZES)
     print(f"  {'lifetime allocations':<34}{header}  {SIZES[-1]:,} / {SIZES[0]}", file=out)
-    rows = (
-        ("round trips", "round_trips", "{:.0f}"),
-        ("items read", "items_read", "{:.0f}"),
-        ("bytes read", "bytes_read", "{:,.0f}"),
-        ("items written", "items_written", "{:.0f}"),
-        ("bytes written", "bytes_written", "{:,.0f}"),
-        ("RCU", "rcu", "{:.1f}"),
-        ("WCU", "wcu", "{:.0f}"),
-        ("handler p50 ms", "p50_ms", "{:.2f}"),
-    )
     for operation, figures in results.items():
-        for label, key, shape in rows:
+        for label, key, shape in ROWS:
             values = [figures[size][key] for size in SIZES]
-            if operation == "isredeemable" and key in ("items_written", "bytes_written", "wcu"):
+            if operation == "isredeemable" and key in WRITES:
                 continue
             ratio = values[-1] / values[0] if values[0] else float("nan")
             cells = "".join(f"{shape.format(value):>12}" for value in values)

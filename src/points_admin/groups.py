@@ -43,6 +43,7 @@ from points_admin.errors import CommandError
 from points_core.domain.digits import ascii_digits
 from points_core.domain.errors import UnprocessedItemsError
 from points_core.domain.models import MAX_GROUP_MEMBERS, OrgConfig, UserGroup
+from points_core.domain.models.group import MAX_GROUP_ID
 from points_core.repositories import CustomerRepository, GroupRepository
 from points_core.repositories.groups import CustomerGroups, GroupChanges, StoredGroup, header_values
 
@@ -57,8 +58,6 @@ COLUMNS: tuple[str, ...] = (
 )
 # Every column, so that a file cannot leave a group attribute out by mistake: the file is the group's truth.
 REQUIRED = frozenset(COLUMNS)
-MAX_GROUP_ID = 2**31 - 1
-"""Capillary's `user_group2_id` is an int32."""
 EXTERNAL_ID_MAX_LENGTH = 128
 PRIMARY = "primary"
 MEMBER = "member"

@@ -19,12 +19,9 @@ from points_core.domain.digits import ascii_digits
 from points_core.domain.errors import RuleFailure
 from points_core.domain.identifiers import Identifier, v2_identifier_type
 from points_core.domain.models import OrgConfig, Program, UserGroup
-from points_core.domain.models.group import GroupRequest
+from points_core.domain.models.group import MAX_GROUP_ID, GroupRequest
 from points_core.domain.pool import Source
 from points_core.repositories import customer_repository, group_repository, keys
-
-MAX_GROUP_ID = 2**31 - 1
-"""`user_group2_id` is an int32."""
 
 SOURCES = frozenset(
     {

@@ -66,6 +66,14 @@ class Lookup:
 PAGE_READ_ATTEMPTS = 3
 
 
+def _program(org: OrgConfig, program_id: str | None, store_id: str) -> tuple[Program | None, Status | None]:
+    """The program a request redeems in, or why none (answered in the rules' order)."""
+    try:
+        return rules.resolve_program(org, program_id, store_id), None
+    except RuleFailure as failure:
+        return None, failure.status
+
+
 @tracer.capture_method(capture_response=False)
 def look_up(
     org: OrgConfig,
@@ -79,12 +87,7 @@ def look_up(
 ) -> Lookup:
     if group.is_group:
         return look_up_pool(org, store_id, identifiers, program_id, group, now=now, reference=reference)
-    program: Program | None = None
-    program_failure: Status | None = None
-    try:
-        program = rules.resolve_program(org, program_id, store_id)
-    except RuleFailure as failure:
-        program_failure = failure.status
+    program, program_failure = _program(org, program_id, store_id)
     try:
         identifier = rules.identify(org, identifiers)
     except RuleFailure as failure:
@@ -143,12 +146,7 @@ def look_up_pool(
     """A group redemption's reads: the customer (or, when only the group is named, its primary member), the
     group (one Query), then every profile and wallet of the pool in one BatchGetItem. The redeeming member's
     failures come first, as for one customer; the group's are answered after the program's."""
-    program: Program | None = None
-    program_failure: Status | None = None
-    try:
-        program = rules.resolve_program(org, program_id, store_id)
-    except RuleFailure as failure:
-        program_failure = failure.status
+    program, program_failure = _program(org, program_id, store_id)
     identifier: Identifier | None = None
     customer_id: str | None = None
     customers = customer_repository()

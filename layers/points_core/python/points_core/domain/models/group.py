@@ -11,6 +11,9 @@ MAX_GROUP_MEMBERS = 50
 """The most members a group may have: one redemption reads every member's profile and wallet, two keys each,
 in one BatchGetItem (100 keys)."""
 
+MAX_GROUP_ID = 2**31 - 1
+"""Capillary's `user_group2_id` is an int32."""
+
 GroupId = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,9}$")]
 CustomerId = Annotated[str, Field(pattern=r"^[0-9]{1,19}$")]
 
