@@ -401,7 +401,8 @@ def test_a_partial_reversal_gives_back_the_last_drawn_first_with_a_breakup(org: 
     # Given: 600 for the family: Arjun's 200, then 400 of Meera's
     redemption_id = redeem(GROUP, **by(ARJUN, 600))["redemption_id"]
 
-    # When: 500 back, then the rest
+    # When: Meera, drawn from too, cannot reverse it (it is Arjun's); he gives 500 back, then the rest
+    assert reverse(redemption_id, MEERA)["errors"][0]["code"] == 3803
     partial = reverse(redemption_id, ARJUN, "500")
     rest = reverse(redemption_id, ARJUN)
 
