@@ -31,9 +31,25 @@ install: $(STAMP) $(CHECKOV_STAMP)
 run: $(STAMP)
 	$(BIN)/points-local --port $(PORT) --moto-port $(AWS_PORT)
 
+## Invoke one function once, as `sam local invoke` does: make invoke FUNCTION=RedeemFunction EVENT=events/redeem.json
+## (its JSON result alone on stdout; INVOKE_ARGS for more, e.g. INVOKE_ARGS='--endpoint-url http://127.0.0.1:4566')
+.PHONY: invoke
+invoke: $(STAMP)
+	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=RedeemFunction [EVENT=events/redeem.json]" >&2; exit 2; }
+	@$(BIN)/points-local invoke $(FUNCTION) $(if $(EVENT),-e $(EVENT)) $(INVOKE_ARGS)
+
 ## Every check, offline: lint, types, OpenAPI drift, unit, integration, template and end-to-end tests
-test: $(STAMP) $(CHECKOV_STAMP) lint typecheck check-openapi
+test: $(STAMP) $(CHECKOV_STAMP) chromium lint typecheck check-openapi
 	$(BIN)/python -m pytest
+
+## Debian's Chromium, for the browser test of the API docs page (tests/local_stack/test_api_docs.py), if missing
+.PHONY: chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+chromium:
+	@if [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null; then \
+		$(SUDO) apt-get update --quiet && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install --quiet -y --no-install-recommends chromium; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

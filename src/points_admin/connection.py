@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 from points_admin.api_keys import TillKeys
 from points_admin.errors import CommandError
 from points_core.repositories import ConfigRepository, CustomerRepository, GroupRepository, LoginRepository
-from points_local import LOCAL_AWS_PORT
+from points_local import LOCAL_AWS_PORT, LOCAL_REGION
 
 # Longer read timeout than the functions': an operator on a slow link would rather wait than start over.
 _CLIENT_CONFIG = Config(
@@ -59,7 +59,6 @@ class Table(StrEnum):
 
 LOCAL_AWS_URL = f"http://127.0.0.1:{LOCAL_AWS_PORT}"
 """Where `make run` serves its embedded AWS."""
-LOCAL_REGION = "eu-west-1"
 LOCAL_USAGE_PLAN = "PointsApiUsagePlan"
 """The name of the usage plan in the local stack: the template's logical id (SAM's, for PointsApi's)."""
 USAGE_PLAN_OUTPUT = "UsagePlanId"

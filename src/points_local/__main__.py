@@ -10,7 +10,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from points_local import LOCAL_AWS_PORT
+from points_local import LOCAL_AWS_PORT, LOCAL_REGION
+
+# The commands besides serving, each with its own parser: `points-local` alone keeps its options as they were.
+COMMANDS = {"invoke": "points_local.invoke", "generate-event": "points_local.generate_event"}
 
 if TYPE_CHECKING:
     from points_local.outbox import Delivery
@@ -22,6 +25,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         prog="points-local",
         description="Run the service locally without Docker: embedded AWS (moto), the template's tables, "
         "topics, secrets, functions and schedules, demo data, and the API on loopback.",
+        epilog="Other commands, as sam local's: `points-local invoke FUNCTION [-e EVENT_FILE]` runs one "
+        "function once; `points-local generate-event apigateway aws-proxy|authorizer` and `points-local "
+        "generate-event schedule` print an event for it. Each has its own --help.",
     )
     parser.add_argument("--port", type=int, default=3000, help="API port (default 3000; 0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="API address, loopback only (default 127.0.0.1)")
@@ -79,11 +85,15 @@ def banner(stack: LocalStack) -> str:
             f"run now: curl -s -X POST {stack.api_url}/_local/schedules/{name}"
         )
     lines.append(f"points-local: codes sent by SMS and email: curl -s {stack.api_url}/_local/outbox")
+    lines.append(f"points-local: API docs (Swagger UI, offline): {stack.api_url}/_local/docs")
+    # What `points-admin --local` needs to be told to reach this stack: where, and in which region.
     local = (
         "--local"
         if stack.aws_endpoint_url == f"http://127.0.0.1:{LOCAL_AWS_PORT}"
-        else (f"--local {stack.aws_endpoint_url}")
+        else f"--local --endpoint-url {stack.aws_endpoint_url}"
     )
+    if stack.region != LOCAL_REGION:
+        local += f" --region {stack.region}"
     lines.append(f"points-local: operator tool on this stack: .venv/bin/points-admin {local} COMMAND ...")
     if stack.demo_loaded:
         lines.append("points-local: demo data loaded")
@@ -124,6 +134,13 @@ def _print_delivery(delivery: Delivery) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given and given[0] in COMMANDS:
+        # Imported only for its command: see below, the workers re-import this module.
+        import importlib  # noqa: PLC0415
+
+        command: int = importlib.import_module(COMMANDS[given[0]]).main(given[1:])
+        return command
     arguments = _arguments(argv)
     stop = threading.Event()
     # Installed before anything starts: a Ctrl-C during startup stops the stack right after it is up.

@@ -2,6 +2,8 @@
 
 GET  /_local/outbox[?destination=…&limit=N]       what was sent by SMS and email, newest first
 POST /_local/schedules/<function>[/<event>]       run a function's schedule now; answers the function's result
+GET  /_local/openapi.json                         the API's OpenAPI document, generated from the code
+GET  /_local/docs                                 Swagger UI on it, offline (api_docs.py)
 
 They are answered before API Gateway routing, so a template route under /_local is refused at startup.
 """
@@ -9,16 +11,20 @@ They are answered before API Gateway routing, so a template route under /_local 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from points_local.api_docs import ApiDocs
 from points_local.functions import PoolStopped
 from points_local.gateway import HttpRequest, HttpResponse
 from points_local.outbox import DEFAULT_LIMIT, Outbox
 from points_local.schedules import ScheduleNotFound, Scheduler
 
 PREFIX: Final = "/_local"
-_USAGE: Final = "GET /_local/outbox, POST /_local/schedules/<function>"
+_USAGE: Final = (
+    "GET /_local/outbox, POST /_local/schedules/<function>, GET /_local/docs, GET /_local/openapi.json"
+)
 
 
 def is_local_path(path: str) -> bool:
@@ -36,9 +42,11 @@ def _wrong_method(allowed: str) -> HttpResponse:
 
 
 class LocalRoutes:
-    def __init__(self, outbox: Outbox, scheduler: Scheduler) -> None:
+    def __init__(self, outbox: Outbox, scheduler: Scheduler, template_path: Path | None = None) -> None:
+        """Without the API's template, /_local/docs and /_local/openapi.json are not served (404)."""
         self._outbox = outbox
         self._scheduler = scheduler
+        self._docs = None if template_path is None else ApiDocs(template_path)
 
     def handle(self, request: HttpRequest) -> HttpResponse | None:
         """The answer to a /_local request; None for any other path."""
@@ -54,6 +62,13 @@ class LocalRoutes:
             if request.method != "POST":
                 return _wrong_method("POST")
             return self._run_schedule(parts[1], parts[2] if len(parts) == 3 else None)
+        if self._docs is not None and (parts == ["openapi.json"] or parts[0] == "docs"):
+            if request.method not in {"GET", "HEAD"}:
+                return _wrong_method("GET")
+            if parts == ["openapi.json"]:
+                return self._docs.document_response()
+            if len(parts) <= 2:
+                return self._docs.page_response(parts[1] if len(parts) == 2 else "")
         return _json(404, {"message": f"no local route {target.path}: {_USAGE}"})
 
     def _outbox_messages(self, query: dict[str, list[str]]) -> HttpResponse:

@@ -228,8 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--write", type=Path, metavar="FILE")
     action.add_argument("--check", type=Path, metavar="FILE")
+    action.add_argument("--stdout", action="store_true", help="print it (what the local stack serves)")
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml", metavar="FILE")
     args = parser.parse_args(argv)
-    text = render(build())
+    text = render(build(args.template))
+    if args.stdout:
+        sys.stdout.write(text)
+        return 0
     if args.write:
         args.write.write_text(text)
         return 0

@@ -173,3 +173,65 @@ def create_usage_plans(
             request["throttle"] = {"rateLimit": plan.rate_limit, "burstLimit": plan.burst_limit}
         created.refs[plan.logical_id] = str(apigateway.create_usage_plan(**request)["id"])
     return created
+
+
+# Finding what a stack with the same template created in an AWS already running (`invoke --endpoint-url`):
+# each returns what `create_*` gave for the resources that exist there, and leaves out the others.
+
+
+def find_tables(dynamodb: Any, template: Mapping[str, Any]) -> CreatedResources:
+    """The template's tables that exist, named by their logical ids."""
+    found = CreatedResources()
+    for logical_id in resources_of_type(template, TABLE_TYPE):
+        try:
+            description = dynamodb.describe_table(TableName=logical_id)["Table"]
+        except dynamodb.exceptions.ResourceNotFoundException:
+            continue
+        found.refs[logical_id] = logical_id
+        found.attributes[logical_id] = {"Arn": description["TableArn"]}
+    return found
+
+
+def find_topics(sns: Any, template: Mapping[str, Any]) -> CreatedResources:
+    """The template's topics that exist, by name (their logical ids)."""
+    arns = {
+        topic["TopicArn"].rsplit(":", 1)[-1]: topic["TopicArn"]
+        for page in sns.get_paginator("list_topics").paginate()
+        for topic in page.get("Topics", [])
+    }
+    found = CreatedResources()
+    for logical_id in topics(template):
+        if logical_id in arns:
+            found.refs[logical_id] = arns[logical_id]
+            found.attributes[logical_id] = {"TopicArn": arns[logical_id], "TopicName": logical_id}
+    return found
+
+
+def find_secrets(secretsmanager: Any, template: Mapping[str, Any]) -> CreatedResources:
+    """The template's secrets that exist, by name (their logical ids), with their ARNs."""
+    found = CreatedResources()
+    for logical_id in resources_of_type(template, SECRET_TYPE):
+        try:
+            arn = secretsmanager.describe_secret(SecretId=logical_id)["ARN"]
+        except secretsmanager.exceptions.ResourceNotFoundException:
+            continue
+        found.refs[logical_id] = arn
+        found.attributes[logical_id] = {"Id": arn}
+    return found
+
+
+def find_usage_plans(
+    apigateway: Any, template: Mapping[str, Any], resolver: Resolver | None = None
+) -> CreatedResources:
+    """The template's usage plans that exist, by name (the logical ids SAM gives them), with their ids."""
+    ids = {
+        plan["name"]: str(plan["id"])
+        for page in apigateway.get_paginator("get_usage_plans").paginate()
+        for plan in page.get("items", [])
+    }
+    found = CreatedResources()
+    for api_id in resources_of_type(template, API_TYPE):
+        plan = usage_plan(template, api_id, resolver)
+        if plan is not None and plan.logical_id in ids:
+            found.refs[plan.logical_id] = ids[plan.logical_id]
+    return found

@@ -25,6 +25,8 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import boto3
+import botocore.config
+import botocore.exceptions
 import yaml
 from moto.server import ThreadedMotoServer
 
@@ -34,7 +36,17 @@ from points_local.functions import FunctionHost, FunctionPool, InvocationResult
 from points_local.gateway import Gateway, GatewayServer, rest_api_id
 from points_local.local_routes import LocalRoutes, is_local_path
 from points_local.outbox import Delivery, Outbox, capture_sns
-from points_local.resources import create_secrets, create_tables, create_topics, create_usage_plans
+from points_local.resources import (
+    CreatedResources,
+    create_secrets,
+    create_tables,
+    create_topics,
+    create_usage_plans,
+    find_secrets,
+    find_tables,
+    find_topics,
+    find_usage_plans,
+)
 from points_local.schedules import Scheduler
 from points_local.template import (
     ACCOUNT_ID,
@@ -55,16 +67,31 @@ from points_local.template import (
     rest_api,
     schedules,
 )
+from points_local.template import secrets as template_secrets
+from points_local.template import tables as template_tables
+from points_local.template import topics as template_topics
 from points_local.worker import WorkerConfig
 
 # The demo folder's files: the org's configuration, its customers, their point allocations, their groups.
 DEMO_FILES: Final = ("org.yaml", "customers.csv", "allocations.csv", "groups.csv")
 # moto accepts any credentials; these only keep boto3 from looking for real ones.
 _DUMMY_CREDENTIALS: Final = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+# Variables that would take boto3 elsewhere than the endpoint the stack sets.
+_AWS_REDIRECTS: Final = (
+    "AWS_ENDPOINT_URL_",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_PROFILE",
+    "AWS_SECURITY_TOKEN",
+    "AWS_SESSION_TOKEN",
+)
 
 
 class DemoLoadError(RuntimeError):
     """The demo data could not be loaded."""
+
+
+class ExternalAwsError(RuntimeError):
+    """The AWS at `aws_endpoint_url` cannot be reached, or lacks resources of the template."""
 
 
 def _is_loopback(host: str) -> bool:
@@ -163,8 +190,19 @@ class LocalStack:
         workers_per_function: int = 4,
         parameter_overrides: Mapping[str, str] | None = None,
         on_delivery: Callable[[Delivery], None] | None = None,
+        aws_endpoint_url: str | None = None,
+        serve: bool = True,
+        environment_overrides: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
-        """`on_delivery` hears each SMS and email sent through SNS, when sent; points-local prints them."""
+        """`on_delivery` hears each SMS and email sent through SNS, when sent; points-local prints them.
+
+        `aws_endpoint_url`: use the AWS already running there (another stack's, `make run`'s) instead of
+        starting one: nothing is reset, created or loaded there, and the template's tables, topics and
+        secrets must exist in it (ExternalAwsError otherwise); SNS messages are that stack's to print.
+        `serve=False`: only the AWS, the resources, the demo data and the functions, for `invoke` (no API,
+        no schedules). `environment_overrides`: function logical id -> new values for variables its
+        template environment declares (others are ignored, as `sam local --env-vars` ignores them).
+        """
         if not _is_loopback(host):
             raise ValueError(f"{host} is not a loopback address: the local stack has no real authentication")
         if workers_per_function < 1:
@@ -177,7 +215,12 @@ class LocalStack:
         self.demo_dir = self.project_root / demo_dir
         self._port = port
         self._moto_port = moto_port
-        self._load_demo = load_demo
+        self._external_aws = aws_endpoint_url
+        self._load_demo = load_demo and aws_endpoint_url is None
+        self._serve = serve
+        self._environment_overrides = {
+            function_id: dict(values) for function_id, values in (environment_overrides or {}).items()
+        }
         self._workers_per_function = workers_per_function
         self._parameters = dict(parameter_overrides or {})
         # Read the whole template now: a template the local stack cannot run fails before anything starts.
@@ -223,7 +266,8 @@ class LocalStack:
             self._start_aws(cleanup)
             # What moto's SNS publishes from now on, and nothing from an earlier run.
             self.outbox = Outbox(self._on_delivery)
-            cleanup.enter_context(capture_sns(self.outbox))
+            if self._external_aws is None:
+                cleanup.enter_context(capture_sns(self.outbox))
             resolver = self._create_resources()
             self._host = FunctionHost(self._pools(resolver))
             cleanup.callback(self._host.stop)
@@ -240,6 +284,9 @@ class LocalStack:
                     global_variables["USAGE_PLAN_ID"] = self.usage_plan_id
                 with patched_environ(global_variables):
                     self.demo_loaded = load_demo(self.demo_dir)
+            if not self._serve:
+                self._cleanup = cleanup.pop_all()
+                return self
             api_keys = (
                 None if self.usage_plan_id is None else UsagePlanKeys(self._apigateway, self.usage_plan_id)
             )
@@ -247,7 +294,7 @@ class LocalStack:
                 Gateway(self.api, self._host.invoke, region=self.region, api_keys=api_keys),
                 self.host,
                 self._port,
-                LocalRoutes(self.outbox, self._scheduler).handle,
+                LocalRoutes(self.outbox, self._scheduler, self.template_path).handle,
             )
             cleanup.callback(server.stop)
             server.start()
@@ -280,6 +327,10 @@ class LocalStack:
         return dict(self._environments[function_id])
 
     def _start_aws(self, cleanup: ExitStack) -> None:
+        if self._external_aws is not None:
+            self.aws_endpoint_url = self._external_aws.rstrip("/")
+            cleanup.enter_context(patched_environ(self._aws_environment(), removed_prefixes=_AWS_REDIRECTS))
+            return
         # moto's server logs every request through werkzeug; the console is for the functions' logs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # DynamoDB's per-request atomicity, which concurrent redemptions rely on (see atomic_dynamodb).
@@ -297,14 +348,7 @@ class LocalStack:
         cleanup.enter_context(
             patched_environ(
                 self._aws_environment(),
-                # Any of these would take boto3 elsewhere than the endpoint set here.
-                removed_prefixes=(
-                    "AWS_ENDPOINT_URL_",
-                    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-                    "AWS_PROFILE",
-                    "AWS_SECURITY_TOKEN",
-                    "AWS_SESSION_TOKEN",
-                ),
+                removed_prefixes=_AWS_REDIRECTS,
             )
         )
 
@@ -317,18 +361,22 @@ class LocalStack:
         }
 
     def _create_resources(self) -> Resolver:
-        """Create tables, topics and secrets; the resolver then knows every resource's local name."""
+        """Create tables, topics and secrets (or find them in an external AWS); the resolver then knows every
+        resource's local name."""
         session = boto3.session.Session(region_name=self.region)
         base = Resolver(self.template, parameters=self._parameters, region=self.region)
-        tables = create_tables(
-            session.client("dynamodb", endpoint_url=self.aws_endpoint_url), self.template, base
-        )
-        topics = create_topics(session.client("sns", endpoint_url=self.aws_endpoint_url), self.template)
-        secrets = create_secrets(
-            session.client("secretsmanager", endpoint_url=self.aws_endpoint_url), self.template, base
-        )
-        self._apigateway = session.client("apigateway", endpoint_url=self.aws_endpoint_url)
-        plans = create_usage_plans(self._apigateway, self.template, base)
+        if self._external_aws is None:
+            tables = create_tables(
+                session.client("dynamodb", endpoint_url=self.aws_endpoint_url), self.template, base
+            )
+            topics = create_topics(session.client("sns", endpoint_url=self.aws_endpoint_url), self.template)
+            secrets = create_secrets(
+                session.client("secretsmanager", endpoint_url=self.aws_endpoint_url), self.template, base
+            )
+            self._apigateway = session.client("apigateway", endpoint_url=self.aws_endpoint_url)
+            plans = create_usage_plans(self._apigateway, self.template, base)
+        else:
+            tables, topics, secrets, plans = self._find_resources(session, base)
         refs: dict[str, Any] = {**tables.refs, **topics.refs, **secrets.refs, **plans.refs}
         attributes: dict[str, Mapping[str, Any]] = {
             **tables.attributes,
@@ -344,11 +392,51 @@ class LocalStack:
         self.topics = dict(topics.refs)
         self.secrets = dict(secrets.refs)
         self.usage_plan_id = (
-            None if self.api.usage_plan is None else plans.refs[self.api.usage_plan.logical_id]
+            None if self.api.usage_plan is None else plans.refs.get(self.api.usage_plan.logical_id)
         )
         return Resolver(
             self.template, refs=refs, attributes=attributes, parameters=self._parameters, region=self.region
         )
+
+    def _find_resources(
+        self, session: boto3.session.Session, resolver: Resolver
+    ) -> tuple[CreatedResources, CreatedResources, CreatedResources, CreatedResources]:
+        """The template's tables, topics, secrets and usage plans in the external AWS, which a stack with this
+        template created there; ExternalAwsError naming what is missing, or when it cannot be reached."""
+        # Fail fast when nothing listens there, rather than after botocore's retries.
+        config = botocore.config.Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
+
+        def client(service: str) -> Any:
+            connect: Any = session.client  # by a name only known at run time: boto3's stubs want a literal
+            return connect(service, endpoint_url=self.aws_endpoint_url, config=config)
+
+        try:
+            tables = find_tables(client("dynamodb"), self.template)
+            topics = find_topics(client("sns"), self.template)
+            secrets = find_secrets(client("secretsmanager"), self.template)
+            self._apigateway = client("apigateway")
+            plans = find_usage_plans(self._apigateway, self.template, resolver)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+            raise ExternalAwsError(f"cannot use the AWS at {self.aws_endpoint_url}: {error}") from error
+        expected = {
+            "table": template_tables(self.template),
+            "topic": template_topics(self.template),
+            "secret": template_secrets(self.template),
+        }
+        found = {"table": tables.refs, "topic": topics.refs, "secret": secrets.refs}
+        missing = [
+            f"{kind} {logical_id}"
+            for kind, logical_ids in expected.items()
+            for logical_id in logical_ids
+            if logical_id not in found[kind]
+        ]
+        if missing:
+            raise ExternalAwsError(
+                f"the AWS at {self.aws_endpoint_url} (region {self.region}) has no {', '.join(missing)}: "
+                f"start the stack there first (`make run`, or `points-local --moto-port PORT`) with the same "
+                "template and region"
+            )
+        return tables, topics, secrets, plans
 
     def _function_arn(self, function_id: str) -> str:
         return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{function_id}"
@@ -372,10 +460,13 @@ class LocalStack:
     def _lambda_environment(self, spec: FunctionSpec, resolver: Resolver) -> dict[str, str]:
         """The template's variables, then what Lambda itself sets (which a template cannot override)."""
         name = spec.logical_id
+        variables = environment_variables(
+            function_properties(self.template, name), resolver, properties_place(name)
+        )
+        overrides = self._environment_overrides.get(name, {})
+        variables.update({variable: overrides[variable] for variable in variables if variable in overrides})
         return {
-            **environment_variables(
-                function_properties(self.template, name), resolver, properties_place(name)
-            ),
+            **variables,
             **self._aws_environment(),
             "AWS_LAMBDA_FUNCTION_NAME": name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

@@ -203,6 +203,7 @@ def test_the_banner_says_where_the_outbox_and_the_secrets_are(running: Running) 
     text = banner(running.stack)
 
     assert f"curl -s {running.stack.api_url}/_local/outbox" in text
+    assert f"API docs (Swagger UI, offline): {running.stack.api_url}/_local/docs" in text
     assert "  secrets: GeneratedSecret, FixedSecret" in text
 
 
