@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+from points_local.schedules import eventbridge_event
 from points_local.template import (
     ACCOUNT_ID,
     DEFAULT_REGION,
@@ -234,17 +235,7 @@ def scheduled_event_for(
     if chosen and chosen[0].input is not None and rule is None:
         return chosen[0].input
     rule_name = rule or (chosen[0].rule_name if chosen else "ExampleRule")
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": account_id,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [f"arn:aws:events:{region}:{account_id}:rule/{rule_name}"],
-        "detail": {},
-    }
+    return eventbridge_event(rule_name, region, account_id, datetime.now(UTC))
 
 
 def _header(text: str) -> tuple[str, str]:

@@ -28,23 +28,24 @@ class ScheduleNotFound(LookupError):
     """The function has no schedule of that name, or several when none was named."""
 
 
-def rule_arn(schedule: ScheduleSpec, region: str) -> str:
-    return f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{schedule.rule_name}"
-
-
 def scheduled_event(schedule: ScheduleSpec, region: str, now: datetime) -> Any:
     """What the rule sends: EventBridge's scheduled event, or the rule's constant Input when it has one."""
     if schedule.input is not None:
         return schedule.input
+    return eventbridge_event(schedule.rule_name, region, ACCOUNT_ID, now)
+
+
+def eventbridge_event(rule_name: str, region: str, account_id: str, now: datetime) -> dict[str, Any]:
+    """EventBridge's scheduled event from a rule."""
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "account": ACCOUNT_ID,
+        "account": account_id,
         "time": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
-        "resources": [rule_arn(schedule, region)],
+        "resources": [f"arn:aws:events:{region}:{account_id}:rule/{rule_name}"],
         "detail": {},
     }
 
