@@ -32,10 +32,11 @@ run: $(STAMP)
 	$(BIN)/points-local --port $(PORT) --moto-port $(AWS_PORT)
 
 ## Invoke one function once, as `sam local invoke` does: make invoke FUNCTION=RedeemFunction EVENT=events/redeem.json
-## (its JSON result alone on stdout; INVOKE_ARGS for more, e.g. INVOKE_ARGS='--endpoint-url http://127.0.0.1:4566')
+## (its JSON result alone on stdout, an install first on stderr; INVOKE_ARGS for more, e.g. INVOKE_ARGS='--endpoint-url http://127.0.0.1:4566')
 .PHONY: invoke
-invoke: $(STAMP)
+invoke:
 	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=RedeemFunction [EVENT=events/redeem.json]" >&2; exit 2; }
+	@$(MAKE) --no-print-directory -s $(STAMP) >&2  # an install's output on stderr: stdout is the result alone
 	@$(BIN)/points-local invoke $(FUNCTION) $(if $(EVENT),-e $(EVENT)) $(INVOKE_ARGS)
 
 ## Every check, offline: lint, types, OpenAPI drift, unit, integration, template and end-to-end tests
