@@ -445,3 +445,30 @@ def test_a_handler_that_cannot_be_imported_exits_1(sample_app: Path) -> None:
     error = json.loads(result.stdout)
     assert error["errorType"] == "Runtime.ImportModuleError"
     assert "Unable to import module 'missing_module'" in error["errorMessage"]
+
+
+def test_make_invoke_prints_the_functions_result_alone() -> None:
+    # When: the README's make target, as a developer types it
+    result = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "invoke",
+            "FUNCTION=OtpCleanupFunction",
+            "EVENT=events/otp_cleanup.json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_environment(),
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+    # Then: stdout is the function's JSON and nothing else
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "removed": 0,
+        "already_gone_or_renewed": 0,
+        "hours_read": LOOKBACK_HOURS + 1,
+    }
