@@ -640,3 +640,41 @@ def test_a_group_redemption_or_reversal_past_one_transactions_items_is_refused(
     assert too_large["errors"][0]["code"] == 815
     assert "reverse it in parts" in too_large["errors"][0]["message"]
     assert [balance(c) for c in (ASHA, ARJUN, MEERA)] == [300, 0, 100]
+
+
+# Odd bytes in the group parameters: a clear refusal, never a 5xx.
+
+ODD = [
+    "\ufffd",  # what invalid UTF-8 in a URL decodes to (a lone surrogate cannot be in a query string)
+    "\x00",
+    "x" * 5000,
+    "\u0665\u0660\u0660\u0661",
+    "1e3",
+    "99999999999999999999999999999",
+]
+PARAMETERS = [
+    "user_group2_id",
+    "user_group2_external_id",
+    "user_group2_primary_user_id",
+    "user_group2_primary_user_identifier_value",
+    "user_group2_primary_user_source",
+    "user_group2_primary_user_accountId",
+    "use_default_user_group2",
+    "group_redemption",
+]
+
+
+@pytest.mark.parametrize("name", PARAMETERS)
+@pytest.mark.parametrize("value", ODD, ids=range(len(ODD)))
+def test_odd_group_parameters_never_answer_5xx(org: None, name: str, value: str) -> None:
+    query = {name: value}
+    if name == "user_group2_primary_user_identifier_value":
+        query["user_group2_primary_user_identifier_type"] = "externalId"
+
+    checked = call_api(
+        "is_redeemable", "GET", CHECK, {"format": "json", "mobile": mobile(ARJUN), "points": "10", **query}
+    )
+    redeemed = call_api("redeem", "POST", REDEEM, {**SKIP, **query}, body={"root": {"redeem": by(ARJUN, 10)}})
+
+    assert checked.status < 500, checked.text[:300]
+    assert redeemed.status < 500, redeemed.text[:300]
