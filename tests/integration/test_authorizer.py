@@ -80,6 +80,15 @@ def encoded(raw: str) -> str:
         encoded(f"{TILL}:{client_password('wrong')}"),
         encoded(f"nobody:{client_password(TILL_PASSWORD)}"),
         basic_auth().replace("Basic ", "Basic  x"),
+        # Not ASCII where base64 is read (a superscript digit; UTF-8 bytes read as Latin-1): ValueError, a 500
+        "Basic \u00b2",
+        "Basic \u00c2\u00b2",
+        # Usernames no till can have: past DynamoDB's 2,048-byte key (a ValidationException, a 500), past a
+        # till's 128 characters, or outside its characters
+        encoded("u" * 2100 + f":{client_password(TILL_PASSWORD)}"),
+        encoded("u" * 129 + f":{client_password(TILL_PASSWORD)}"),
+        encoded("\u00e9" * 1100 + f":{client_password(TILL_PASSWORD)}"),
+        encoded(f"{TILL} :{client_password(TILL_PASSWORD)}"),
     ],
 )
 def test_anything_else_is_unauthorized(tills: None, authorization: str | None) -> None:

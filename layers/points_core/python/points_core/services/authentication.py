@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 
 from points_core.aws.observability import tracer
 from points_core.aws.settings import get_settings
 from points_core.domain.errors import Unauthenticated
 from points_core.domain.models import Caller
+from points_core.domain.models.config import TILL_USERNAME_MAX, TILL_USERNAME_PATTERN
 from points_core.domain.passwords import verify_password
 from points_core.repositories import login_repository
 
@@ -26,11 +28,15 @@ def _credentials(authorization: str | None) -> tuple[str, str]:
         raise Unauthenticated("not basic auth")
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # ValueError: not ASCII (b64decode); UnicodeDecodeError is one
         raise Unauthenticated("undecodable credentials") from None
     username, separator, password = decoded.partition(":")
     if not separator or not username or not password:
         raise Unauthenticated("incomplete credentials")
+    # A username no till can have is refused before any read (one past DynamoDB's 2,048-byte key would be a
+    # ValidationException, a 5xx): its form is public, so the quicker answer tells nothing about any till.
+    if len(username) > TILL_USERNAME_MAX or not re.fullmatch(TILL_USERNAME_PATTERN.strip("^$"), username):
+        raise Unauthenticated("no till has such a username")
     return username, password
 
 

@@ -192,6 +192,11 @@ class OrgConfig(_Model):
         return next((store for store in self.stores if store.store_id == store_id), None)
 
 
+TILL_USERNAME_MAX = 128
+TILL_USERNAME_PATTERN = r"^[A-Za-z0-9._@-]+$"
+"""What a till's username may be: the authorizer refuses any other before reading anything."""
+
+
 class TillLogin(_Model):
     """A till's credentials and where it belongs. `password_hash` is never the password or its MD5.
 
@@ -201,7 +206,7 @@ class TillLogin(_Model):
     apply-config is run again.
     """
 
-    username: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")]
+    username: Annotated[str, Field(min_length=1, max_length=TILL_USERNAME_MAX, pattern=TILL_USERNAME_PATTERN)]
     org_id: Annotated[int, Field(gt=0)]
     store_id: str
     password_hash: str
