@@ -149,14 +149,26 @@ def _with_xml(document: dict[str, Any]) -> dict[str, Any]:
     one, whose document element is the envelope's one key (`response`, `root`), element for element."""
     schemas = document.get("components", {}).get("schemas", {})
 
-    def as_xml(content: dict[str, Any]) -> dict[str, Any] | None:
-        reference = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+    def element(reference: str) -> tuple[str, Any] | None:
         envelope = schemas.get(reference.removeprefix("#/components/schemas/"), {})
         properties = envelope.get("properties", {})
         if len(properties) != 1:
             return None
         ((name, schema),) = properties.items()
-        return {"schema": {"allOf": [schema], "xml": {"name": name}}}
+        return name, schema
+
+    def as_xml(content: dict[str, Any]) -> dict[str, Any] | None:
+        json_schema = content.get("application/json", {}).get("schema", {})
+        if "$ref" in json_schema:
+            found = element(json_schema["$ref"])
+            return None if found is None else {"schema": {"allOf": [found[1]], "xml": {"name": found[0]}}}
+        # One of several envelopes (a route's refusal or the gateway's): one of their documents, by one name.
+        branches = [element(branch.get("$ref", "")) for branch in json_schema.get("anyOf", [])]
+        names = {branch[0] for branch in branches if branch is not None}
+        if not branches or None in branches or len(names) != 1:
+            return None
+        one_of = [branch[1] for branch in branches if branch is not None]
+        return {"schema": {"anyOf": one_of, "xml": {"name": names.pop()}}}
 
     for path, operations in document["paths"].items():
         if not path.startswith(V11_PREFIX):

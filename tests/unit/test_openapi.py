@@ -114,3 +114,20 @@ def test_every_route_takes_basic_or_an_oauth_token_but_getting_a_token_is_open(
     opened = {(method, path) for method, path, operation in _operations(document) if "security" in operation}
     assert opened == {("post", "/v3/oauth/token/generate")}
     assert document["paths"]["/v3/oauth/token/generate"]["post"]["security"] == []
+
+
+def test_every_route_behind_the_authorizer_documents_the_usage_plans_403_and_429(
+    document: dict[str, Any],
+) -> None:
+    """The usage plan answers any till's request 403 (its key not in the plan) or 429 (past its rate): every
+    route but the open token route names both, in the gateway's envelope beside any refusal of its own."""
+    for _, path, operation in _operations(document):
+        responses = operation["responses"]
+        if path.startswith("/v3/"):
+            assert not {"403", "429"} & set(responses), path
+            continue
+        for status in ("403", "429"):
+            schema = responses[status]["content"]["application/json"]["schema"]
+            references = [schema.get("$ref")] + [branch.get("$ref") for branch in schema.get("anyOf", [])]
+            gateway = "GatewayErrorEnvelope" if path.startswith("/v2/") else "ErrorEnvelope"
+            assert f"#/components/schemas/{gateway}" in references, (path, status)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
@@ -30,19 +32,28 @@ def documented_responses(
 
     failure = errors or envelope
     request_failure = errors or ErrorEnvelope
+    # The gateway answers for the whole API: on v2, in both envelopes at once.
+    gateway = GatewayErrorEnvelope if errors else ErrorEnvelope
     responses: dict[int, OpenAPIResponse] = {
         # A v2 refusal answers 200 too (the org may choose 400): with the errors envelope.
         200: answer(ok, envelope | errors) if errors else answer(ok, envelope),  # type: ignore[arg-type]
         400: answer("Invalid input", request_failure),
-        # The gateway answers a bad credential for the whole API: on v2, in both envelopes at once.
-        401: answer("Authentication failed", GatewayErrorEnvelope if errors else ErrorEnvelope),
+        401: answer("Authentication failed", gateway),
+        # The usage plan's answers, by the till's API key (every route behind the authorizer requires it).
+        403: answer(
+            "Not authorized: the till's API key is not in the usage plan (run apply-config)", gateway
+        ),
+        429: answer("Rate limit exceeded: the till's usage plan (Retry-After)", gateway),
         500: answer("Unexpected failure (889)", failure),
     }
     if replayable:
         responses[409] = answer(KEY_IN_FLIGHT, request_failure)
     for status, text in (more or {}).items():
         if status in responses:
-            responses[status] = answer(f"{text}; or: {responses[status]['description']}", failure)
+            # Both answers can come: the route's own refusal and the one this status already names.
+            known: Any = responses[status].get("content", {}).get("application/json", {}).get("model")
+            both: Any = failure if known is failure else failure | known
+            responses[status] = answer(f"{text}; or: {responses[status]['description']}", both)
         else:
             responses[status] = answer(text, failure)
     return dict(sorted(responses.items()))
