@@ -319,14 +319,24 @@ def test_the_ledger_records_each_reversal_and_lifetime_points_stay(demo: None, a
     )
 
 
+@pytest.mark.parametrize("v2_error_http_status", [200, 400])
 def test_when_the_wallet_keeps_changing_the_answer_is_521_with_http_409(
-    demo: None, monkeypatch: pytest.MonkeyPatch
+    demo: None, monkeypatch: pytest.MonkeyPatch, v2_error_http_status: int
 ) -> None:
+    """Whichever HTTP status the org chose for v2 refusals (and it is in effect), a 521 stays HTTP 409."""
     from points_core.domain.errors import NotRecorded, Refusal
     from points_core.repositories.reversals import ReversalRepository
 
     # Given
+    config = org_config(
+        programs=(program(973, ratio="0.5"),),
+        allow_skip_validation=True,
+        v2_error_http_status=v2_error_http_status,
+    )
+    seed_org(config)
     redemption_id = redeem(100)["redemption_id"]
+    refused = reverse(redemption_id, 101)
+    assert (refused[0], refused[1]["errors"][0]["code"]) == (v2_error_http_status, 3801)
 
     def always_changed(*_: Any, **__: Any) -> None:
         raise NotRecorded({Refusal.WALLET_CHANGED})

@@ -1,17 +1,15 @@
 """More of JSON and XML on the wire, through the functions' handlers against moto: a v1.1 revert in XML, a
-revert list of one answered with one object, an XML body over 64 KiB, and v2's 521 kept at HTTP 409 when an
-org answers its refusals with HTTP 400."""
+revert list of one answered with one object, and an XML body over 64 KiB (v2's 521 kept at HTTP 409 whatever
+the org's status for refusals: test_reverse)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 
 from points_core.capillary.bodies import MAX_BODY_BYTES
 from tests.conftest import Aws
 from tests.factories import JANE, org_config, program, seed_jane, seed_org
-from tests.integration.test_reverse import balance, redeem, reverse
+from tests.integration.test_reverse import balance, redeem
 from tests.integration.test_wire_formats import SEMNOX_BODY, XML_TYPE, text
 from tests.integration.test_wire_formats import redeem as send_redeem
 from tests.invoke import call_api
@@ -91,35 +89,4 @@ def test_an_xml_body_over_64_kib_is_400_and_redeems_nothing(demo: None) -> None:
     read = send_redeem(padded_xml(MAX_BODY_BYTES), "text/xml", {"format": "xml"})
     assert read.status == 200
     assert text(read.body, "responses/points/item_status/code") == "800"
-    assert balance() == 700
-
-
-def test_a_521_stays_http_409_for_an_org_answering_v2_refusals_with_400(
-    aws: Aws, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from points_core.domain.errors import NotRecorded, Refusal
-    from points_core.repositories.reversals import ReversalRepository
-
-    # Given an org that chose HTTP 400 for v2 refusals, and it does answer a refusal with 400
-    seed_org(
-        org_config(
-            programs=(program(973, ratio="0.5"),), allow_skip_validation=True, v2_error_http_status=400
-        )
-    )
-    seed_jane()
-    redemption_id = redeem(100)["redemption_id"]
-    refused = reverse(redemption_id, 101)
-    assert (refused[0], refused[1]["errors"][0]["code"]) == (400, 3801)
-
-    def always_changed(*_: Any, **__: Any) -> None:
-        raise NotRecorded({Refusal.WALLET_CHANGED})
-
-    monkeypatch.setattr(ReversalRepository, "record", always_changed)
-    monkeypatch.setattr("points_core.services.retry.time.sleep", lambda _: None)
-
-    # When the wallet keeps changing
-    status, body = reverse(redemption_id, 10)
-
-    # Then
-    assert (status, body["errors"][0]["code"]) == (409, 521)
     assert balance() == 700
