@@ -642,6 +642,41 @@ def test_a_group_redemption_or_reversal_past_one_transactions_items_is_refused(
     assert [balance(c) for c in (ASHA, ARJUN, MEERA)] == [300, 0, 100]
 
 
+def test_a_group_redemption_with_no_room_to_delete_a_members_expired_pages_leaves_them(
+    org: None, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from points_core.services import redemption
+    from points_core.services.loading import Award, award_points
+    from tests.invoke import function_module
+
+    # Given: Meera earned 500 times (days 10 to 509: a head and three pages); 250.5 days on, her first page
+    # holds only expired points, and Arjun's and Asha's are due later than her day 251
+    awards = [Award(f"M{n:03d}", Decimal(10), NOW, NOW + timedelta(days=10 + n)) for n in range(500)]
+    assert len(award_points(100737, MEERA, 973, awards, NOW).created) == 500
+    later = NOW + timedelta(days=250.5)
+    monkeypatch.setattr(function_module("redeem"), "utc_now", lambda: later)
+    meera = customer_repository().wallet(100737, MEERA, 973)
+    assert meera is not None
+    assert len(customer_repository().pages().all_pages(100737, MEERA, meera).pages) == 3
+
+    # When: the family redeems 10 in a transaction of 4 items: Meera's head, her ledger entry, her second
+    # page (drawn from) and the redemption; deleting her expired page would make it 5 (before: 819)
+    monkeypatch.setattr(redemption, "TRANSACTION_ITEMS", 4)
+    answer = redeem(GROUP, **by(ARJUN, 10))
+
+    # Then: redeemed from Meera's day 251, her expired page left for a later write
+    assert code(answer) == 800
+    draws = recorded_draws(aws, answer["redemption_id"])
+    assert [(d["customer_id"], Decimal(d["points"])) for d in draws] == [(MEERA, 10)]
+    meera = customer_repository().wallet(100737, MEERA, 973)
+    assert meera is not None
+    pages = customer_repository().pages().all_pages(100737, MEERA, meera).pages
+    assert len(pages) == 3
+    assert not any(bucket.expires_at > later for bucket in pages[0].buckets)  # type: ignore[operator]
+    read = customer_repository().pages().first_pages(100737, MEERA, meera, later)
+    assert read.balance(later) == 10 * (509 - 250) - 10
+
+
 # Odd bytes in the group parameters: a clear refusal, never a 5xx.
 
 ODD = [

@@ -17,7 +17,7 @@ import pytest
 
 from points_core.domain import ledger
 from points_core.domain.identifiers import IdentifierType
-from points_core.domain.models import Page, Redemption, Wallet
+from points_core.domain.models import EntryKind, Page, Redemption, Wallet
 from points_core.repositories import config_repository, customer_repository
 from points_core.repositories.codec import from_item, load_model
 from points_core.repositories.customers import CustomerRepository
@@ -754,3 +754,113 @@ def test_a_redemption_changing_more_pages_than_max_page_writes_answers_819(
     }
     nothing_written(aws, "2701", before, entries)
     assert redeem_api("2701", "320")["item_status"]["code"] == 800  # the head alone: no page changed
+
+
+# 6. Expired pages: pruned by any write, a bounded number at a time
+
+
+def live(expiries: Expiries, now: datetime) -> Expiries:
+    return {at: points for at, points in expiries.items() if points and (at is None or at > now)}
+
+
+def only_expired(wallet: Wallet, now: datetime) -> int:
+    """The wallet's pages that hold only expired buckets."""
+    return sum(1 for page in wallet.pages if not any(bucket.is_live(now) for bucket in page.buckets))
+
+
+def test_an_award_after_paged_from_prunes_the_expired_pages_so_a_check_reads_none(
+    aws: Aws, org: None, clock: Clock, calls: Calls
+) -> None:
+    # Given: head days 10..41, pages of days 42..241, 242..441 and 442..509; at day 250.5 the head and the
+    # first page have expired, and a check has to read pages to tell the balance
+    seed_paged("3001")
+    _, fresh_calls = calls(lambda: check_api("3001", "1"))
+    clock.now = day(250.5)
+    stale, stale_calls = calls(lambda: check_api("3001", "2590"))
+    assert stale["item_status"]["code"] == 800
+    assert stale_calls == [*fresh_calls, "Query"]
+    assert only_expired(whole_wallet("3001"), clock.now) == 1
+
+    # When: a customer who only earns gets points (a goodwill grant, expiring on day 600)
+    grant = Award("G3001", Decimal(5), clock.now, day(600), EntryKind.GOODWILL, "apology")
+    assert award_points(ORG_ID, "3001", PROGRAM_ID, [grant], clock.now).created == ["G3001"]
+
+    # Then: the award's write deleted the expired page and brought the head up to date: a check reads no
+    # page again, and answers the exact balance
+    wallet = whole_wallet("3001")
+    assert only_expired(wallet, clock.now) == 0
+    assert len(wallet.pages) == 2
+    checked, checked_calls = calls(lambda: check_api("3001", "2595"))
+    assert checked["item_status"]["code"] == 800
+    assert checked_calls == fresh_calls
+    assert check_api("3001", "2595.001")["item_status"]["code"] == 818
+    assert held(wallet) == live(ledger_by_expiry(aws, "3001"), clock.now)
+
+
+def test_a_redemption_after_many_pages_expired_deletes_a_bounded_number_and_never_answers_819(
+    aws: Aws, org: None, clock: Clock, calls: Calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: pages of two buckets (234 of them); at day 400.5 the head and about 180 pages have expired,
+    # more than one transaction could delete (before, the redemption answered 819 for ever)
+    monkeypatch.setattr(ledger, "PAGE_MAX", 4)
+    awarded = seed_paged("3101")
+    _, fresh_calls = calls(lambda: check_api("3101", "1"))
+    clock.now = day(400.5)
+    expired = start = only_expired(whole_wallet("3101"), clock.now)
+    assert expired > ledger.MAX_PAGE_WRITES
+
+    # When: a check, then redemptions of 10 points until no expired page is left
+    checked, check_calls = calls(lambda: check_api("3101", "1090"))
+    redemptions = 0
+    while expired:
+        redeemed, redeem_calls = calls(lambda: redeem_api("3101", "10"))
+        redemptions += 1
+
+        # Then: each redeems, draws the soonest live points, answers the exact balance and deletes
+        # PRUNE_MAX of the expired pages (the last the rest), reading them in a few Query calls
+        assert redeemed["item_status"]["code"] == 800
+        assert Decimal(redeemed["balance"]) == 1090 - 10 * redemptions
+        assert draws_of(stored_redemption(aws, redeemed["redemption_id"])) == [(day(400 + redemptions), 10)]
+        wallet = whole_wallet("3101")
+        assert only_expired(wallet, clock.now) == max(expired - ledger.PRUNE_MAX, 0)
+        assert redeem_calls.count("Query") <= 8
+        expired = only_expired(wallet, clock.now)
+
+    # The check read about 180 pages in 7 Query calls (one per two pages before)
+    assert checked["item_status"]["code"] == 800
+    assert check_api("3101", "1090.001")["item_status"]["code"] == 818
+    assert 1 < check_calls.count("Query") <= 8
+    assert redemptions == -(-start // ledger.PRUNE_MAX)
+
+    # And: with none left, a check reads no page; what is held is what the ledger says is live
+    _, clean_calls = calls(lambda: check_api("3101", "1"))
+    assert clean_calls == fresh_calls
+    wallet = whole_wallet("3101")
+    assert held(wallet) == live(ledger_by_expiry(aws, "3101"), clock.now)
+    assert wallet.balance(clock.now) == sum(live(awarded, clock.now).values()) - 10 * redemptions
+
+
+def test_a_reversal_with_no_room_to_delete_the_expired_pages_leaves_them_and_is_made(
+    aws: Aws, org: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: 10 points redeemed from day 10 (the head); at day 250.5 they and the first page have expired
+    seed_paged("3201")
+    redemption = redeem("3201", "10")
+    later = day(250.5)
+    assert only_expired(whole_wallet("3201"), later) == 1
+
+    # When: it is reversed in a transaction with no room for the page's deletion (the head, the ledger
+    # entry, the redemption and the reversal: 4 items)
+    monkeypatch.setattr("points_core.services.reversal.TRANSACTION_ITEMS", 4)
+    request = ReverseRequest(IdentifierType.ID, "3201", redemption_id=redemption.redemption_id)
+    outcome = reverse(caller(), request, at(later))
+
+    # Then: it is made (before: 815), the 10 points reported expired, and the expired page left for a
+    # later write
+    assert outcome.success and outcome.reversal is not None
+    assert (outcome.reversal.available, outcome.reversal.expired) == (0, 10)
+    assert outcome.reversal.balance_after == 2590
+    assert only_expired(whole_wallet("3201"), later) == 1
+    monkeypatch.undo()
+    assert redeem("3201", "10", later).balance_after == 2580
+    assert only_expired(whole_wallet("3201"), later) == 0

@@ -78,7 +78,7 @@ class Store:
             else:
                 assert key not in self.pages, f"a new page over an existing one: {key}"
             self.pages[key] = page.model_copy(update={"known_from": None})
-        self.head = layout.wallet.model_copy(update={"pages": (), "prefix": 0})
+        self.head = layout.wallet.model_copy(update={"pages": (), "prefix": 0, "prunable": None})
 
 
 def with_pages(store: Store, change, now: datetime, need: Decimal = Decimal(0)):  # type: ignore[no-untyped-def]
@@ -93,7 +93,20 @@ def with_pages(store: Store, change, now: datetime, need: Decimal = Decimal(0)):
         return wallet, change(wallet)
 
 
-SMALL = {"HEAD_MAX": 6, "HEAD_KEEP": 3, "PAGE_MAX": 8, "MAX_DRAWS": 40}
+def award(store: Store, buckets: list[Bucket], now: datetime) -> Layout:
+    """Awards as the loading service makes them: the first pages read when the paged points have started
+    expiring (so that the write prunes them), and the page holding each award's expiry."""
+    wallet = store.head
+    if not wallet.known_balance_is_exact(now):
+        wallet = store.read_first(wallet, now)
+    for expiry in ledger.pages_to_hold(wallet, [b.expires_at for b in buckets], now):
+        wallet = store.read_holding(wallet, expiry)
+    layout = ledger.add(wallet, buckets, now)
+    store.write(layout, store.head.version)
+    return layout
+
+
+SMALL = {"HEAD_MAX": 6, "HEAD_KEEP": 3, "PAGE_MAX": 8, "MAX_DRAWS": 40, "PRUNE_MAX": 1}
 """Bounds small enough that a few awards spill, refill, split and empty pages (the layout does not depend on
 their values)."""
 
@@ -121,19 +134,16 @@ class WalletMachine(RuleBasedStateMachine):
             setattr(ledger, name, value)
 
     @rule(
-        days=st.lists(st.one_of(st.none(), st.integers(1, 120)), min_size=1, max_size=30),
+        days=st.lists(st.one_of(st.none(), st.integers(-10, 120)), min_size=1, max_size=30),
         points=st.integers(1, 20),
     )
     def award(self, days: list[int | None], points: int) -> None:
+        # Expiring some days from now (or before it: expired on arrival), so that pages keep coming and going
         buckets = [
-            Bucket(expires_at=None if d is None else START + timedelta(days=d), points=Decimal(points))
+            Bucket(expires_at=None if d is None else self.now + timedelta(days=d), points=Decimal(points))
             for d in days
         ]
-        wallet = self.store.head
-        for expiry in ledger.pages_to_hold(wallet, [b.expires_at for b in buckets], self.now):
-            wallet = self.store.read_holding(wallet, expiry)
-        layout = ledger.add(wallet, buckets, self.now)
-        self.store.write(layout, self.store.head.version)
+        award(self.store, buckets, self.now)
         for bucket in buckets:
             if bucket.is_live(self.now):
                 self.reference[bucket.expires_at] = (
@@ -185,6 +195,8 @@ class WalletMachine(RuleBasedStateMachine):
         ]
         points = max(Decimal(1), min(Decimal(points), done.outstanding))
         wallet = self.store.head
+        if not wallet.known_balance_is_exact(self.now):  # what the reversal service reads first
+            wallet = self.store.read_first(wallet, self.now)
         credits = ledger.credits_for(done, points, self.now)
         for expiry in ledger.pages_to_hold(
             wallet, [c.expires_at for c in credits if not c.expired], self.now
@@ -209,24 +221,30 @@ class WalletMachine(RuleBasedStateMachine):
         if not wallet.known_balance_is_exact(self.now):
             wallet = store.read_first(wallet, self.now)
         assert wallet.balance(self.now) == self.balance()
-        head = store.head
-        finite = [b for b in head.buckets if b.expires_at is not None]
-        assert len(finite) <= ledger.HEAD_MAX
-        assert len({b.expires_at for b in head.buckets}) == len(head.buckets)
-        assert head.paged_points == sum((p.points for p in store.pages.values()), Decimal(0))
-        previous = head.paged_from
-        for page in store.ordered():
-            assert 0 < len(page.buckets) <= ledger.PAGE_MAX
-            assert [b.order for b in page.buckets] == sorted(b.order for b in page.buckets)
-            for bucket in page.buckets:
-                assert bucket.expires_at is not None
-                assert previous is not None and bucket.expires_at >= previous
-                assert page.upper is None or bucket.expires_at < page.upper
-            previous = page.upper
-        if store.pages:
-            assert head.paged_from is not None
-            assert all(b.expires_at is None or b.expires_at < head.paged_from for b in head.buckets)
-            assert store.ordered()[-1].upper is None
+        check_layout(store)
+
+
+def check_layout(store: Store) -> None:
+    """The stored layout keeps its bounds: a small head, then pages in order, each within its bounds and
+    after the head's `paged_from`, with the total the head says."""
+    head = store.head
+    finite = [b for b in head.buckets if b.expires_at is not None]
+    assert len(finite) <= ledger.HEAD_MAX
+    assert len({b.expires_at for b in head.buckets}) == len(head.buckets)
+    assert head.paged_points == sum((p.points for p in store.pages.values()), Decimal(0))
+    previous = head.paged_from
+    for page in store.ordered():
+        assert 0 < len(page.buckets) <= ledger.PAGE_MAX
+        assert [b.order for b in page.buckets] == sorted(b.order for b in page.buckets)
+        for bucket in page.buckets:
+            assert bucket.expires_at is not None
+            assert previous is not None and bucket.expires_at >= previous
+            assert page.upper is None or bucket.expires_at < page.upper
+        previous = page.upper
+    if store.pages:
+        assert head.paged_from is not None
+        assert all(b.expires_at is None or b.expires_at < head.paged_from for b in head.buckets)
+        assert store.ordered()[-1].upper is None
 
 
 def redemption(draws: tuple[Draw, ...], points: Decimal) -> Redemption:
@@ -299,10 +317,7 @@ def test_a_long_history_keeps_a_small_head(count: int) -> None:
             Bucket(expires_at=START + timedelta(hours=n + 1), points=Decimal(10))
             for n in range(start, min(start + 99, count))
         ]
-        wallet = store.head
-        for expiry in ledger.pages_to_hold(wallet, [b.expires_at for b in buckets], now):
-            wallet = store.read_holding(wallet, expiry)
-        store.write(ledger.add(wallet, buckets, now), store.head.version)
+        award(store, buckets, now)
     assert store.head.balance(now) == 10 * count
     assert len(store.head.buckets) <= HEAD_MAX
     assert all(len(page.buckets) <= PAGE_MAX for page in store.pages.values())
@@ -312,3 +327,120 @@ def test_a_long_history_keeps_a_small_head(count: int) -> None:
     assert store.page_reads == 0
     assert draws == (Draw(expires_at=START + timedelta(hours=1), points=Decimal(10)),)
     assert (layout.puts, layout.deletes) == ((), ())
+
+
+def expired_pages(store: Store, now: datetime) -> int:
+    """Stored pages that hold only expired buckets."""
+    return sum(1 for page in store.pages.values() if not any(b.is_live(now) for b in page.buckets))
+
+
+def balance_known(store: Store, now: datetime) -> Decimal:
+    """The balance at `now`, as a check reads it (the first pages too once the paged points expire)."""
+    wallet = store.head
+    if not wallet.known_balance_is_exact(now):
+        wallet = store.read_first(wallet, now)
+    return wallet.balance(now)
+
+
+def hours(first: int, count: int, points: int = 10) -> list[Bucket]:
+    """`count` buckets expiring an hour apart from `first` hours after START."""
+    return [
+        Bucket(expires_at=START + timedelta(hours=first + n), points=Decimal(points)) for n in range(count)
+    ]
+
+
+@pytest.fixture
+def small(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in SMALL.items():
+        monkeypatch.setattr(ledger, name, value)
+
+
+def test_a_wallet_that_only_earns_keeps_no_expired_page(small: None) -> None:
+    # Given: a customer earning twice a day, each award expiring a year later, who never redeems
+    store = Store()
+    most_read = 0
+    awarded: list[Bucket] = []
+    for day in range(3 * 365):
+        now = START + timedelta(days=day)
+        store.page_reads = 0
+
+        # When: three years of awards
+        buckets = [Bucket(expires_at=now + timedelta(days=365, hours=h), points=Decimal(1)) for h in (0, 12)]
+        award(store, buckets, now)
+        awarded += buckets
+        most_read = max(most_read, store.page_reads)
+
+        # Then: each award leaves no expired page, and the balance is exact from the head alone
+        assert expired_pages(store, now) == 0, f"day {day}"
+        assert store.head.known_balance_is_exact(now)
+        assert store.head.balance(now) == sum(b.points for b in awarded if b.is_live(now))
+        check_layout(store)
+    # Each award read at most the first page and the page holding its expiry, while a year of buckets sat in
+    # pages: what an award costs did not grow with the years
+    assert most_read <= 2
+    assert len(store.pages) >= 2 * 365 // ledger.PAGE_MAX
+
+
+def test_pages_that_expire_together_are_pruned_a_bounded_number_per_write(
+    small: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: 240 expiries an hour apart (a head, then pages); 200 hours later, the first 200 have expired
+    monkeypatch.setattr(ledger, "PRUNE_MAX", 3)
+    store = Store()
+    for first in range(1, 241, 20):
+        award(store, hours(first, 20), START)
+    later = START + timedelta(hours=200)
+    start = expired_pages(store, later)
+    assert start > 4 * ledger.PRUNE_MAX
+
+    # When: redemptions of 10 points, one after another
+    writes = 0
+    left = start
+    while left:
+        wallet, (layout, draws) = with_pages(
+            store, lambda w: ledger.debit(w, Decimal(10), later), later, Decimal(10)
+        )
+        store.write(layout, wallet.version)
+        writes += 1
+
+        # Then: each draws the soonest live points and deletes PRUNE_MAX expired pages (the last the rest),
+        # writing a bounded number of pages however many expired
+        assert draws == (Draw(expires_at=START + timedelta(hours=200 + writes), points=Decimal(10)),)
+        assert expired_pages(store, later) == max(left - ledger.PRUNE_MAX, 0)
+        assert len(layout.puts) + len(layout.deletes) <= ledger.PRUNE_MAX + 2
+        assert balance_known(store, later) == 10 * (40 - writes)
+        check_layout(store)
+        left = expired_pages(store, later)
+    assert writes == -(-start // ledger.PRUNE_MAX)
+
+    # And: once none is left, the head alone tells the balance and a small redemption reads no page
+    assert store.head.known_balance_is_exact(later)
+    store.page_reads = 0
+    _, (layout, _) = with_pages(store, lambda w: ledger.debit(w, Decimal(10), later), later, Decimal(10))
+    assert store.page_reads == 0
+
+
+def test_a_redemption_with_no_room_to_prune_leaves_the_expired_pages(
+    small: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: 60 expiries an hour apart; 40 hours later, several pages hold only expired buckets
+    store = Store()
+    for first in range(1, 61, 20):
+        award(store, hours(first, 20), START)
+    later = START + timedelta(hours=40)
+    expired = expired_pages(store, later)
+    assert expired >= 2
+    wallet = store.read_first(store.head, later, Decimal(10))
+
+    # When: a redemption whose pages to prune would pass MAX_PAGE_WRITES
+    monkeypatch.setattr(ledger, "PRUNE_MAX", 10)
+    monkeypatch.setattr(ledger, "MAX_PAGE_WRITES", 1)
+    layout, draws = ledger.debit(wallet, Decimal(10), later)
+
+    # Then: it is made without deleting any, the draws the same; the expired pages wait for a later write
+    assert draws == (Draw(expires_at=START + timedelta(hours=41), points=Decimal(10)),)
+    assert layout.deletes == ()
+    store.write(layout, wallet.version)
+    assert expired_pages(store, later) == expired
+    assert balance_known(store, later) == 10 * 19
+    check_layout(store)

@@ -9,8 +9,9 @@ A debit draws earliest expiry first, skips expired buckets and records every dra
 last drawn first, each to the bucket of its own expiry; what has expired since is reported, not credited.
 After any change, `arrange` puts the buckets where they belong: the first pages read give up their expired
 buckets and, to a head below `HEAD_KEEP`, their soonest ones; a head past `HEAD_MAX` spills its latest buckets
-into a new page ahead of the others; a page past `PAGE_MAX` splits; an empty page goes. Only pages that were
-read are changed. A change needs pages only when it draws past the head, gives back or awards points that
+into a new page ahead of the others; a page past `PAGE_MAX` splits; an empty page goes, but at most
+`PRUNE_MAX` pages that held only expired buckets go in one write (the rest wait for the next). Only pages that
+were read are changed. A change needs pages only when it draws past the head, gives back or awards points that
 expire later than the head's buckets, or finds the head's `paged_from` passed.
 """
 
@@ -39,6 +40,10 @@ every draw (about 55 bytes each), and a DynamoDB item holds at most 400 KB."""
 MAX_PAGE_WRITES = 80
 """The most pages one change may write or delete: a transaction holds 100 items, the head and a redemption's
 own records among them."""
+PRUNE_MAX = 32
+"""The most pages holding only expired buckets one write deletes. A wallet left untouched while many of its
+pages expire (a dormant customer with years of distinct expiries) is pruned over several writes, so that no
+change is ever refused for its expired pages; a change whose own writes leave no room prunes none."""
 
 HEAD = ""
 """The source key of the head's buckets (a page's is its `upper_key`)."""
@@ -101,9 +106,20 @@ def debit(wallet: Wallet, points: Decimal, now: datetime) -> tuple[Layout, tuple
     if unread > 0:
         head += [bucket for bucket in wallet.buckets if bucket.expires_at is None]
     layout = arrange(wallet, head, now, left)
-    if len(layout.puts) + len(layout.deletes) > MAX_PAGE_WRITES:
+    if _page_writes(layout) > MAX_PAGE_WRITES:  # without deleting expired pages, if that is what it took
+        layout = arrange(without_pruning(wallet), head, now, left)
+    if _page_writes(layout) > MAX_PAGE_WRITES:
         raise TooManyDraws(f"the redemption would change {len(layout.puts) + len(layout.deletes)} pages")
     return layout, tuple(draws)
+
+
+def _page_writes(layout: Layout) -> int:
+    return len(layout.puts) + len(layout.deletes)
+
+
+def without_pruning(wallet: Wallet) -> Wallet:
+    """`wallet` for a change that deletes no page for having expired (its transaction has no room left)."""
+    return wallet.model_copy(update={"prunable": 0})
 
 
 def undo_order(redemption: Redemption) -> list[tuple[Draw, Decimal]]:
@@ -223,8 +239,18 @@ def arrange(
     paged_from = wallet.paged_from
 
     # The first pages, when read: they lose what expired and refill a low head; `paged_from` becomes exact.
+    # Pages that held nothing live go, up to the wallet's `prunable`: the first one past it is kept as it is,
+    # with every page after it (no live bucket comes before it, so the head has none to hold either).
+    budget = PRUNE_MAX if wallet.prunable is None else wallet.prunable
+    pruned = 0
     for page in wallet.page_prefix():
         key = upper_key(page)
+        if not contents[key] and page.buckets and not merged(page.buckets, now):
+            if pruned >= budget:
+                _keep_from(page, read, contents, now)
+                paged_from = page.buckets[0].expires_at
+                break
+            pruned += 1
         room = max(HEAD_KEEP - len(finite), 0)
         finite += contents[key][:room]
         contents[key] = contents[key][room:]
@@ -268,9 +294,20 @@ def arrange(
             "paged_from": paged_from if paged_points > 0 else None,
             "pages": tuple(kept),
             "prefix": prefix,
+            "prunable": budget - pruned,
         }
     )
     return changes(wallet, final)
+
+
+def _keep_from(
+    first: Page, read: Mapping[str, Page], contents: dict[str, list[Bucket]], now: datetime
+) -> None:
+    """Past the pruning budget: `first` and every read page after it whose live buckets the change leaves as
+    they were stay as stored, expired buckets and all (no write); the next writes prune them."""
+    for key, page in read.items():
+        if page.order >= first.order and contents[key] == merged(page.buckets, now):
+            contents[key] = list(page.buckets)
 
 
 def changes(read: Wallet, final: Wallet) -> Layout:

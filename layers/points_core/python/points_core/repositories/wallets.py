@@ -31,7 +31,10 @@ from points_core.repositories.transactions import WriteItem
 NEVER = "-"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PAGE_READ_LIMIT = 2
-"""Pages one Query call returns at most (a few, so a read for one more page does not read them all)."""
+"""Pages the first Query call of a read returns at most (a few, so a read for one more page does not read
+them all); each further call of the same read asks for twice as many as the one before, up to
+`PAGE_READ_MAX`, so reading n pages takes about log2(n) calls and reads at most twice what it needs."""
+PAGE_READ_MAX = 64
 
 
 def encode_buckets(buckets: Iterable[Bucket]) -> str:
@@ -174,7 +177,7 @@ class WalletPages:
         self, org_id: int, customer_id: str, wallet: Wallet, now: datetime, need: Decimal = Decimal(0)
     ) -> Wallet:
         """`wallet` with its first pages read, in order: as many as make the balance exact at `now` and give
-        the head and them `need` expiring points (or every page). One Query, paged by `PAGE_READ_LIMIT`."""
+        the head and them `need` expiring points (or every page). One Query, paged (`PAGE_READ_LIMIT`)."""
         read: list[Page] = list(wallet.page_prefix())
         start = keys.wallet_page(org_id, customer_id, wallet.program_id, "")
         request: dict[str, Any] = {
@@ -201,6 +204,7 @@ class WalletPages:
                     raise NotRecorded({Refusal.WALLET_CHANGED})
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            request["Limit"] = min(2 * request["Limit"], PAGE_READ_MAX)
         others = [page for page in wallet.pages[wallet.prefix :] if upper_key(page) not in _keys(read)]
         pages = sorted([*read, *others], key=lambda page: page.order)
         return wallet.model_copy(update={"pages": tuple(pages), "prefix": len(read)})

@@ -129,7 +129,9 @@ def _with_awards(
     now: datetime,
 ) -> Layout:
     """The wallet after the awards, each in the bucket of its expiry (in the head, or in the page holding it,
-    read first), lifetime points grown by every award, expired on arrival or not; expired buckets pruned."""
+    read first), lifetime points grown by every award, expired on arrival or not; expired buckets pruned. When
+    the paged points have started expiring, the first pages are read too, so that the write prunes them: a
+    wallet that only ever earns keeps no expired page for its reads to go through."""
     base = wallet or Wallet(program_id=program_id)
     base = base.model_copy(
         update={
@@ -137,11 +139,17 @@ def _with_awards(
             "lifetime_points": base.lifetime_points + sum((a.points for a in awards), Decimal(0)),
         }
     )
+    if not base.known_balance_is_exact(now):
+        base = repository.pages().first_pages(org_id, customer_id, base, now)
     buckets = [Bucket(expires_at=award.expires_at, points=award.points) for award in awards]
     wanted = pages_to_hold(base, [bucket.expires_at for bucket in buckets], now)
     if wanted:
         base = repository.pages().holding(org_id, customer_id, base, wanted)
     return add(base, buckets, now)  # a new wallet is written at version 1
+
+
+def _back_off(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not security
 
 
 def _award_chunk(
@@ -168,7 +176,11 @@ def _award_chunk(
         tier_changes = tier is not None and (wallet is None or wallet.tier != tier)
         if not new and not tier_changes:
             return AwardResult(already_recorded=unchanged, conflicting=conflicting)
-        layout = _with_awards(repository, org_id, customer_id, wallet, program_id, new, tier, now)
+        try:
+            layout = _with_awards(repository, org_id, customer_id, wallet, program_id, new, tier, now)
+        except NotRecorded:  # its pages do not match the head read: read both again
+            _back_off(attempt)
+            continue
         if 1 + len(layout.puts) + len(layout.deletes) + len(new) > TRANSACTION_ITEMS and len(new) > 1:
             # Awards spread over many pages: in two halves, each its own transaction.
             half = len(awards) // 2
@@ -195,7 +207,7 @@ def _award_chunk(
         try:
             repository.save_awards(org_id, customer_id, wallet.version if wallet else None, layout, entries)
         except NotRecorded:
-            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not security
+            _back_off(attempt)
             continue
         return AwardResult(
             created=[a.allocation_id for a in new], already_recorded=unchanged, conflicting=conflicting

@@ -18,7 +18,7 @@ from points_core.aws.observability import metrics, tracer
 from points_core.domain import rules
 from points_core.domain.codes import Item, Outcome, RequestStatus
 from points_core.domain.errors import GaveUp, InsufficientPoints, NotRecorded, Refusal, RuleFailure
-from points_core.domain.ledger import Layout, TooManyDraws, debit
+from points_core.domain.ledger import Layout, TooManyDraws, debit, without_pruning
 from points_core.domain.models import (
     Caller,
     CustomerProfile,
@@ -192,6 +192,11 @@ def _pooled(
             raise NotRecorded({Refusal.WALLET_CHANGED}) from None
     else:
         raise NotRecorded({Refusal.WALLET_CHANGED})
+    if sum(2 + len(layout.puts) + len(layout.deletes) for layout in layouts.values()) > TRANSACTION_ITEMS - 4:
+        # No room for deleting the wallets' expired pages too (the redemption, its two markers and the code
+        # take 4 items): the same draws, the expired pages left for later writes.
+        unpruned = {source: without_pruning(wallet) for source, wallet in pool.items()}
+        layouts, drawn = pooled_debit(unpruned, points, now)
     own = Source.of(customer_id, found.program.program_id)
     draws = tuple(_drawn_from(source, draw, own) for source, draw in drawn)
     after = {**pool, **{source: layout.wallet for source, layout in layouts.items()}}

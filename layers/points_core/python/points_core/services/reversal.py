@@ -20,7 +20,7 @@ from points_core.domain.codes import Item, Outcome, RequestStatus, Status
 from points_core.domain.codes import Reversal as ReversalCodes
 from points_core.domain.errors import GaveUp, NotRecorded, Refusal, RuleFailure
 from points_core.domain.identifiers import Identifier, IdentifierType
-from points_core.domain.ledger import changes, credits_for, give_back, pages_to_hold
+from points_core.domain.ledger import changes, credits_for, give_back, pages_to_hold, without_pruning
 from points_core.domain.models import (
     Caller,
     Contact,
@@ -281,24 +281,39 @@ def _reverse_once(
     giving_back = [(redemption, points)]
     wanted = wallets_to_credit(redemption, points, now)
     before = _read_wallets(repository, org.org_id, wanted, read, giving_back, now, consistent)
-    after = dict(before)
-    reversal, given = _reversal(caller, redemption, points, after, now, ReversalSource.REVERSE)
-    written = _changes(before, after)
-    if _too_many_items(written, 1):
-        raise RuleFailure(Item.REVERSAL_TOO_LARGE)
-    repository.record(org.org_id, [(redemption, reversal, given)], written)
+    done, written = _given_back(caller, giving_back, before, now, ReversalSource.REVERSE)
+    repository.record(org.org_id, done, written)
+    reversal = done[0][1]
     return ReverseOutcome(
         RequestStatus.SUCCESS, True, customer_id, points, reversal, cross_member=redemption.cross_member
     )
 
 
-def _changes(before: dict[WalletKey, Wallet], after: dict[WalletKey, Wallet]) -> list[WalletChange]:
-    """The wallets a reversal changed, each at the version it was read."""
-    return [
-        WalletChange(key[0], before[key].version, changes(before[key], wallet))
-        for key, wallet in after.items()
-        if wallet is not before[key]
-    ]
+Done = tuple[Redemption, Reversal, tuple[Given, ...]]
+
+
+def _given_back(
+    caller: Caller,
+    giving_back: Sequence[tuple[Redemption, Decimal]],
+    read: dict[WalletKey, Wallet],
+    now: datetime,
+    source: ReversalSource,
+) -> tuple[list[Done], list[WalletChange]]:
+    """Each of `giving_back` given back in turn (reversals into one wallet chain their credits; the
+    transaction checks the version that was read), and the wallets that changed, each at the version it was
+    read. Expired pages are deleted on the way only while the transaction has room for them: past 100 items,
+    the same credits are made again leaving them for later writes; past it still, 815."""
+    for start in (read, {key: without_pruning(wallet) for key, wallet in read.items()}):
+        current = dict(start)
+        done = [(r, *_reversal(caller, r, points, current, now, source)) for r, points in giving_back]
+        written = [
+            WalletChange(key[0], read[key].version, changes(read[key], wallet))
+            for key, wallet in current.items()
+            if wallet is not start[key]
+        ]
+        if not _too_many_items(written, len(done)):
+            return done, written
+    raise RuleFailure(Item.REVERSAL_TOO_LARGE)
 
 
 TRANSACTION_ITEMS = 100
@@ -395,16 +410,7 @@ def _revert_once(
     giving_back = [(r, r.outstanding) for r in open_ones]
     to_read = list(dict.fromkeys(key for r, p in giving_back for key in wallets_to_credit(r, p, now)))
     read = _read_wallets(repository, org.org_id, to_read, loaded.wallets, giving_back, now, consistent)
-    current = dict(read)
-    done: list[tuple[Redemption, Reversal, tuple[Given, ...]]] = []
-    for redemption in open_ones:
-        # Reversals into one wallet chain their credits; the transaction checks the version that was read.
-        source = ReversalSource.REVERT
-        reversal, credited = _reversal(caller, redemption, redemption.outstanding, current, now, source)
-        done.append((redemption, reversal, credited))
-    written = _changes(read, current)
-    if _too_many_items(written, len(done)):
-        raise RuleFailure(Item.REVERSAL_TOO_LARGE)
+    done, written = _given_back(caller, giving_back, read, now, ReversalSource.REVERT)
     repository.record(org.org_id, done, written)
     programs = {redemption.program_id for redemption in open_ones}
     balance = done[-1][1].balance_after if len(programs) == 1 else None

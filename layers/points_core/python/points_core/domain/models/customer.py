@@ -121,7 +121,7 @@ class Wallet(BaseModel):
     `paged_from` is reached, whatever the customer's history.
 
     In memory only: `pages`, the pages read with the head (sorted by bound), of which the first `prefix` are
-    the wallet's first pages, read in order from the start."""
+    the wallet's first pages, read in order from the start; and `prunable`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -134,6 +134,10 @@ class Wallet(BaseModel):
     paged_from: AwareDatetime | None = None
     pages: tuple[Page, ...] = Field(default=(), exclude=True)
     prefix: int = Field(default=0, exclude=True)
+    prunable: int | None = Field(default=None, ge=0, exclude=True)
+    """In memory: how many more pages holding only expired buckets the changes of this wallet may delete
+    before it is written (None: a wallet as read, `ledger.PRUNE_MAX`; 0: none, and the expired ones stay for
+    later writes). Changes chained before one write (a revert of a bill's redemptions) share it."""
 
     @model_validator(mode="before")
     @classmethod
