@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from points_core.domain import ledger
 from points_core.domain.models import AwardEntry, EntryKind, Wallet
 from points_core.repositories import customer_repository
 from tests.admin.conftest import DEMO, ORG_ID, Run
@@ -253,3 +255,41 @@ def test_missing_required_columns_stop_the_import(run: Run, demo_customers: None
     assert result.err == (
         "points-admin: error: line 1: missing columns: program_id, allocation_id, awarded_at\n"
     )
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_one_customer_with_thousands_of_expiries_is_imported_whole_with_a_progress_bar(
+    run: Run, demo_customers: None, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: 2,000 allocations for one customer, each with an expiry of its own (before buckets and pages, a
+    # wallet held at most 1,500 and the rest of the file was rejected); the operator at a terminal
+    first = datetime(2099, 1, 1, tzinfo=UTC)
+    expiries = [(first + timedelta(hours=n)).isoformat() for n in range(2000)]
+    rows = [f"1001,973,MANY-{n},10,2026-01-01T00:00:00+05:30,{at}," for n, at in enumerate(expiries)]
+    path = write("many.csv", HEADER + "\n".join(rows) + "\n")
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+
+    # When
+    result = run("import-allocations", path, "--org", ORG_ID)
+
+    # Then: every row written, the ledger holds each, the head stays small and the pages hold the rest
+    assert result.code == 0
+    assert result.lines == [
+        "2000 rows read: 2000 written (2000 created, 0 updated, 0 already present), 0 rejected"
+    ]
+    ids = [f"MANY-{n}" for n in range(2000)]
+    assert len(_awards("1001", ids)) == 2000
+    wallet = _wallet("1001")
+    assert len(wallet.buckets) <= ledger.HEAD_MAX
+    assert wallet.balance(NOW) == 20_000
+    every = customer_repository().pages().all_pages(ORG_ID, "1001", wallet)
+    assert len(every.live_buckets(NOW)) == 2000
+    # And the progress bar moved on the terminal, through the file's bytes, counting the rows
+    shown = terminal.getvalue()
+    assert "many.csv:" in shown
+    assert "rows=1900" in shown and "rejected=0" in shown
