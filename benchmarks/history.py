@@ -1,12 +1,13 @@
 """`make bench`'s wallet history scenario: does a customer's history cost anything?
 
-Customers with 5, 1,000, 20,000 and 100,000 lifetime allocations of 1,000 points, each with an expiry of its
-own (the worst case for buckets: none shares one), all live, are loaded with the operator tool (the 100,000
-timed).
+Customers with 5, 64 (a full head), 1,000, 20,000 and 100,000 lifetime allocations of 1,000 points, each with
+an expiry of its own (the worst case for buckets: none shares one), all live, are loaded with the operator
+tool (the 100,000 timed).
 Then for isredeemable, redeem (10 points) and reverse (1 point of an earlier redemption): per customer, the
 round trips, the items and bytes read and written, RCU and WCU of one warm request, and the handler time p50
 over requests alternated between the customers in one run, with each figure's ratio of the largest history
-to the smallest; and what one redemption that draws past the head, into the pages, costs.
+to the smallest, and of the most any customer's took to the smallest; what one redemption that draws past
+the head, into the pages, costs; then the aged wallets (`benchmarks/aging.py`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from benchmarks import aging
 from benchmarks.meter import Meter
 
-SIZES = (5, 1_000, 20_000, 100_000)
+SIZES = (5, 64, 1_000, 20_000, 100_000)
+"""Lifetime allocations of each history customer: 64 (each its own expiry) fill the head to `HEAD_MAX`, its
+largest; past 64 the head spills into pages and keeps 32."""
 FIRST_CUSTOMER = 960001
 POINTS_EACH = 1000
 """Enough that the 5-allocation customer still has points after every measured redemption."""
@@ -41,18 +45,34 @@ DYNAMODB_PER_MILLION_READ_UNITS = 0.125
 LAMBDA_ARM_PER_GB_SECOND = 0.0000133334
 LAMBDA_PER_MILLION_REQUESTS = 0.20
 API_GATEWAY_REST_PER_MILLION = 3.50
-FUNCTION_MEMORY_GB = 0.5  # template.yaml's MemorySize: 512
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 
 
-def cost_per_million(figures: dict[str, Any]) -> dict[str, float]:
+def function_memory_gb(path: Path = TEMPLATE) -> float:
+    """The functions' memory in GB, as template.yaml gives it to every function (its Globals); a function
+    given memory of its own would need pricing apart, so it is refused."""
+    from points_local.template import load_template
+
+    template = load_template(path)
+    memory = template["Globals"]["Function"]["MemorySize"]
+    for name, resource in template["Resources"].items():
+        own = resource.get("Properties", {}).get("MemorySize", memory)
+        if resource.get("Type") == "AWS::Serverless::Function" and own != memory:
+            raise ValueError(f"{name} has MemorySize {own}, not the {memory} every other function has")
+    return float(memory) / 1024
+
+
+def cost_per_million(figures: dict[str, Any], memory_gb: float | None = None) -> dict[str, float]:
     """Dollars per million requests: DynamoDB from the capacity measured, Lambda from the handler time
-    measured (moto on loopback: its per-call time stands for DynamoDB's in-region latency), API Gateway per
-    request. The authorizer's invocation is not counted (one per request, answered from its cache)."""
+    measured (moto on loopback: its per-call time stands for DynamoDB's in-region latency) at the template's
+    memory, API Gateway per request. The authorizer's invocation is not counted (one per request, answered
+    from its cache)."""
+    memory = function_memory_gb() if memory_gb is None else memory_gb
     dynamodb = (
         figures["rcu"] * DYNAMODB_PER_MILLION_READ_UNITS + figures["wcu"] * DYNAMODB_PER_MILLION_WRITE_UNITS
     )
     seconds = figures["p50_ms"] / 1000
-    lambda_ = seconds * FUNCTION_MEMORY_GB * LAMBDA_ARM_PER_GB_SECOND * 1e6 + LAMBDA_PER_MILLION_REQUESTS
+    lambda_ = seconds * memory * LAMBDA_ARM_PER_GB_SECOND * 1e6 + LAMBDA_PER_MILLION_REQUESTS
     return {
         "dynamodb": dynamodb,
         "lambda": lambda_,
@@ -178,15 +198,18 @@ def report(results: dict[str, Any], import_seconds: float, crossing: dict[str, A
         file=out,
     )
     header = "".join(f"{size:>12,}" for size in SIZES)
-    print(f"  {'lifetime allocations':<34}{header}  {SIZES[-1]:,} / {SIZES[0]}", file=out)
+    ratios = f"{SIZES[-1]:,} / {SIZES[0]}  most / {SIZES[0]}"
+    print(f"  {'lifetime allocations':<34}{header}  {ratios}", file=out)
     for operation, figures in results.items():
         for label, key, shape in ROWS:
             values = [figures[size][key] for size in SIZES]
             if operation == "isredeemable" and key in WRITES:
                 continue
-            ratio = values[-1] / values[0] if values[0] else float("nan")
+            last, most = (
+                (values[-1] / values[0], max(values) / values[0]) if values[0] else (float("nan"),) * 2
+            )
             cells = "".join(f"{shape.format(value):>12}" for value in values)
-            print(f"  {operation + ' ' + label:<34}{cells}  {ratio:.2f}", file=out)
+            print(f"  {operation + ' ' + label:<34}{cells}  {last:>11.2f}  {most:>9.2f}", file=out)
     for size in (SIZES[0], SIZES[-1]):
         cost = cost_per_million(results["redeem"][size])
         print(
@@ -228,8 +251,10 @@ def run(stack: Any, requests: int, out: TextIO) -> dict[str, Any]:
         return function_environment(stack.environment(scenario.function_id))
 
     def event_for(operation: str, size: int) -> tuple[str, dict[str, Any]]:
+        return event_of(operation, customer_of(size))
+
+    def event_of(operation: str, customer: int) -> tuple[str, dict[str, Any]]:
         scenario = by_name[functions[operation]]
-        customer = customer_of(size)
         if operation == "isredeemable":
             return scenario.module, proxy_event(
                 scenario, {"format": "json", "id": str(customer), "points": str(REDEEMED)}
@@ -241,6 +266,7 @@ def run(stack: Any, requests: int, out: TextIO) -> dict[str, Any]:
         return scenario.module, proxy_event(scenario, {}, body)
 
     with environment("redeem"):
+        earner = aging.load_earner(100737)
         import_seconds = load(Path(tempfile.mkdtemp()))
         redeem = importlib.import_module(by_name["redeem"].module)
         for size in SIZES:
@@ -261,4 +287,14 @@ def run(stack: Any, requests: int, out: TextIO) -> dict[str, Any]:
             if "Query" in meter.calls:
                 break
     report(results, import_seconds, crossing, out)
-    return {"import_seconds": import_seconds, "operations": results, "crossing_redemption": crossing}
+    largest = customer_of(SIZES[-1])
+    aged = aging.run(
+        event_of, environment, Context(), meter, requests, counted, check, earner, largest, SIZES[-1]
+    )
+    aging.report(aged, {operation: results[operation][SIZES[0]] for operation in results}, out)
+    return {
+        "import_seconds": import_seconds,
+        "operations": results,
+        "crossing_redemption": crossing,
+        "aged_wallets": aged,
+    }
