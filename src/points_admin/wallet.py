@@ -8,7 +8,8 @@ resolved through the same identifier items. Statuses: `expired` (its expiry has 
 them: earliest expiry first, no expiry last.
 
 A wallet drops expired buckets only when it is written (an award, a redemption or a reversal; the ledger keeps
-every award and every draw), so an expired bucket shows here until then. All the pages are read, whatever
+every award and every draw), and at most 32 pages of them a write, so an expired bucket shows here until
+then. All the pages are read, whatever
 their number: this is the operator's view, not the request path's.
 
 With `--group ID` (or `--group-external-id X`) instead of a customer: a UserGroup2 group, its external id,
