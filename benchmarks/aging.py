@@ -99,15 +99,14 @@ def run(
     context: Any,
     meter: Meter,
     requests: int,
-    counted: Callable[[Meter], dict[str, Any]],
-    check: Callable[[str, dict[str, Any]], None],
     loaded: dict[str, Any],
     dormant: int,
     allocations: int,
 ) -> dict[str, Any]:
     """The earner's (`loaded` by `load_earner`) and the dormant customer's figures (see the module's
-    docstring)."""
+    docstring), each request checked and counted as the history scenario's are."""
     from benchmarks.__main__ import percentile
+    from benchmarks.history import check, counted
 
     modules: dict[str, Any] = {}
     for operation in ("isredeemable", "redeem"):

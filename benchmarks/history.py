@@ -288,9 +288,7 @@ def run(stack: Any, requests: int, out: TextIO) -> dict[str, Any]:
                 break
     report(results, import_seconds, crossing, out)
     largest = customer_of(SIZES[-1])
-    aged = aging.run(
-        event_of, environment, Context(), meter, requests, counted, check, earner, largest, SIZES[-1]
-    )
+    aged = aging.run(event_of, environment, Context(), meter, requests, earner, largest, SIZES[-1])
     aging.report(aged, {operation: results[operation][SIZES[0]] for operation in results}, out)
     return {
         "import_seconds": import_seconds,

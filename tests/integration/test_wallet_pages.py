@@ -1,7 +1,9 @@
 """Wallets with pages, against moto, through the handlers and services: a request reads pages only when it
 needs them (one Query), redemptions draw earliest expiry first across head and pages, racing changes never
 spend a bucket twice, a reversal gives points back to their own expiries wherever they are held, a check
-after `paged_from` has passed answers the exact balance, and a redemption too spread out answers 819."""
+after `paged_from` has passed answers the exact balance, and a redemption too spread out answers 819; pages
+that hold only expired buckets go with any write (an award too), at most `PRUNE_MAX` a write, and none when
+the transaction has no room for them, so that no change is refused for them."""
 
 from __future__ import annotations
 
